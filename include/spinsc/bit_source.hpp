@@ -1,0 +1,69 @@
+// BitSource: the one interface of every stochastic number generator (SNG), SPEC §3.
+//
+// A source turns a target probability p into a packed stream of L bits. Bit t of the stream is
+// bit (t % 64) of words[t / 64]; the bits of the last word past L are zero (masked, never
+// garbage). What the bits are depends on the source: i.i.d. Bernoulli(p) (`ideal`), an LFSR or
+// Sobol comparator, a simulated s-MTJ with its own transfer curve and autocorrelation (`smtj`),
+// or windows of recorded traces (`trace`).
+//
+// Determinism: a stream depends only on the source's configuration, p, L and the StreamKey,
+// so the same key gives the same bits on any thread, in any order. `device` names the physical
+// SNG (its variation parameters are a function of (layer, role, device) only); `seed` and
+// `image` select the draw.
+//
+// Thread-safety: generate() is const and may be called concurrently.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace spinsc {
+
+enum class StreamRole : uint32_t { Input = 0, Weight = 1, Bias = 2 };
+
+struct StreamKey {
+  uint64_t seed = 0;    // run seed, with the repeat index mixed in
+  uint64_t image = 0;   // inference index: streams are drawn afresh for every image
+  uint32_t layer = 0;   // layer index (0 = first weight layer)
+  StreamRole role = StreamRole::Input;
+  uint64_t device = 0;  // which SNG of (layer, role): input index, synapse index or level index
+};
+
+constexpr int words_for(int length) { return (length + 63) / 64; }
+// Mask of the valid bits of the last word of a stream of `length` bits.
+constexpr uint64_t tail_mask(int length) { return (length % 64) ? (~0ULL >> (64 - length % 64)) : ~0ULL; }
+
+class BitSource {
+ public:
+  virtual ~BitSource() = default;
+
+  // Short name with its arguments, as accepted by make_bit_source(): "ideal", "lfsr:32", ...
+  virtual std::string name() const = 0;
+
+  // Writes words_for(length) words. Requires 0 <= p <= 1 and length >= 1.
+  virtual void generate(double p, int length, const StreamKey& key, uint64_t* words) const = 0;
+
+  // Mean of one bit for target p on the SNG named by key: p for an ideal source; the device's
+  // own transfer curve for an uncalibrated s-MTJ with variation.
+  virtual double bit_mean(double p, const StreamKey& key) const { return p; }
+
+  // Variance of the number of ones in a stream of `length` bits at target p, divided by
+  // length * m * (1 - m) with m = bit_mean: 1 for independent bits, larger for positively
+  // correlated bits (s-MTJ sampled faster than it relaxes), smaller for low-discrepancy ones.
+  // Used by the moment-matched noise of SC training.
+  virtual double count_variance_factor(double p, int length) const { return 1.0; }
+};
+
+// Builds a source from its command-line spec: "ideal", "lfsr[:n]", "sobol", and whatever
+// register_bit_source() added ("smtj[:device.json]", "trace:DIR"). Throws spinsc::Error on an
+// unknown name or a bad argument.
+std::unique_ptr<BitSource> make_bit_source(std::string_view spec);
+
+using BitSourceFactory = std::function<std::unique_ptr<BitSource>(std::string_view argument)>;
+// Adds a source kind, e.g. register_bit_source("smtj", ...). `argument` is the text after ':'.
+void register_bit_source(const std::string& kind, BitSourceFactory factory);
+
+}  // namespace spinsc

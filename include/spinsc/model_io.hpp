@@ -1,0 +1,23 @@
+// Model files: safetensors containers (SPEC §5).
+//
+// Layout (readable by Python's safetensors or by numpy alone): 8-byte little-endian header
+// length N, N bytes of JSON header, then the raw little-endian tensor bytes. Tensors, all F32:
+//   layers.<l>.weight  [out, in]    layers.<l>.bias  [out]    layers.<l>.gain  [out]
+// "__metadata__" (string values, as the format requires) holds:
+//   format "spinsc-mlp", format_version "1", arch "784,128,10", states "5", mode "qat",
+//   scales (JSON list of per-layer weight scales), training (JSON object of the settings:
+//   epochs, batch, lr, optimizer, seed, dataset, ...).
+// Writing is atomic (temporary file then rename). Loading validates every field and every
+// tensor's dtype, shape and byte range, and throws spinsc::Error naming the file and the fault.
+#pragma once
+
+#include <filesystem>
+
+#include "spinsc/network.hpp"
+
+namespace spinsc {
+
+void save_model(const std::filesystem::path& path, const Network& net);
+Network load_model(const std::filesystem::path& path);
+
+}  // namespace spinsc

@@ -1,0 +1,31 @@
+#include "testutil.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+namespace spinsc::testing {
+
+std::filesystem::path data_dir() {
+  const char* env = std::getenv("SPINSC_DATA");
+  std::filesystem::path dir = env ? env : "data";
+  if (!std::filesystem::exists(dir / "t10k-labels-idx1-ubyte"))
+    ADD_FAILURE() << "MNIST is not in " << dir << ": run `spinsc data fetch` (scripts/setup.sh does)";
+  return dir;
+}
+
+std::filesystem::path temp_dir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("spinsc-test-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+std::filesystem::path source_dir() {
+  const char* env = std::getenv("SPINSC_SOURCE_DIR");
+  return env ? env : ".";
+}
+
+}  // namespace spinsc::testing
