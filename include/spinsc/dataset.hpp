@@ -40,4 +40,11 @@ Dataset read_idx(const std::filesystem::path& images, const std::filesystem::pat
 // file and the command that provides it.
 Dataset load_dataset(const std::string& name, const std::filesystem::path& data_dir, Split split);
 
+// The image and label files load_dataset() reads for (name, data_dir, split), with the same
+// errors when they are missing.
+struct DatasetFiles {
+  std::filesystem::path images, labels;
+};
+DatasetFiles dataset_files(const std::string& name, const std::filesystem::path& data_dir, Split split);
+
 }  // namespace spinsc
