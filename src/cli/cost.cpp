@@ -1,0 +1,69 @@
+// spinsc cost: hardware latency and energy per inference (quantized vs analog, s-MTJ vs LFSR).
+#include <fmt/format.h>
+
+#include <memory>
+#include <optional>
+
+#include "cli/command.hpp"
+#include "spinsc/cost_model.hpp"
+#include "spinsc/error.hpp"
+#include "spinsc/hw_params.hpp"
+#include "spinsc/model_io.hpp"
+
+namespace spinsc::cli {
+namespace {
+
+struct CostCliOptions {
+  std::string model, arch, hw, sharing = "independent", multiply = "signmag", out;
+  std::optional<int> states;
+  int length = 100;
+  bool json = false, params = false;
+};
+
+int run_cost(const CostCliOptions& opt) {
+  CostArchitecture arch;
+  if (!opt.model.empty()) {
+    if (!opt.arch.empty() || opt.states) fail("--model takes the architecture and K from the file: drop --arch/--states");
+    arch = cost_architecture(load_model(opt.model), opt.model);
+  } else {
+    if (opt.arch.empty()) fail("give --model FILE or --arch WIDTHS (e.g. --arch 784,128,10 --states 5)");
+    arch = cost_architecture(parse_int_list(opt.arch, "--arch"), opt.states.value_or(5));
+  }
+  CostOptions options;
+  options.length = opt.length;
+  options.sharing = parse_cost_sharing(opt.sharing);
+  options.multiply = parse_cost_multiply(opt.multiply);
+  const HwParams hw = opt.hw.empty() ? default_hw_params() : load_hw_params(opt.hw);
+  const CostReport report = cost_report(arch, options, hw);
+  if (!opt.out.empty()) write_cost_outputs(report, opt.out);
+  if (opt.json) {
+    fmt::print("{}\n", cost_json(report).dump(2));
+  } else {
+    fmt::print("{}", cost_markdown(report, opt.params));
+    if (!opt.out.empty()) fmt::print("\nwrote cost.md, cost.json, cost.csv, cost.png in {}\n", opt.out);
+  }
+  return 0;
+}
+
+const bool registered = register_command(
+    "cost", "Hardware latency and energy per inference: quantized vs analog, s-MTJ vs LFSR", [](CLI::App& app) {
+      auto opt = std::make_shared<CostCliOptions>();
+      app.add_option("--model", opt->model, "Model file (safetensors): its architecture, K and weight levels");
+      app.add_option("--arch", opt->arch, "Layer widths, input first, instead of --model (e.g. 784,128,10)");
+      app.add_option("--states,-K", opt->states, "K with --arch (default 5)");
+      app.add_option("--hw", opt->hw, "Hardware parameter file (default: built-in configs/hw/default.json)");
+      app.add_option("--sc-length,-L", opt->length, "L: bits per stream")->capture_default_str();
+      app.add_option("--sharing", opt->sharing, "Weight streams of the quantized design")
+          ->check(CLI::IsMember({"independent", "per-level", "independent-all"}))
+          ->capture_default_str();
+      app.add_option("--multiply", opt->multiply, "signmag (AND) or bipolar (XNOR)")
+          ->check(CLI::IsMember({"signmag", "bipolar"}))
+          ->capture_default_str();
+      app.add_flag("--json", opt->json, "Print JSON instead of Markdown");
+      app.add_flag("--params", opt->params, "Append the hardware parameters to the Markdown");
+      app.add_option("--out", opt->out, "Directory for cost.md, cost.json, cost.csv and the plot cost.png");
+      return [opt] { return run_cost(*opt); };
+    });
+
+}  // namespace
+}  // namespace spinsc::cli
