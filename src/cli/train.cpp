@@ -1,0 +1,157 @@
+// spinsc train: trains an MLP (float or qat) on MNIST / Fashion-MNIST and saves it.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include "cli/command.hpp"
+#include "spinsc/dataset.hpp"
+#include "spinsc/digital.hpp"
+#include "spinsc/error.hpp"
+#include "spinsc/model_io.hpp"
+#include "spinsc/progress.hpp"
+#include "spinsc/train.hpp"
+
+namespace spinsc::cli {
+namespace {
+
+struct TrainOptions {
+  DataOptions data;
+  std::string arch = "784,128,10";
+  int states = 5;
+  std::string mode = "qat";
+  int epochs = TrainConfig{}.epochs;
+  int batch = 128;
+  std::optional<double> lr;
+  std::string optimizer = "adam";
+  double momentum = 0.9;
+  std::string schedule = "cosine";
+  std::optional<double> weight_decay;
+  int shift = TrainConfig{}.shift;
+  int val = 0;
+  uint64_t seed = 1;
+  int threads = 0;
+  int limit = 0;
+  std::string out;
+  bool quiet = false;
+  bool json = false;
+};
+
+int run_train(const TrainOptions& opt) {
+  const TrainMode mode = parse_train_mode(opt.mode);
+  if (mode == TrainMode::Sc) fail("--mode sc: mode sc arrives with SC training (use float or qat)");
+  TrainConfig cfg;
+  cfg.arch = parse_int_list(opt.arch, "--arch");
+  cfg.states = opt.states;
+  cfg.mode = mode;
+  cfg.epochs = opt.epochs;
+  cfg.batch = opt.batch;
+  if (opt.lr && !(*opt.lr > 0.0)) fail("--lr {} must be positive", *opt.lr);
+  cfg.optimizer = parse_optimizer(opt.optimizer);
+  cfg.lr = opt.lr.value_or(0.0);  // 0: the optimizer's default
+  cfg.momentum = opt.momentum;
+  cfg.schedule = parse_schedule(opt.schedule);
+  if (opt.weight_decay && !(*opt.weight_decay >= 0.0)) fail("--weight-decay {} must not be negative", *opt.weight_decay);
+  cfg.weight_decay = opt.weight_decay.value_or(-1.0);  // -1: the optimizer's default
+  cfg.shift = opt.shift;
+  cfg.val = opt.val;
+  cfg.seed = opt.seed;
+  cfg.threads = opt.threads;
+  cfg.dataset = opt.data.dataset;
+  validate(cfg);  // everything but the data's image size, before the data is read
+  if (opt.limit < 0) fail("--limit {} must be positive (0: all training images)", opt.limit);
+  if (opt.out.empty()) fail("--out FILE is required (where to save the model)");
+
+  const auto dir = opt.data.data_dir.empty() ? default_data_dir() : std::filesystem::path(opt.data.data_dir);
+  Dataset train = load_dataset(opt.data.dataset, dir, Split::Train);
+  if (opt.limit > 0) train = train.head(opt.limit);
+  const Dataset test = load_dataset(opt.data.dataset, dir, Split::Test);
+
+  Trainer trainer(cfg, train);
+  const bool lines = !opt.quiet && !opt.json;
+  if (lines) {
+    const TrainConfig& c = trainer.config();
+    fmt::print("training {} {}{} on {} {} images{}: {} epochs, batch {}, {} lr {} ({}), weight decay {}, shift {}, seed {}\n",
+               opt.arch, opt.mode, c.mode == TrainMode::Float ? "" : fmt::format(" K={}", c.states), trainer.train_images(),
+               opt.data.dataset, c.val > 0 ? fmt::format(" ({} held out)", c.val) : "", c.epochs, c.batch, opt.optimizer, c.lr,
+               opt.schedule, c.weight_decay, c.shift, c.seed);
+    std::fflush(stdout);
+  }
+  Progress progress("train", trainer.steps_per_epoch() * cfg.epochs, opt.quiet || opt.json);
+  while (!trainer.done()) {
+    const int epoch = trainer.epochs_done() + 1;
+    const long done_before = trainer.epochs_done() * trainer.steps_per_epoch();
+    const EpochReport rep = trainer.run_epoch([&](long step, long steps, double loss, double acc) {
+      progress.update(done_before + step, fmt::format("epoch {}/{}  loss {:.4f}  acc {:.4f}", epoch, cfg.epochs, loss, acc));
+    });
+    progress.finish();
+    if (lines) {
+      std::string val = rep.val_accuracy >= 0 ? fmt::format("  val {:.4f}", rep.val_accuracy) : "";
+      fmt::print("epoch {:>3}/{}  loss {:.4f}  train {:.4f}{}  {:.2f} s  ({} thread{})\n", rep.epoch, cfg.epochs, rep.loss,
+                 rep.train_accuracy, val, rep.seconds, rep.threads, rep.threads == 1 ? "" : "s");
+      std::fflush(stdout);
+    }
+  }
+  Network net = trainer.network();
+  const auto t0 = std::chrono::steady_clock::now();
+  const double acc = digital_accuracy(net, test, cfg.threads);
+  const double eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  net.training["test_accuracy"] = acc;
+  net.training["test_images"] = test.count;
+  if (opt.limit > 0) net.training["limit"] = opt.limit;
+  save_model(opt.out, net);
+  const double spe = net.training.value("seconds_per_epoch", 0.0);
+  if (opt.json) {
+    nlohmann::json j = {{"accuracy", acc},
+                        {"images", test.count},
+                        {"seconds", eval_seconds},
+                        {"seconds_per_epoch", spe},
+                        {"out", opt.out},
+                        {"training", net.training}};
+    fmt::print("{}\n", j.dump());
+  } else if (!opt.quiet) {
+    fmt::print("test accuracy {:.4f} ({} {} test images, digital)  {:.2f} s/epoch\nsaved {}\n", acc, test.count,
+               opt.data.dataset, spe, opt.out);
+  }
+  return 0;
+}
+
+const bool registered = register_command("train", "Train an MLP (modes float, qat) and save it", [](CLI::App& app) {
+  auto opt = std::make_shared<TrainOptions>();
+  app.add_option("--arch", opt->arch, "Layer widths, input first")->capture_default_str();
+  app.add_option("--states,-K", opt->states, "K: levels of weights and hidden activations (odd, >= 3)")->capture_default_str();
+  app.add_option("--mode", opt->mode, "float (no quantization) or qat (quantization-aware)")
+      ->check(CLI::IsMember({"float", "qat", "sc"}))
+      ->capture_default_str();
+  app.add_option("--epochs", opt->epochs, "Passes over the training images")->capture_default_str();
+  app.add_option("--batch", opt->batch, "Minibatch size")->capture_default_str();
+  app.add_option("--lr", opt->lr, fmt::format("Peak learning rate (default: {} adam, {} sgd)", default_lr(Optimizer::Adam),
+                                             default_lr(Optimizer::Sgd)));
+  app.add_option("--optimizer", opt->optimizer, "adam or sgd (with momentum)")
+      ->check(CLI::IsMember({"adam", "sgd"}))
+      ->capture_default_str();
+  app.add_option("--momentum", opt->momentum, "SGD momentum")->capture_default_str();
+  app.add_option("--schedule", opt->schedule, "Learning-rate schedule: cosine, step (x0.1 at 50% and 75%) or constant")
+      ->check(CLI::IsMember({"cosine", "step", "constant"}))
+      ->capture_default_str();
+  app.add_option("--weight-decay", opt->weight_decay,
+                 fmt::format("Decoupled weight decay: weights shrink by lr*wd per step (default: {} adam, {} sgd)",
+                             default_weight_decay(Optimizer::Adam), default_weight_decay(Optimizer::Sgd)));
+  app.add_option("--shift", opt->shift, "Augmentation: shift each training image by up to N pixels (0: off)")
+      ->capture_default_str();
+  app.add_option("--val", opt->val, "Hold out the last N training images for validation")->capture_default_str();
+  app.add_option("--seed", opt->seed, "Seed of initialisation and shuffling")->capture_default_str();
+  app.add_option("--threads", opt->threads, "OpenMP threads (0: all cores, or only the idle ones on a busy machine); results do not depend on it")
+      ->capture_default_str();
+  app.add_option("--limit", opt->limit, "Train on the first N training images only (0: all)")->capture_default_str();
+  app.add_option("--out,-o", opt->out, "Model file to write (safetensors)")->required();
+  app.add_flag("--quiet,-q", opt->quiet, "No progress and no per-epoch lines");
+  app.add_flag("--json", opt->json, "Print one JSON object (accuracy, images, seconds, training) at the end");
+  add_data_options(app, opt->data);
+  return [opt] { return run_train(*opt); };
+});
+
+}  // namespace
+}  // namespace spinsc::cli

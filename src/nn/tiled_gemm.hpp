@@ -1,0 +1,72 @@
+// Matrix products of the trainer, split into fixed tiles.
+//
+// Each tile of the result is computed by single-threaded Eigen over the full inner dimension,
+// with no reduction across tiles; the tiling depends only on the matrix sizes, so a product
+// is bit-identical on any number of threads. All matrices are row-major float arrays.
+#pragma once
+
+#include <omp.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+
+namespace spinsc::nn {
+
+using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using MatrixMap = Eigen::Map<RowMatrix>;
+using ConstMatrixMap = Eigen::Map<const RowMatrix>;
+
+// Calls f(r0, h, c0, w) for each tile of a rows x cols result, tiles in parallel.
+template <class F>
+void for_tiles(int rows, int cols, int tile_rows, int tile_cols, int threads, F&& f) {
+  const int tr = (rows + tile_rows - 1) / tile_rows, tc = (cols + tile_cols - 1) / tile_cols;
+  const int n = tr * tc;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1 && n > 1)
+  for (int t = 0; t < n; ++t) {
+    const int r0 = (t / tc) * tile_rows, c0 = (t % tc) * tile_cols;
+    f(r0, std::min(tile_rows, rows - r0), c0, std::min(tile_cols, cols - c0));
+  }
+}
+
+struct NoEpilogue {
+  void operator()(int, int, int, int) const {}
+};
+
+// Tile sizes: large enough for Eigen's kernels to run near peak, small enough to give a
+// two-core machine several tiles per product. Fixed constants, never the thread count.
+inline constexpr int kTileRows = 32, kTileCols = 256;
+
+// Z (rows x m) = X (rows x n) * W^T, W m x n.
+template <class E = NoEpilogue>
+void gemm_xwt(const float* X, const float* W, float* Z, int rows, int n, int m, int threads, E&& epilogue = {}) {
+  for_tiles(rows, m, kTileRows, kTileCols, threads, [&](int r0, int h, int c0, int w) {
+    ConstMatrixMap x(X, rows, n), wm(W, m, n);
+    MatrixMap z(Z, rows, m);
+    z.block(r0, c0, h, w).noalias() = x.middleRows(r0, h) * wm.middleRows(c0, w).transpose();
+    epilogue(r0, h, c0, w);
+  });
+}
+
+// G (m x n) = D^T * X, D rows x m, X rows x n: the weight gradient summed over the minibatch.
+template <class E = NoEpilogue>
+void gemm_dtx(const float* D, const float* X, float* G, int rows, int m, int n, int threads, E&& epilogue = {}) {
+  for_tiles(m, n, 64, kTileCols, threads, [&](int r0, int h, int c0, int w) {
+    ConstMatrixMap d(D, rows, m), x(X, rows, n);
+    MatrixMap g(G, m, n);
+    g.block(r0, c0, h, w).noalias() = d.middleCols(r0, h).transpose() * x.middleCols(c0, w);
+    epilogue(r0, h, c0, w);
+  });
+}
+
+// E (rows x n) = D * W, D rows x m, W m x n: the gradient passed to the layer below.
+template <class Ep = NoEpilogue>
+void gemm_dw(const float* D, const float* W, float* E, int rows, int m, int n, int threads, Ep&& epilogue = {}) {
+  for_tiles(rows, n, kTileRows, kTileCols, threads, [&](int r0, int h, int c0, int w) {
+    ConstMatrixMap d(D, rows, m), wm(W, m, n);
+    MatrixMap e(E, rows, n);
+    e.block(r0, c0, h, w).noalias() = d.middleRows(r0, h) * wm.middleCols(c0, w);
+    epilogue(r0, h, c0, w);
+  });
+}
+
+}  // namespace spinsc::nn
