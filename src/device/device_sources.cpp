@@ -1,11 +1,23 @@
 #include "spinsc/device_sources.hpp"
 
 #include "spinsc/bit_source.hpp"
+#include "spinsc/device_config.hpp"
+#include "spinsc/error.hpp"
+#include "spinsc/smtj_source.hpp"
+#include "spinsc/trace_source.hpp"
 
 namespace spinsc {
 
 void register_device_sources() {
-  // The s-MTJ and trace sources register here (device layer, issue 4).
+  register_bit_source("smtj", [](std::string_view argument) -> std::unique_ptr<BitSource> {
+    if (argument.empty()) return std::make_unique<SmtjSource>(reference_device(), "smtj");
+    const std::string path(argument);
+    return std::make_unique<SmtjSource>(load_device_config(path), "smtj:" + path);
+  });
+  register_bit_source("trace", [](std::string_view argument) -> std::unique_ptr<BitSource> {
+    if (argument.empty()) fail("bit source 'trace' needs a directory: trace:DIR");
+    return TraceSource::open(std::string(argument));
+  });
 }
 
 }  // namespace spinsc
