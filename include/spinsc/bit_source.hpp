@@ -14,6 +14,7 @@
 // Thread-safety: generate() is const and may be called concurrently.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -55,6 +56,31 @@ class BitSource {
   // correlated bits (s-MTJ sampled faster than it relaxes), smaller for low-discrepancy ones.
   // Used by the moment-matched noise of SC training.
   virtual double count_variance_factor(double p, int length) const { return 1.0; }
+
+  // For sources whose bits form a stationary two-state Markov chain (s-MTJs sampled at a clock
+  // period Ts): the lag-1 correlation rho = exp(-lambda Ts) of the nominal SNG at target p;
+  // 0 for i.i.d. bits. NaN for sources of another kind (LFSR, Sobol, traces), which only
+  // count_variance_factor() describes. Used by the moment-matched noise of SC training.
+  virtual double markov_correlation(double p) const { return std::nan(""); }
+
+  // True when p = 0 always gives the all-zero stream and p = 1 the all-one stream, whatever the
+  // key (comparator sources). The SC engine then computes products with such streams without
+  // generating them. A source whose extremes are not exact (an s-MTJ with a clamped bias) keeps
+  // the default.
+  virtual bool exact_extremes() const { return false; }
+
+  // Generates `count` streams in one call: stream s has target probability p[s] and the key
+  // `key` with key.device = devices[s]; its words_for(length) words go to out + s * stride
+  // (stride >= words_for(length)). The bits are exactly those generate() gives for the same
+  // keys; a source overrides this to amortise per-key work and vectorise across streams.
+  virtual void generate_batch(int count, const double* p, const uint64_t* devices, int length, const StreamKey& key,
+                              uint64_t* out, size_t stride) const {
+    StreamKey k = key;
+    for (int s = 0; s < count; ++s) {
+      k.device = devices[s];
+      generate(p[s], length, k, out + static_cast<size_t>(s) * stride);
+    }
+  }
 };
 
 // Builds a source from its command-line spec: "ideal", "lfsr[:n]", "sobol", and whatever

@@ -91,6 +91,11 @@ class PreactivationNoise {
   // Called from the training thread; may use OpenMP inside. Must derive its randomness from
   // (seed, epoch, image, layer) to keep training deterministic.
   virtual void perturb(const PreactivationBatch& batch) = 0;
+  // Optional gradient through the noise itself: for noise e = sigma(x, W_q) * eps with eps
+  // fixed by perturb(), adds dL/dW_q (out x in) to `dweight` and, when `dinput` is not null,
+  // dL/dx (rows x in) to `dinput`, given du = dL/du (rows x out). Called after perturb() of the
+  // same batch and layer, with the same batch description. Default: the noise is a constant.
+  virtual void backward(const PreactivationBatch& batch, const float* du, float* dweight, float* dinput) {}
 };
 
 struct EpochReport {

@@ -3,6 +3,7 @@
 #include <map>
 #include <mutex>
 
+#include "bits/builtin_sources.hpp"
 #include "spinsc/error.hpp"
 
 namespace spinsc {
@@ -10,8 +11,14 @@ namespace {
 
 std::mutex registry_mutex;
 
+// The built-in sources are part of the registry from its creation, so make_bit_source("ideal")
+// works without any registration call from the program.
 std::map<std::string, BitSourceFactory>& registry() {
-  static std::map<std::string, BitSourceFactory> factories;
+  static std::map<std::string, BitSourceFactory> factories = [] {
+    std::map<std::string, BitSourceFactory> f;
+    detail::add_builtin_sources(f);
+    return f;
+  }();
   return factories;
 }
 

@@ -12,6 +12,8 @@
 #include "spinsc/error.hpp"
 #include "spinsc/model_io.hpp"
 #include "spinsc/progress.hpp"
+#include "spinsc/sc_engine.hpp"
+#include "spinsc/sc_noise.hpp"
 #include "spinsc/train.hpp"
 
 namespace spinsc::cli {
@@ -37,11 +39,16 @@ struct TrainOptions {
   std::string out;
   bool quiet = false;
   bool json = false;
+  // Mode sc: the SC noise of this source and length in the forward pass.
+  int sc_length = 100;
+  std::string source = "smtj";
+  bool exact_bits = false;
+  bool no_variance_gradient = false;
+  std::string init;  // start from this model (fine-tuning)
 };
 
 int run_train(const TrainOptions& opt) {
   const TrainMode mode = parse_train_mode(opt.mode);
-  if (mode == TrainMode::Sc) fail("--mode sc: mode sc arrives with SC training (use float or qat)");
   TrainConfig cfg;
   cfg.arch = parse_int_list(opt.arch, "--arch");
   cfg.states = opt.states;
@@ -69,7 +76,30 @@ int run_train(const TrainOptions& opt) {
   if (opt.limit > 0) train = train.head(opt.limit);
   const Dataset test = load_dataset(opt.data.dataset, dir, Split::Test);
 
-  Trainer trainer(cfg, train);
+  std::optional<Network> init;
+  if (!opt.init.empty()) {
+    init = load_model(opt.init);
+    if (init->arch != cfg.arch) fail("--init '{}' has architecture {} but --arch is {}", opt.init, fmt::join(init->arch, ","), opt.arch);
+    if (init->states != cfg.states && mode != TrainMode::Float)
+      fail("--init '{}' has K = {} but --states is {}", opt.init, init->states, cfg.states);
+  }
+  std::unique_ptr<PreactivationNoise> noise;
+  if (mode == TrainMode::Sc) {
+    if (opt.sc_length < 1) fail("--sc-length {} must be at least 1", opt.sc_length);
+    if (opt.exact_bits) {
+      ScConfig sc;
+      sc.source = opt.source;
+      sc.length = opt.sc_length;
+      sc.seed = opt.seed;
+      noise = std::make_unique<BitLevelNoise>(sc, cfg.states);
+    } else {
+      auto mm = std::make_unique<MomentMatchedNoise>(std::shared_ptr<const BitSource>(make_bit_source(opt.source)),
+                                                     opt.sc_length, cfg.states, opt.seed);
+      mm->set_variance_gradient(!opt.no_variance_gradient);
+      noise = std::move(mm);
+    }
+  }
+  Trainer trainer(cfg, train, noise.get(), init ? &*init : nullptr);
   const bool lines = !opt.quiet && !opt.json;
   if (lines) {
     const TrainConfig& c = trainer.config();
@@ -95,6 +125,10 @@ int run_train(const TrainOptions& opt) {
     }
   }
   Network net = trainer.network();
+  if (mode == TrainMode::Sc)
+    net.training["sc"] = {{"source", opt.source}, {"length", opt.sc_length}, {"noise", opt.exact_bits ? "bit-level" : "moment-matched"},
+                          {"variance_gradient", !opt.exact_bits && !opt.no_variance_gradient}};
+  if (!opt.init.empty()) net.training["init"] = opt.init;
   const auto t0 = std::chrono::steady_clock::now();
   const double acc = digital_accuracy(net, test, cfg.threads);
   const double eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -118,11 +152,11 @@ int run_train(const TrainOptions& opt) {
   return 0;
 }
 
-const bool registered = register_command("train", "Train an MLP (modes float, qat) and save it", [](CLI::App& app) {
+const bool registered = register_command("train", "Train an MLP (modes float, qat, sc) and save it", [](CLI::App& app) {
   auto opt = std::make_shared<TrainOptions>();
   app.add_option("--arch", opt->arch, "Layer widths, input first")->capture_default_str();
   app.add_option("--states,-K", opt->states, "K: levels of weights and hidden activations (odd, >= 3)")->capture_default_str();
-  app.add_option("--mode", opt->mode, "float (no quantization) or qat (quantization-aware)")
+  app.add_option("--mode", opt->mode, "float (no quantization), qat (quantization-aware) or sc (quantized, with SC noise in the loop)")
       ->check(CLI::IsMember({"float", "qat", "sc"}))
       ->capture_default_str();
   app.add_option("--epochs", opt->epochs, "Passes over the training images")->capture_default_str();
@@ -147,6 +181,12 @@ const bool registered = register_command("train", "Train an MLP (modes float, qa
       ->capture_default_str();
   app.add_option("--limit", opt->limit, "Train on the first N training images only (0: all)")->capture_default_str();
   app.add_option("--out,-o", opt->out, "Model file to write (safetensors)")->required();
+  app.add_option("--sc-length,-L", opt->sc_length, "Mode sc: bitstream length L whose SC noise training sees")->capture_default_str();
+  app.add_option("--source", opt->source, "Mode sc: bit source of that noise (smtj, smtj:FILE, ideal, lfsr, sobol, trace:DIR)")
+      ->capture_default_str();
+  app.add_flag("--exact-bits", opt->exact_bits, "Mode sc: run the bit-level SC engine in the forward pass (slow) instead of moment-matched noise");
+  app.add_flag("--no-variance-gradient", opt->no_variance_gradient, "Mode sc: treat the noise as a constant in the backward pass");
+  app.add_option("--init", opt->init, "Start from this model's weights (fine-tuning) instead of a random initialisation");
   app.add_flag("--quiet,-q", opt->quiet, "No progress and no per-epoch lines");
   app.add_flag("--json", opt->json, "Print one JSON object (accuracy, images, seconds, training) at the end");
   add_data_options(app, opt->data);

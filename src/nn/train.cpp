@@ -177,6 +177,7 @@ struct Trainer::Impl {
   std::vector<int> order, batch_images;
   std::vector<float> row_loss;
   std::vector<int> row_correct;
+  std::vector<float> noise_dinput;  // rows x in: dL/dx through the SC noise (noise->backward)
   std::vector<double> epoch_seconds;
   bool from_network = false;
   nlohmann::json history = nlohmann::json::array();
@@ -399,6 +400,20 @@ struct Trainer::Impl {
           for (int j = 0; j < m; ++j) b.dg[j] += d[j] * u[j];
       }
       nn::gemm_dtx(b.du.data(), layer_input(l), b.dwq.data(), rows, m, layer.in, threads);
+      float* noise_dx = nullptr;
+      if (noise) {
+        // The noise's own gradient (if it has one): into dW_q, and into dL/dx of the layer
+        // below, which joins that layer's gradient before its straight-through mask.
+        PreactivationBatch pb;
+        pb.layer = l, pb.rows = rows, pb.in = layer.in, pb.out = m;
+        pb.input = layer_input(l), pb.weight = used_weights(l), pb.scale = layer.scale;
+        pb.images = batch_images.data(), pb.epoch = epoch, pb.product = b.product.data();
+        if (l > 0) {
+          noise_dinput.assign(static_cast<size_t>(rows) * layer.in, 0.0f);
+          noise_dx = noise_dinput.data();
+        }
+        noise->backward(pb, b.du.data(), b.dwq.data(), noise_dx);
+      }
       if (l == 0) continue;
       // dL/da of the layer below, then through its activation's straight-through gradient
       // (1 inside 0 < z < 1 only) and its gain.
@@ -412,8 +427,10 @@ struct Trainer::Impl {
                       float* dz = &below.dpre[static_cast<size_t>(r) * n];
                       float* du = &below.du[static_cast<size_t>(r) * n];
                       const float* z = &below.pre[static_cast<size_t>(r) * n];
+                      const float* ndx = noise_dx ? noise_dx + static_cast<size_t>(r) * n : nullptr;
                       for (int j = c0; j < c0 + w; ++j) {
-                        dz[j] = (z[j] > 0.0f && z[j] < 1.0f) ? dz[j] : 0.0f;
+                        const float extra = ndx ? ndx[j] : 0.0f;
+                        dz[j] = (z[j] > 0.0f && z[j] < 1.0f) ? dz[j] + extra : 0.0f;
                         du[j] = dz[j] * g[j];
                       }
                     }

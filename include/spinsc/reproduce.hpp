@@ -1,0 +1,73 @@
+// The paper's experiment as one library call (SPEC §6): `spinsc reproduce`.
+//
+// Grid: depth {1 hidden, 3 hidden} x K {5, 11} x L {100..500} x training {without SC, with SC},
+// each cell evaluated with the configured source (default: the s-MTJ reference device) on the
+// full test set with R stochastic repeats (mean +- sample std). Beside it: the float network
+// (digital), the quantized networks without SC noise (digital) and the analog SC baseline (the
+// float network run as an unquantized SC-ANN at each L).
+//
+// Training (equal budgets): a `qat` base model per (depth, K) trained for `epochs`; the
+// "without SC" model continues it for `sc_epochs` without noise, the "with SC" model of length
+// L continues it for `sc_epochs` with the SC noise of that source and L in the forward pass
+// (MomentMatchedNoise, sc_noise.hpp). The float network trains for `epochs`.
+//
+// Resumable: every trained model (DIR/models/*.safetensors) and every evaluated cell
+// (DIR/cells/*.json) is written atomically as soon as it is finished, with a fingerprint of
+// everything that produced it. A restart with the same DIR reuses what matches and redoes only
+// the rest; the report files are rewritten from the cells at the end. Results depend on the seed
+// only, never on the thread count or on where a run was interrupted.
+//
+// Outputs: DIR/results.json, results.csv, table.md, accuracy_vs_length_d<depth>.png (+ .csv
+// and .gp), and the hardware cost table of the configurations (cost.md).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace spinsc {
+
+struct ReproduceConfig {
+  std::filesystem::path out;
+  std::vector<int> depths{1, 3};
+  std::vector<int> arch1{784, 128, 10};           // the 1-hidden-layer network
+  std::vector<int> arch3{784, 256, 128, 64, 10};  // the 3-hidden-layer network
+  std::vector<int> states{5, 11};
+  std::vector<int> lengths{100, 200, 300, 400, 500};
+  int repeats = 5;
+  std::string source = "smtj";
+  int threads = 0;
+  uint64_t seed = 1;
+  std::string dataset = "mnist";
+  std::filesystem::path data_dir;   // empty: default_data_dir()
+  int epochs = 10;                  // float and qat base training
+  int sc_epochs = 3;                // continuation with / without SC noise
+  int limit = 0;                    // evaluate on the first N test images only (0: all)
+  bool baselines = true;            // float, digital and analog cells
+  std::filesystem::path hw;         // hardware cost parameters (empty: configs/hw/default.json)
+  bool quiet = false;
+};
+
+struct ReproduceCell {
+  std::string kind;      // "grid", "float", "digital", "analog"
+  int depth = 0;
+  int states = 0;        // 0 for float / analog
+  int length = 0;        // 0 for digital cells
+  std::string training;  // "without_sc", "with_sc", "float"
+  double accuracy_mean = 0, accuracy_std = 0;
+  int repeats = 0, images = 0;
+  double seconds = 0;    // evaluation wall time
+  std::string model;     // model file, relative to DIR
+  nlohmann::json to_json() const;
+};
+
+// Runs (or resumes) the grid and writes the report. Returns all cells of this configuration.
+std::vector<ReproduceCell> run_reproduce(const ReproduceConfig& config);
+
+// The report files from a list of cells (also used by tests).
+void write_reproduce_report(const ReproduceConfig& config, const std::vector<ReproduceCell>& cells);
+
+}  // namespace spinsc

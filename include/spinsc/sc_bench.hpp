@@ -1,0 +1,58 @@
+// The fixed reference workload of `spinsc bench` and the machine's AND+popcount peak.
+//
+// Workload: network 784-256-128-64-10, K = 11, weights drawn uniformly in [-s, s] with
+// s = 3 / sqrt(fan-in) from Xoshiro256(derive_seed(2024, {layer})), zero biases, unit gains;
+// L = 500; broadcast inputs, independent weight streams, source `ideal`, signmag + apc, the
+// bit-level path; the first 2000 MNIST test images (or 2000 synthetic images: each pixel 0 with
+// probability 0.8, else uniform in 1..255, about MNIST's density). Rate =
+// images * synapses * L / seconds with synapses = 784*256 + 256*128 + 128*64 + 64*10.
+//
+// Beside it, the same workload with per-level weight streams (a different configuration, not a
+// shortcut): generation then nearly vanishes and the rate shows the AND+popcount path alone.
+//
+// Peak: every thread ANDs two L1-resident arrays of 64-bit words and sums the popcounts, the
+// tight kernel the engine's inner product is made of; bits/s = threads * words * 64 / seconds.
+//
+// Thread-safety: run one at a time (both saturate the machine).
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "spinsc/dataset.hpp"
+#include "spinsc/network.hpp"
+
+namespace spinsc {
+
+struct ScBenchOptions {
+  int threads = 0;                   // 0: all
+  bool synthetic = false;
+  std::filesystem::path data_dir;    // empty: default_data_dir()
+  int images = 2000;
+  int length = 500;
+  double peak_seconds = 1.0;         // duration of the peak measurement
+  bool quiet = true;
+};
+
+struct ScBenchResult {
+  std::string data;                  // "mnist" or "synthetic"
+  int threads = 0, images = 0, length = 0;
+  long long synapses = 0;            // per image
+  double seconds = 0, images_per_s = 0;
+  double synapse_bit_ops_per_s = 0;  // images * synapses * L / seconds
+  double roofline_bit_ops_per_s = 0; // AND+popcount peak, same threads
+  double ratio = 0;                  // synapse_bit_ops_per_s / roofline_bit_ops_per_s
+  double generated_fraction = 0;     // weight streams generated / synapses (zero-input skip)
+  double accuracy = 0;               // of the random network: a checksum, not a figure of merit
+  // The same workload with per-level weight sharing (one SNG per weight level and layer):
+  // still bit level, but almost no weight-stream generation, so it shows the counting path alone.
+  double per_level_synapse_bit_ops_per_s = 0, per_level_ratio = 0;
+};
+
+Network bench_network();
+Dataset synthetic_images(int count, uint64_t seed);
+// AND+popcount bits per second on `threads` threads (0: all), measured for about `seconds`.
+double and_popcount_peak(int threads, double seconds);
+ScBenchResult run_sc_bench(const ScBenchOptions& options);
+
+}  // namespace spinsc

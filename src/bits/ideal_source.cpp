@@ -1,0 +1,358 @@
+// The `ideal` source: i.i.d. Bernoulli(T / 2^32) bits, bit-parallel.
+//
+// Definition. Stream hash h (stream_seed), T = round(p 2^32), S = 4, random words
+// r_i = mix64(h + i golden) (one SplitMix64 sequence per stream), r'_i = r_{2^40 + i}: phase B
+// reads the same sequence from index 2^40 on, far past any index phase A uses.
+//   Phase A: bit j of output word w compares the uniform U with T MSB first, U's bit k (k < S)
+//   being bit j of r_{64w+k}: the bit is 1 once a U bit is 0 where T's is 1, 0 once a U bit is
+//   1 where T's is 0. After S steps all but ~2^-S of the bits are decided.
+//   Phase B: the still undecided bits t < L of the stream, in order of position, get the bits of
+//   a continuation stream in order: continuation bit c (word c / 64, bit c % 64) is the same MSB
+//   first comparison of fresh bits of r'_{64 (c/64) + k} with T's low 32 - S bits.
+// Every bit is thus [U < T] for 32 independent fair bits U: i.i.d. Bernoulli(T / 2^32). Phase B
+// spends random words only on the few undecided bits (scattered back with pdep), so a 500-bit
+// stream costs about S + 1.3 random vectors instead of the ~11 a dense comparison needs.
+// Comparisons stop at T's lowest set bit (below it an undecided bit can only end as 0), so
+// p = 1/2 costs one step and no continuation. The AVX-512 path and the scalar path compute the
+// same bits; the tests check both against this definition.
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <vector>
+
+#include "bits/aligned_words.hpp"
+#include "bits/simd.hpp"
+#include "bits/stream_hash.hpp"
+#include "spinsc/error.hpp"
+#include "spinsc/sources.hpp"
+
+namespace spinsc {
+namespace {
+
+constexpr uint64_t kFull = uint64_t{1} << 32;  // threshold of p = 1
+constexpr int kDense = IdealSource::kDenseSteps;
+// Phase B's hash: its counters h' + (i + 1) golden are phase A's from index 2^40 on.
+inline uint64_t continuation_hash(uint64_t h) { return h + IdealSource::kContinuationIndex * detail::kGolden; }
+
+// SplitMix64's finaliser without its leading increment (the counters below include it).
+inline uint64_t finalise(uint64_t x) {
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// Counter of random word i = 64 w + 0: mix64(h + i golden) = finalise(h + (i + 1) golden).
+inline uint64_t first_counter(uint64_t h, uint64_t w) { return h + (w * 64 + 1) * detail::kGolden; }
+
+// MSB-first comparison of `bits`-bit uniforms (bit k from the word at counter + k golden) with
+// `thr` (< 2^bits) for the lanes in `und`; returns the lanes decided as 1 and leaves in `und`
+// those still undecided after `steps` steps.
+inline uint64_t compare_scalar(uint64_t counter, uint64_t thr, int bits, int steps, uint64_t& und) {
+  uint64_t res = 0;
+  for (int k = 0; k < steps && und; ++k) {
+    const uint64_t u = finalise(counter + static_cast<uint64_t>(k) * detail::kGolden);
+    const uint64_t tb = uint64_t{0} - ((thr >> (bits - 1 - k)) & 1);
+    res |= und & ~u & tb;
+    und &= ~(u ^ tb);
+  }
+  return res;
+}
+
+// Comparison steps that can still produce a 1 for a `bits`-bit threshold: up to its lowest set bit.
+inline int useful_steps(uint64_t thr, int bits) { return thr ? bits - std::countr_zero(thr) : 0; }
+
+// Continuation word cw of a stream, for the lanes in `need`.
+inline uint64_t continuation_word(uint64_t h2, uint64_t low_thr, uint64_t cw, uint64_t need) {
+  uint64_t und = need;
+  return compare_scalar(first_counter(h2, cw), low_thr, 32 - kDense, useful_steps(low_thr, 32 - kDense), und);
+}
+
+// Bits [offset, offset + 64) of a packed bit array (zero past its end).
+inline uint64_t bits_at(const uint64_t* a, size_t nwords, uint64_t offset) {
+  const size_t w = offset >> 6;
+  const int b = static_cast<int>(offset & 63);
+  const uint64_t lo = w < nwords ? a[w] : 0, hi = w + 1 < nwords ? a[w + 1] : 0;
+  return b ? (lo >> b) | (hi << (64 - b)) : lo;
+}
+
+struct StreamPlan {
+  uint64_t h = 0, T = 0;
+};
+
+using detail::AlignedWords;
+
+struct Scratch {
+  std::vector<StreamPlan> plan;
+  AlignedWords hash, thr, res0, und, cont, staging;
+  std::vector<uint64_t> extra;
+  std::vector<int> pending;
+};
+
+// Phase B for one stream: scatters the continuation bits into the undecided positions.
+// `first_word` is continuation word 0 when already computed (vector path), else computed here.
+void finish_stream(uint64_t h, uint64_t T, const uint64_t* und, long total, int nw, uint64_t* out, std::vector<uint64_t>& extra,
+                   const uint64_t* first_word) {
+  if (total == 0) return;
+  const uint64_t low = T & ((uint64_t{1} << (32 - kDense)) - 1);
+  if (total <= 64 && first_word) {
+    // The common case: one continuation word. Word w takes its bits from offset off_w (< 64
+    // whenever word w has an undecided bit; otherwise pdep with an empty mask gives 0).
+    const uint64_t word0 = *first_word;
+    unsigned off = 0;
+    for (int w = 0; w < nw; ++w) {
+      out[w] |= detail::deposit_bits(word0 >> (off & 63), und[w]);
+      off += static_cast<unsigned>(std::popcount(und[w]));
+    }
+    return;
+  }
+  const uint64_t h2 = continuation_hash(h);
+  const size_t ncw = static_cast<size_t>((total + 63) / 64);
+  extra.resize(ncw);
+  for (size_t c = 0; c < ncw; ++c) {
+    const long left = total - static_cast<long>(c) * 64;
+    const uint64_t need = left >= 64 ? ~uint64_t{0} : (uint64_t{1} << left) - 1;
+    extra[c] = (c == 0 && first_word) ? *first_word & need : continuation_word(h2, low, c, need);
+  }
+  uint64_t offset = 0;
+  for (int w = 0; w < nw; ++w) {
+    if (!und[w]) continue;
+    out[w] |= detail::deposit_bits(bits_at(extra.data(), ncw, offset), und[w]);
+    offset += static_cast<uint64_t>(std::popcount(und[w]));
+  }
+}
+
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+inline __m512i finalise8(__m512i x) {
+  x = _mm512_xor_si512(x, _mm512_srli_epi64(x, 30));
+  x = _mm512_mullo_epi64(x, _mm512_set1_epi64(static_cast<long long>(0xbf58476d1ce4e5b9ULL)));
+  x = _mm512_xor_si512(x, _mm512_srli_epi64(x, 27));
+  x = _mm512_mullo_epi64(x, _mm512_set1_epi64(static_cast<long long>(0x94d049bb133111ebULL)));
+  return _mm512_xor_si512(x, _mm512_srli_epi64(x, 31));
+}
+
+// MSB-first comparison on 8 lanes with per-lane thresholds held in the top bits of thr
+// (thr = T << (64 - bits)); at most `steps` steps, stopping early when no lane is undecided.
+template <bool kEarlyExit>
+inline __m512i compare8(__m512i counter, __m512i thr, __m512i& und, int steps) {
+  const __m512i golden = _mm512_set1_epi64(static_cast<long long>(detail::kGolden));
+  __m512i res = _mm512_setzero_si512();
+  for (int k = 0; k < steps; ++k) {
+    const __m512i u = finalise8(counter);
+    const __m512i tb = _mm512_srai_epi64(thr, 63);
+    res = _mm512_or_si512(res, _mm512_ternarylogic_epi64(und, u, tb, 0x20));  // und & ~u & tb
+    und = _mm512_ternarylogic_epi64(und, u, tb, 0x90);                          // und & ~(u ^ tb)
+    if (kEarlyExit && !_mm512_test_epi64_mask(und, und)) break;
+    counter = _mm512_add_epi64(counter, golden);
+    thr = _mm512_add_epi64(thr, thr);
+  }
+  return res;
+}
+
+// Largest number of useful steps over the lanes (thr = T << (64 - bits), 0 for inactive lanes).
+inline int max_useful_steps(__m512i thr) {
+  const __mmask8 live = _mm512_test_epi64_mask(thr, thr);
+  const __m512i lowest = _mm512_and_si512(thr, _mm512_sub_epi64(_mm512_setzero_si512(), thr));
+  return static_cast<int>(_mm512_reduce_max_epi64(_mm512_maskz_add_epi64(live, _mm512_maskz_lzcnt_epi64(live, lowest), _mm512_set1_epi64(1))));
+}
+#endif
+
+}  // namespace
+
+uint64_t IdealSource::threshold(double p) {
+  if (!(p >= 0.0 && p <= 1.0)) fail("bit source 'ideal': probability {} is outside [0, 1]", p);
+  return static_cast<uint64_t>(p * 4294967296.0 + 0.5);  // round half up; exact in double
+}
+
+uint64_t IdealSource::stream_seed(const StreamKey& key) { return detail::stream_hash(key); }
+
+double IdealSource::bit_mean(double p, const StreamKey&) const { return std::ldexp(static_cast<double>(threshold(p)), -32); }
+
+void IdealSource::generate(double p, int length, const StreamKey& key, uint64_t* words) const {
+  const uint64_t device = key.device;
+  generate_batch(1, &p, &device, length, key, words, static_cast<size_t>(words_for(length)));
+}
+
+void IdealSource::generate_batch_portable(int count, const double* p, const uint64_t* devices, int length, const StreamKey& key,
+                                          uint64_t* out, size_t stride) const {
+  if (length < 1) fail("bit source 'ideal': stream length {} must be at least 1", length);
+  if (count <= 0) return;
+  const int nw = words_for(length);
+  const uint64_t tail = tail_mask(length);
+  const uint64_t prefix = detail::stream_prefix(key);
+  thread_local Scratch sc;
+  uint64_t* und = sc.und.get(static_cast<size_t>(nw));
+  for (int s = 0; s < count; ++s) {
+    const StreamPlan pl{detail::stream_hash(prefix, devices[s]), threshold(p[s])};
+    uint64_t* stream = out + static_cast<size_t>(s) * stride;
+    const bool live = pl.T > 0 && pl.T < kFull;
+    const int steps = live ? std::min(kDense, useful_steps(pl.T, 32)) : 0;
+    long total = 0;
+    for (int w = 0; w < nw; ++w) {
+      und[w] = live ? ~uint64_t{0} : 0;
+      stream[w] = (pl.T >= kFull ? ~uint64_t{0} : 0) | compare_scalar(first_counter(pl.h, static_cast<uint64_t>(w)), pl.T, 32, steps, und[w]);
+      if (w == nw - 1) und[w] &= tail;
+      total += std::popcount(und[w]);
+    }
+    if (live && (pl.T & ((uint64_t{1} << (32 - kDense)) - 1))) finish_stream(pl.h, pl.T, und, total, nw, stream, sc.extra, nullptr);
+    stream[nw - 1] &= tail;
+  }
+}
+
+void IdealSource::generate_batch(int count, const double* p, const uint64_t* devices, int length, const StreamKey& key,
+                                 uint64_t* out, size_t stride) const {
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+  if (length < 1) fail("bit source 'ideal': stream length {} must be at least 1", length);
+  if (count <= 0) return;
+  const int nw = words_for(length);
+  const uint64_t tail = tail_mask(length);
+  const uint64_t prefix = detail::stream_prefix(key);
+  constexpr uint64_t kLowMask = (uint64_t{1} << (32 - kDense)) - 1;
+  thread_local Scratch sc;
+  sc.plan.resize(static_cast<size_t>(count));
+  for (int s = 0; s < count; ++s) sc.plan[static_cast<size_t>(s)] = {detail::stream_hash(prefix, devices[s]), threshold(p[s])};
+  const size_t total = static_cast<size_t>(count) * nw, padded = (total + 7) & ~size_t{7};
+  uint64_t* und_lanes = sc.und.get(padded + 8);
+  // Results go to an aligned staging area with whole-vector stores (masked stores do not forward
+  // to the scalar reloads of phase B), then to `out`.
+  uint64_t* dst = sc.staging.get(padded + 8);
+  thread_local std::vector<long> undecided;
+  undecided.assign(static_cast<size_t>(count), 0);
+  if (nw >= 8) {
+    // Phase A stream by stream, 8 words per vector (the last vector masked).
+    const __m512i lane_counter = _mm512_mullo_epi64(_mm512_set_epi64(449, 385, 321, 257, 193, 129, 65, 1),
+                                                    _mm512_set1_epi64(static_cast<long long>(detail::kGolden)));
+    const __m512i chunk_step = _mm512_set1_epi64(static_cast<long long>(512 * detail::kGolden));
+    for (int s = 0; s < count; ++s) {
+      const StreamPlan& pl = sc.plan[static_cast<size_t>(s)];
+      const bool live = pl.T > 0 && pl.T < kFull;
+      const __m512i thr = _mm512_set1_epi64(live ? static_cast<long long>(pl.T << 32) : 0);
+      const __m512i r0 = _mm512_set1_epi64(pl.T >= kFull ? -1 : 0);
+      const int steps = live ? std::min(kDense, useful_steps(pl.T, 32)) : 0;
+      __m512i counter = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(pl.h)), lane_counter);
+      uint64_t* d = dst + static_cast<size_t>(s) * nw;
+      uint64_t* u = und_lanes + static_cast<size_t>(s) * nw;
+      for (int w = 0; w < nw; w += 8) {
+        const int left = nw - w;
+        const __mmask8 m = left >= 8 ? 0xff : static_cast<__mmask8>((1u << left) - 1);
+        __m512i und = _mm512_maskz_set1_epi64(live ? m : 0, -1);
+        const __m512i r = _mm512_or_si512(r0, compare8<false>(counter, thr, und, steps));
+        if (left <= 8) {  // the stream's last word: positions past L take no continuation bits
+          const __m512i last = _mm512_mask_set1_epi64(_mm512_set1_epi64(-1), static_cast<__mmask8>(1u << (left - 1)),
+                                                       static_cast<long long>(tail));
+          und = _mm512_and_si512(und, last);
+        }
+        _mm512_storeu_si512(d + w, r);  // spills past the stream are overwritten by the next one
+        _mm512_storeu_si512(u + w, und);
+        counter = _mm512_add_epi64(counter, chunk_step);
+      }
+    }
+    for (int s = 0; s < count; ++s) {
+      const uint64_t* u = und_lanes + static_cast<size_t>(s) * nw;
+      long c = 0;
+      for (int w = 0; w < nw; ++w) c += std::popcount(u[w]);
+      undecided[static_cast<size_t>(s)] = c;
+    }
+  } else {
+    // Short streams: P = bit_ceil(nw) lanes per stream, 8 / P streams per vector, built in
+    // registers from per-stream arrays; the nw valid lanes of each stream are compressed out.
+    const int P = static_cast<int>(std::bit_ceil(static_cast<unsigned>(nw))), G = 8 / P;
+    const size_t sp = (static_cast<size_t>(count) + 7) & ~size_t{7};
+    uint64_t* hs = sc.hash.get(sp);
+    uint64_t* ts = sc.thr.get(sp);
+    uint64_t* rs = sc.res0.get(sp);
+    for (int s = 0; s < count; ++s) {
+      const StreamPlan& pl = sc.plan[static_cast<size_t>(s)];
+      hs[s] = pl.h;
+      ts[s] = (pl.T > 0 && pl.T < kFull) ? pl.T << 32 : 0;
+      rs[s] = pl.T >= kFull ? ~uint64_t{0} : 0;
+    }
+    for (size_t s = static_cast<size_t>(count); s < sp; ++s) hs[s] = ts[s] = rs[s] = 0;
+    const __m512i lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+    const int shift = std::countr_zero(static_cast<unsigned>(P));
+    const __m512i stream_of = _mm512_srli_epi64(lane, static_cast<unsigned>(shift));
+    const __m512i word_of = _mm512_and_si512(lane, _mm512_set1_epi64(P - 1));
+    const __m512i word_counter = _mm512_mullo_epi64(_mm512_add_epi64(_mm512_slli_epi64(word_of, 6), _mm512_set1_epi64(1)),
+                                                    _mm512_set1_epi64(static_cast<long long>(detail::kGolden)));
+    const __mmask8 valid_words = _mm512_cmplt_epi64_mask(word_of, _mm512_set1_epi64(nw));
+    const __mmask8 last_words = _mm512_cmpeq_epi64_mask(word_of, _mm512_set1_epi64(nw - 1));
+    const __m512i tmask = _mm512_mask_set1_epi64(_mm512_set1_epi64(-1), last_words, static_cast<long long>(tail));
+    for (int s0 = 0; s0 < count; s0 += G) {
+      const int g = std::min(G, count - s0);
+      const __mmask8 live = valid_words & static_cast<__mmask8>((1u << (g * P)) - 1);
+      const __m512i thr = _mm512_maskz_permutexvar_epi64(live, stream_of, _mm512_loadu_si512(ts + s0));
+      const __m512i counter = _mm512_add_epi64(_mm512_permutexvar_epi64(stream_of, _mm512_loadu_si512(hs + s0)), word_counter);
+      const __m512i r0 = _mm512_maskz_permutexvar_epi64(live, stream_of, _mm512_loadu_si512(rs + s0));
+      __m512i und = _mm512_maskz_set1_epi64(_mm512_test_epi64_mask(thr, thr), -1);
+      const int steps = std::min(kDense, max_useful_steps(thr));
+      const __m512i r = _mm512_or_si512(r0, compare8<false>(counter, thr, und, steps));
+      und = _mm512_and_si512(und, tmask);
+      _mm512_storeu_si512(dst + static_cast<size_t>(s0) * nw, _mm512_maskz_compress_epi64(live, r));
+      _mm512_storeu_si512(und_lanes + static_cast<size_t>(s0) * nw, _mm512_maskz_compress_epi64(live, und));
+    }
+    for (int s = 0; s < count; ++s) {
+      const uint64_t* u = und_lanes + static_cast<size_t>(s) * nw;
+      long c = 0;
+      for (int w = 0; w < nw; ++w) c += std::popcount(u[w]);
+      undecided[static_cast<size_t>(s)] = c;
+    }
+  }
+  // Phase B: continuation word 0 of up to 8 pending streams at once, one stream per lane.
+  sc.pending.clear();
+  for (int s = 0; s < count; ++s) {
+    const StreamPlan& pl = sc.plan[static_cast<size_t>(s)];
+    if (pl.T > 0 && pl.T < kFull && (pl.T & kLowMask) && undecided[static_cast<size_t>(s)]) sc.pending.push_back(s);
+  }
+  const size_t np = sc.pending.size();
+  uint64_t* cont = sc.cont.get((np + 7) & ~size_t{7});
+  for (size_t g = 0; g < np; g += 8) {
+    alignas(64) uint64_t c[8] = {}, t[8] = {}, need[8] = {};
+    for (size_t q = 0; q < 8 && g + q < np; ++q) {
+      const int s = sc.pending[g + q];
+      const StreamPlan& pl = sc.plan[static_cast<size_t>(s)];
+      const long u = undecided[static_cast<size_t>(s)];
+      c[q] = first_counter(continuation_hash(pl.h), 0);
+      t[q] = (pl.T & kLowMask) << (32 + kDense);
+      need[q] = u >= 64 ? ~uint64_t{0} : (uint64_t{1} << u) - 1;
+    }
+    const __m512i thr = _mm512_load_si512(t);
+    __m512i und = _mm512_load_si512(need);
+    _mm512_store_si512(cont + g, compare8<true>(_mm512_load_si512(c), thr, und, max_useful_steps(thr)));
+  }
+  for (size_t q = 0; q < np; ++q) {
+    const int s = sc.pending[q];
+    const size_t f0 = static_cast<size_t>(s) * nw;
+    const uint64_t* und = und_lanes + f0;
+    uint64_t* d = dst + f0;
+    if (undecided[static_cast<size_t>(s)] <= 64) {  // the common case, inline: see finish_stream
+      const uint64_t word0 = cont[q];
+      unsigned off = 0;
+      for (int w = 0; w < nw; ++w) {
+        d[w] |= detail::deposit_bits(word0 >> (off & 63), und[w]);
+        off += static_cast<unsigned>(std::popcount(und[w]));
+      }
+    } else {
+      const StreamPlan& pl = sc.plan[static_cast<size_t>(s)];
+      finish_stream(pl.h, pl.T, und, undecided[static_cast<size_t>(s)], nw, d, sc.extra, cont + q);
+    }
+  }
+  const __mmask8 last_mask = static_cast<__mmask8>(1u << ((nw - 1) & 7));
+  for (int s = 0; s < count; ++s) {
+    uint64_t* stream = out + static_cast<size_t>(s) * stride;
+    const uint64_t* src = dst + static_cast<size_t>(s) * nw;
+    for (int w = 0; w < nw; w += 8) {
+      const int left = nw - w;
+      __m512i v = _mm512_loadu_si512(src + w);
+      if (left <= 8) v = _mm512_mask_and_epi64(v, last_mask, v, _mm512_set1_epi64(static_cast<long long>(tail)));
+      if (left >= 8) {
+        _mm512_storeu_si512(stream + w, v);
+      } else {
+        _mm512_mask_storeu_epi64(stream + w, static_cast<__mmask8>((1u << left) - 1), v);
+      }
+    }
+  }
+#else
+  generate_batch_portable(count, p, devices, length, key, out, stride);
+#endif
+}
+
+}  // namespace spinsc

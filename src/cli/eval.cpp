@@ -1,0 +1,169 @@
+// `spinsc eval`: test accuracy of a model, digital or as a stochastic computer (ScEngine).
+#include <fmt/format.h>
+
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "cli/command.hpp"
+#include "spinsc/dataset.hpp"
+#include "spinsc/digital.hpp"
+#include "spinsc/error.hpp"
+#include "spinsc/model_io.hpp"
+#include "spinsc/sc_engine.hpp"
+
+namespace spinsc::cli {
+namespace {
+
+struct EvalOptions {
+  DataOptions data;
+  std::string model;
+  std::string lengths;  // empty: digital inference
+  std::string source = "ideal";
+  int repeats = 1;
+  int threads = 0;
+  uint64_t seed = 1;
+  std::string multiply = "signmag";
+  std::string accumulate = "apc";
+  std::string sharing = "independent";
+  bool analog = false;
+  bool exact_bits = false;
+  int limit = 0;
+  bool json = false;
+  bool quiet = false;
+};
+
+std::string arch_text(const Network& net) {
+  std::string s;
+  for (int w : net.arch) s += (s.empty() ? "" : "-") + std::to_string(w);
+  return s;
+}
+
+// "the 10000 test images" or "first N of 10000 test images": accuracy is on the full test set
+// unless --limit says otherwise, and the output says which.
+std::string images_text(int used, int total) {
+  return used == total ? fmt::format("all {} test images", total) : fmt::format("first {} of {} test images", used, total);
+}
+
+int run_eval(const EvalOptions& opt) {
+  if (opt.repeats < 1) fail("--repeats {} must be at least 1", opt.repeats);
+  if (opt.limit < 0) fail("--limit {} must not be negative", opt.limit);
+  const Network net = load_model(opt.model);
+  const auto dir = opt.data.data_dir.empty() ? default_data_dir() : std::filesystem::path(opt.data.data_dir);
+  const Dataset full = load_dataset(opt.data.dataset, dir, Split::Test);
+  const Dataset data = opt.limit > 0 ? full.head(opt.limit) : full;
+  if (data.features() != net.arch.front())
+    fail("model '{}' expects {} inputs but {} images have {}", opt.model, net.arch.front(), opt.data.dataset, data.features());
+  const std::string images = images_text(data.count, full.count);
+  const bool analog = opt.analog || !net.quantized();
+  Network reference = net;
+  if (analog) reference.mode = TrainMode::Float;
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const double digital = digital_accuracy(reference, data, opt.threads);
+  const double digital_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  nlohmann::json common = {{"model", opt.model},
+                           {"arch", arch_text(net)},
+                           {"states", net.states},
+                           {"mode", to_string(net.mode)},
+                           {"dataset", opt.data.dataset},
+                           {"images", data.count},
+                           {"test_images", full.count}};
+  if (opt.lengths.empty()) {
+    if (opt.json) {
+      nlohmann::json j = common;
+      j["accuracy"] = digital;
+      j["seconds"] = digital_seconds;
+      j["inference"] = analog && net.quantized() ? "digital-float" : "digital";
+      fmt::print("{}\n", j.dump(2));
+    } else {
+      fmt::print("model     {} ({}, K = {}, {})\n", opt.model, arch_text(net), net.states, to_string(net.mode));
+      fmt::print("digital accuracy {:.2f}% on {} ({}), {:.2f} s\n", 100 * digital, images, opt.data.dataset, digital_seconds);
+    }
+    return 0;
+  }
+
+  const std::vector<int> lengths = parse_int_list(opt.lengths, "--sc-length");
+  ScConfig cfg;
+  cfg.source = opt.source;
+  cfg.multiply = parse_multiply(opt.multiply);
+  cfg.accumulate = parse_accumulate(opt.accumulate);
+  cfg.sharing = parse_sharing(opt.sharing);
+  cfg.analog = analog;
+  cfg.exact_bits = true;  // the engine's only path (see docs/sc-engine.md)
+  cfg.seed = opt.seed;
+  cfg.length = lengths.front();
+  const auto source = std::shared_ptr<const BitSource>(make_bit_source(opt.source));
+  if (!opt.json) {
+    fmt::print("model     {} ({}, K = {}, {}){}\n", opt.model, arch_text(net), net.states, to_string(net.mode),
+               analog ? ", run as the analog (unquantized) baseline" : "");
+    fmt::print("data      {}, {}\n", opt.data.dataset, images);
+    fmt::print("SC        source {}, {} + {}, broadcast inputs, {} weight streams, bit-level path, seed {}, {} repeat{}\n",
+               source->name(), to_string(cfg.multiply), to_string(cfg.accumulate), to_string(cfg.sharing), opt.seed, opt.repeats,
+               opt.repeats == 1 ? "" : "s");
+    fmt::print("digital   {:.2f}%\n", 100 * digital);
+    if (lengths.size() > 1) fmt::print("{:>7}  {:>9}  {:>8}  {:>8}\n", "L", "accuracy", "std", "seconds");
+  }
+  nlohmann::json results = nlohmann::json::array();
+  for (int L : lengths) {
+    cfg.length = L;
+    const ScEngine engine(net, cfg, source);
+    const ScAccuracy acc = engine.accuracy(data, opt.repeats, opt.threads, opt.quiet || opt.json);
+    nlohmann::json j = common;
+    j["accuracy"] = acc.mean;
+    j["accuracy_std"] = acc.std;
+    j["per_repeat"] = acc.per_repeat;
+    j["repeats"] = acc.repeats;
+    j["sc_length"] = L;
+    j["source"] = source->name();
+    j["seconds"] = acc.seconds;
+    j["multiply"] = to_string(cfg.multiply);
+    j["accumulate"] = to_string(cfg.accumulate);
+    j["sharing"] = to_string(cfg.sharing);
+    j["analog"] = analog;
+    j["path"] = "bit-level";
+    j["seed"] = opt.seed;
+    j["digital_accuracy"] = digital;
+    results.push_back(j);
+    if (!opt.json) {
+      if (lengths.size() > 1)
+        fmt::print("{:>7}  {:>8.2f}%  {:>7.2f}%  {:>8.2f}\n", L, 100 * acc.mean, 100 * acc.std, acc.seconds);
+      else
+        fmt::print("L = {}    accuracy {:.2f}% +- {:.2f}% (std over {} repeat{})   {:.2f} s\n", L, 100 * acc.mean, 100 * acc.std,
+                   acc.repeats, acc.repeats == 1 ? "" : "s", acc.seconds);
+    }
+  }
+  if (opt.json) fmt::print("{}\n", (lengths.size() == 1 ? results[0] : results).dump(2));
+  return 0;
+}
+
+const bool registered = register_command("eval", "Test accuracy of a model: digital, or bit by bit as a stochastic computer", [](CLI::App& app) {
+  auto opt = std::make_shared<EvalOptions>();
+  app.add_option("--model", opt->model, "Model file (.safetensors)")->required();
+  app.add_option("--sc-length", opt->lengths,
+                 "Stream length(s) L, comma-separated (e.g. 100,200,300); without it: digital inference");
+  app.add_option("--source", opt->source, "Bit source: ideal, lfsr[:n], sobol, smtj[:device.json], trace:DIR")->capture_default_str();
+  app.add_option("--repeats", opt->repeats, "Independent stochastic repeats (seeds) per length")->capture_default_str();
+  app.add_option("--threads", opt->threads, "Threads (default: all)")->check(CLI::Range(0, 1024));
+  app.add_option("--seed", opt->seed, "Run seed")->capture_default_str();
+  app.add_option("--multiply", opt->multiply, "signmag (AND + sign routing) or bipolar (XNOR)")
+      ->check(CLI::IsMember({"signmag", "bipolar"}))
+      ->capture_default_str();
+  app.add_option("--accumulate", opt->accumulate, "apc (parallel counter) or mux (scaled adder)")
+      ->check(CLI::IsMember({"apc", "mux"}))
+      ->capture_default_str();
+  app.add_option("--sharing", opt->sharing, "Weight SNGs: independent (one per synapse), per-level (one per level), independent-all")
+      ->check(CLI::IsMember({"independent", "per-level", "independent-all"}))
+      ->capture_default_str();
+  app.add_flag("--analog", opt->analog, "Run the unquantized (analog) baseline: continuous weights and activations");
+  app.add_flag("--exact-bits", opt->exact_bits, "Bit-level path (the engine's only path; accepted for explicitness)");
+  app.add_option("--limit", opt->limit, "Only the first N test images (the output says so)")->check(CLI::NonNegativeNumber);
+  add_data_options(app, opt->data);
+  app.add_flag("--json", opt->json, "Print JSON (one object; a list of objects for several lengths)");
+  app.add_flag("--quiet,-q", opt->quiet, "No progress line");
+  return CommandRun([opt]() { return run_eval(*opt); });
+});
+
+}  // namespace
+}  // namespace spinsc::cli

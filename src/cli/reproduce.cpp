@@ -1,0 +1,71 @@
+// spinsc reproduce: the paper's grid in one command (see include/spinsc/reproduce.hpp).
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "cli/command.hpp"
+#include "spinsc/files.hpp"
+#include "spinsc/reproduce.hpp"
+
+namespace spinsc::cli {
+namespace {
+
+struct ReproduceOptions {
+  DataOptions data;
+  std::string out = "results";
+  std::string depths = "1,3", states = "5,11", lengths = "100,200,300,400,500";
+  std::string arch1 = "784,128,10", arch3 = "784,256,128,64,10";
+  ReproduceConfig cfg;
+  bool no_baselines = false;
+  std::string hw;
+};
+
+int run_reproduce_command(ReproduceOptions& opt) {
+  ReproduceConfig cfg = opt.cfg;
+  cfg.out = opt.out;
+  cfg.depths = parse_int_list(opt.depths, "--depths");
+  cfg.states = parse_int_list(opt.states, "--states");
+  cfg.lengths = parse_int_list(opt.lengths, "--lengths");
+  cfg.arch1 = parse_int_list(opt.arch1, "--arch1");
+  cfg.arch3 = parse_int_list(opt.arch3, "--arch3");
+  cfg.dataset = opt.data.dataset;
+  cfg.data_dir = opt.data.data_dir;
+  cfg.baselines = !opt.no_baselines;
+  cfg.hw = opt.hw;
+  const auto cells = run_reproduce(cfg);
+  if (!cfg.quiet) {
+    fmt::print("{}", read_file(cfg.out / "table.md"));
+    fmt::print("\n{} cells; report in {}/ (table.md, results.json, results.csv, plots)\n", cells.size(), cfg.out.string());
+  }
+  return 0;
+}
+
+const bool registered = register_command(
+    "reproduce", "Run the paper's grid (depth x K x L x training with/without SC) and write the report",
+    [](CLI::App& app) {
+      auto opt = std::make_shared<ReproduceOptions>();
+      app.add_option("--out,-o", opt->out, "Output folder (resumes what it already holds)")->capture_default_str();
+      app.add_option("--depths", opt->depths, "Hidden-layer counts: 1 and/or 3")->capture_default_str();
+      app.add_option("--arch1", opt->arch1, "The 1-hidden-layer architecture")->capture_default_str();
+      app.add_option("--arch3", opt->arch3, "The 3-hidden-layer architecture")->capture_default_str();
+      app.add_option("--states,-K", opt->states, "Quantization levels K (odd)")->capture_default_str();
+      app.add_option("--lengths,-L", opt->lengths, "Bitstream lengths")->capture_default_str();
+      app.add_option("--repeats,-r", opt->cfg.repeats, "Stochastic repeats per cell")->capture_default_str();
+      app.add_option("--source", opt->cfg.source, "Bit source (smtj = the reference s-MTJ device)")->capture_default_str();
+      app.add_option("--threads", opt->cfg.threads, "OpenMP threads (0: all); results do not depend on it")
+          ->capture_default_str();
+      app.add_option("--seed", opt->cfg.seed, "Seed of training and of the streams")->capture_default_str();
+      app.add_option("--epochs", opt->cfg.epochs, "Epochs of the float and qat base training")->capture_default_str();
+      app.add_option("--sc-epochs", opt->cfg.sc_epochs, "Epochs of the continuation with / without SC noise")
+          ->capture_default_str();
+      app.add_option("--limit", opt->cfg.limit, "Evaluate on the first N test images only (0: all 10000)")
+          ->capture_default_str();
+      app.add_option("--hw", opt->hw, "Hardware cost parameters (JSON; default: the built-in configs/hw/default.json)");
+      app.add_flag("--no-baselines", opt->no_baselines, "Skip the float, digital and analog baseline cells");
+      app.add_flag("--quiet,-q", opt->cfg.quiet, "No progress lines");
+      add_data_options(app, opt->data);
+      return [opt] { return run_reproduce_command(*opt); };
+    });
+
+}  // namespace
+}  // namespace spinsc::cli

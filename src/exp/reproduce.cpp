@@ -1,0 +1,385 @@
+#include "spinsc/reproduce.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <optional>
+
+#include "spinsc/cost_model.hpp"
+#include "spinsc/dataset.hpp"
+#include "spinsc/hw_params.hpp"
+#include "spinsc/digital.hpp"
+#include "spinsc/error.hpp"
+#include "spinsc/files.hpp"
+#include "spinsc/model_io.hpp"
+#include "spinsc/plot.hpp"
+#include "spinsc/progress.hpp"
+#include "spinsc/sc_engine.hpp"
+#include "spinsc/sc_noise.hpp"
+#include "spinsc/train.hpp"
+
+namespace spinsc {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+json ReproduceCell::to_json() const {
+  return {{"kind", kind},         {"depth", depth},     {"states", states},
+          {"length", length},     {"training", training}, {"accuracy_mean", accuracy_mean},
+          {"accuracy_std", accuracy_std}, {"repeats", repeats}, {"images", images},
+          {"seconds", seconds},   {"model", model}};
+}
+
+namespace {
+
+ReproduceCell cell_from_json(const json& j) {
+  ReproduceCell c;
+  c.kind = j.at("kind");
+  c.depth = j.at("depth");
+  c.states = j.at("states");
+  c.length = j.at("length");
+  c.training = j.at("training");
+  c.accuracy_mean = j.at("accuracy_mean");
+  c.accuracy_std = j.at("accuracy_std");
+  c.repeats = j.at("repeats");
+  c.images = j.at("images");
+  c.seconds = j.at("seconds");
+  c.model = j.at("model");
+  return c;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Everything the grid computes, with the bookkeeping of resumption.
+class Grid {
+ public:
+  explicit Grid(const ReproduceConfig& cfg) : cfg_(cfg) {
+    const fs::path dir = cfg.data_dir.empty() ? default_data_dir() : cfg.data_dir;
+    train_ = load_dataset(cfg.dataset, dir, Split::Train);
+    test_ = load_dataset(cfg.dataset, dir, Split::Test);
+    if (cfg.limit > 0) test_ = test_.head(cfg.limit);
+    fs::create_directories(cfg.out / "models");
+    fs::create_directories(cfg.out / "cells");
+  }
+
+  const std::vector<int>& arch(int depth) const { return depth == 1 ? cfg_.arch1 : cfg_.arch3; }
+
+  // A trained model, loaded when DIR/models/<name> holds one with the same fingerprint.
+  Network model(const std::string& name, const TrainConfig& tc, const Network* init, const std::string& init_print,
+                int noise_length) {
+    const fs::path path = cfg_.out / "models" / (name + ".safetensors");
+    json print = {{"arch", tc.arch},   {"states", tc.states}, {"mode", to_string(tc.mode)}, {"epochs", tc.epochs},
+                  {"lr", tc.lr},       {"seed", tc.seed},     {"dataset", cfg_.dataset},    {"init", init_print},
+                  {"batch", tc.batch}};
+    if (noise_length > 0) print["noise"] = {{"source", cfg_.source}, {"length", noise_length}};
+    const std::string fingerprint = print.dump();
+    if (fs::exists(path)) {
+      try {
+        Network net = load_model(path);
+        if (net.training.value("fingerprint", std::string()) == fingerprint) {
+          prints_[name] = fingerprint;
+          return net;
+        }
+      } catch (const Error&) {
+        // A damaged or foreign file is retrained and replaced.
+      }
+    }
+    status(fmt::format("training {}", name));
+    std::unique_ptr<PreactivationNoise> noise;
+    if (noise_length > 0)
+      noise = std::make_unique<MomentMatchedNoise>(std::shared_ptr<const BitSource>(make_bit_source(cfg_.source)),
+                                                   noise_length, tc.states, derive_seed(tc.seed, {0x5c, static_cast<uint64_t>(noise_length)}));
+    Trainer trainer(tc, train_, noise.get(), init);
+    while (!trainer.done()) trainer.run_epoch();
+    Network net = trainer.network();
+    net.training["fingerprint"] = fingerprint;
+    net.training["digital_test_accuracy"] = digital_accuracy(net, test_, cfg_.threads);
+    save_model(path, net);
+    prints_[name] = fingerprint;
+    return net;
+  }
+  const std::string& print_of(const std::string& name) { return prints_.at(name); }
+
+  // A cell, loaded when DIR/cells/<id>.json holds one with the same fingerprint.
+  template <class Compute>
+  ReproduceCell cell(const std::string& id, const json& print, Compute compute) {
+    const fs::path path = cfg_.out / "cells" / (id + ".json");
+    const std::string fingerprint = print.dump();
+    if (fs::exists(path)) {
+      try {
+        const json j = json::parse(read_file(path));
+        if (j.value("fingerprint", std::string()) == fingerprint) return cell_from_json(j.at("cell"));
+      } catch (const std::exception&) {
+        // Recomputed below.
+      }
+    }
+    status(fmt::format("evaluating {}", id));
+    ReproduceCell c = compute();
+    write_file_atomic(path, json{{"fingerprint", fingerprint}, {"cell", c.to_json()}}.dump(2) + "\n");
+    return c;
+  }
+
+  ReproduceCell sc_cell(const std::string& kind, const std::string& training, int depth, int K, int L,
+                        const std::string& model_name, const Network& net) {
+    const json print = {{"model", print_of(model_name)}, {"source", cfg_.source}, {"length", L},
+                        {"repeats", cfg_.repeats},        {"seed", cfg_.seed},     {"images", test_.count}};
+    const std::string id = fmt::format("{}-d{}-k{}-L{}-{}", kind, depth, K, L, training);
+    return cell(id, print, [&] {
+      ScConfig sc;
+      sc.source = cfg_.source;
+      sc.length = L;
+      sc.seed = cfg_.seed;
+      sc.analog = kind == "analog";
+      const ScEngine engine(net, sc);
+      const ScAccuracy acc = engine.accuracy(test_, cfg_.repeats, cfg_.threads, true);
+      ReproduceCell c{kind, depth, K, L, training, acc.mean, acc.std, acc.repeats, acc.images, acc.seconds,
+                      "models/" + model_name + ".safetensors"};
+      return c;
+    });
+  }
+
+  ReproduceCell digital_cell(const std::string& training, int depth, int K, const std::string& model_name,
+                             const Network& net) {
+    const json print = {{"model", print_of(model_name)}, {"images", test_.count}};
+    const std::string id = fmt::format("digital-d{}-k{}-{}", depth, K, training);
+    return cell(id, print, [&] {
+      const auto t0 = std::chrono::steady_clock::now();
+      const double acc = digital_accuracy(net, test_, cfg_.threads);
+      return ReproduceCell{K ? "digital" : "float", depth, K, 0, training, acc, 0.0, 1, test_.count,
+                           seconds_since(t0), "models/" + model_name + ".safetensors"};
+    });
+  }
+
+  void status(const std::string& what) {
+    if (!cfg_.quiet) fmt::print(stderr, "[{:>6.0f} s] {}\n", seconds_since(start_), what);
+  }
+
+  const Dataset& test() const { return test_; }
+
+ private:
+  const ReproduceConfig& cfg_;
+  Dataset train_, test_;
+  std::map<std::string, std::string> prints_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+void check(const ReproduceConfig& c) {
+  if (c.out.empty()) fail("--out DIR is required");
+  for (int d : c.depths)
+    if (d != 1 && d != 3) fail("--depths: {} is not 1 or 3 (the architectures are set by --arch1 and --arch3)", d);
+  for (const auto* a : {&c.arch1, &c.arch3})
+    if (a->size() < 2) fail("an architecture needs at least an input and an output width");
+  if (c.arch1.size() != 3) fail("--arch1 must have exactly one hidden layer, got {}", fmt::join(c.arch1, ","));
+  if (c.arch3.size() != 5) fail("--arch3 must have exactly three hidden layers, got {}", fmt::join(c.arch3, ","));
+  for (int k : c.states)
+    if (k < 3 || k % 2 == 0) fail("--states: K = {} must be odd and at least 3", k);
+  for (int l : c.lengths)
+    if (l < 1) fail("--lengths: {} must be at least 1", l);
+  if (c.repeats < 1) fail("--repeats {} must be at least 1", c.repeats);
+  if (c.epochs < 1 || c.sc_epochs < 0) fail("--epochs must be >= 1 and --sc-epochs >= 0");
+}
+
+}  // namespace
+
+std::vector<ReproduceCell> run_reproduce(const ReproduceConfig& cfg) {
+  check(cfg);
+  make_bit_source(cfg.source);  // a bad source fails now, not after an hour of training
+  Grid grid(cfg);
+  write_file_atomic(cfg.out / "config.json",
+                    json{{"depths", cfg.depths}, {"arch1", cfg.arch1}, {"arch3", cfg.arch3}, {"states", cfg.states},
+                         {"lengths", cfg.lengths}, {"repeats", cfg.repeats}, {"source", cfg.source},
+                         {"seed", cfg.seed}, {"dataset", cfg.dataset}, {"epochs", cfg.epochs},
+                         {"sc_epochs", cfg.sc_epochs}, {"test_images", grid.test().count}}
+                            .dump(2) + "\n");
+  std::vector<ReproduceCell> cells;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int depth : cfg.depths) {
+    const std::vector<int>& arch = grid.arch(depth);
+    if (cfg.baselines) {
+      TrainConfig ft;
+      ft.arch = arch;
+      ft.mode = TrainMode::Float;
+      ft.epochs = cfg.epochs;
+      ft.seed = cfg.seed;
+      ft.threads = cfg.threads;
+      ft.dataset = cfg.dataset;
+      const std::string fname = fmt::format("d{}-float", depth);
+      const Network fnet = grid.model(fname, ft, nullptr, "", 0);
+      cells.push_back(grid.digital_cell("float", depth, 0, fname, fnet));
+      for (int L : cfg.lengths) cells.push_back(grid.sc_cell("analog", "float", depth, 0, L, fname, fnet));
+    }
+    for (int K : cfg.states) {
+      TrainConfig base;
+      base.arch = arch;
+      base.states = K;
+      base.mode = TrainMode::Qat;
+      base.epochs = cfg.epochs;
+      base.seed = cfg.seed;
+      base.threads = cfg.threads;
+      base.dataset = cfg.dataset;
+      const std::string bname = fmt::format("d{}-k{}-base", depth, K);
+      const Network bnet = grid.model(bname, base, nullptr, "", 0);
+      // Continuations: the same budget with and without SC noise, at a lower learning rate.
+      TrainConfig cont = base;
+      cont.epochs = cfg.sc_epochs;
+      cont.lr = default_lr(cont.optimizer) / 4;
+      std::string wname = bname;
+      Network wnet = bnet;
+      if (cfg.sc_epochs > 0) {
+        wname = fmt::format("d{}-k{}-without_sc", depth, K);
+        cont.seed = derive_seed(cfg.seed, {1});
+        wnet = grid.model(wname, cont, &bnet, grid.print_of(bname), 0);
+      }
+      if (cfg.baselines) cells.push_back(grid.digital_cell("without_sc", depth, K, wname, wnet));
+      for (int L : cfg.lengths) {
+        cells.push_back(grid.sc_cell("grid", "without_sc", depth, K, L, wname, wnet));
+        if (cfg.sc_epochs == 0) continue;
+        TrainConfig sct = cont;
+        sct.mode = TrainMode::Sc;
+        sct.seed = derive_seed(cfg.seed, {2, static_cast<uint64_t>(L)});
+        const std::string sname = fmt::format("d{}-k{}-with_sc-L{}", depth, K, L);
+        const Network snet = grid.model(sname, sct, &bnet, grid.print_of(bname), L);
+        cells.push_back(grid.sc_cell("grid", "with_sc", depth, K, L, sname, snet));
+      }
+    }
+  }
+  grid.status(fmt::format("all {} cells done in {:.0f} s (this run)", cells.size(), seconds_since(t0)));
+  write_reproduce_report(cfg, cells);
+  return cells;
+}
+
+namespace {
+
+// The paper's reported figures (abstract of the study, SPEC §6), for the comparison column.
+std::string paper_note(int depth, int length) {
+  if (length == 100) return depth == 1 ? "best 92%" : "best > 96%";
+  if (length == 400 && depth == 3) return "peak 96.82%";
+  return "";
+}
+
+const ReproduceCell* find(const std::vector<ReproduceCell>& cells, const std::string& kind, int depth, int K, int L,
+                          const std::string& training) {
+  for (const auto& c : cells)
+    if (c.kind == kind && c.depth == depth && c.states == K && c.length == L && c.training == training) return &c;
+  return nullptr;
+}
+
+std::string pct(const ReproduceCell* c, bool with_std = true) {
+  if (!c) return "—";
+  if (!with_std || c->repeats < 2) return fmt::format("{:.2f}", 100 * c->accuracy_mean);
+  return fmt::format("{:.2f} ± {:.2f}", 100 * c->accuracy_mean, 100 * c->accuracy_std);
+}
+
+}  // namespace
+
+void write_reproduce_report(const ReproduceConfig& cfg, const std::vector<ReproduceCell>& cells) {
+  json list = json::array();
+  for (const auto& c : cells) list.push_back(c.to_json());
+  write_file_atomic(cfg.out / "results.json", list.dump(2) + "\n");
+
+  std::string csv = "kind,depth,states,length,training,accuracy_mean,accuracy_std,repeats,images,seconds,model\n";
+  for (const auto& c : cells)
+    csv += fmt::format("{},{},{},{},{},{:.6f},{:.6f},{},{},{:.3f},{}\n", c.kind, c.depth, c.states, c.length, c.training,
+                       c.accuracy_mean, c.accuracy_std, c.repeats, c.images, c.seconds, c.model);
+  write_file_atomic(cfg.out / "results.csv", csv);
+
+  const int images = cells.empty() ? 0 : cells.front().images;
+  const bool paper = cfg.dataset == "mnist";
+  std::string md = fmt::format("# spinsc reproduce: {} test accuracy (%) vs bitstream length L\n\n", cfg.dataset);
+  md += fmt::format("Source `{}`, {} repeats per cell (mean ± sample std), {} test images{}; seed {}.\n", cfg.source,
+                    cfg.repeats, images, cfg.limit > 0 ? " (a --limit subset, not the full test set)" : "", cfg.seed);
+  md += fmt::format("Training: qat base {} epochs; then {} more epochs without SC noise (\"without SC\") or with the SC "
+                    "noise of that L (\"with SC\").\n\n", cfg.epochs, cfg.sc_epochs);
+  for (int depth : cfg.depths) {
+    const auto& arch = depth == 1 ? cfg.arch1 : cfg.arch3;
+    md += fmt::format("## {} hidden layer{} ({})\n\n| K | training |", depth, depth > 1 ? "s" : "", fmt::join(arch, "-"));
+    for (int L : cfg.lengths) md += fmt::format(" L = {} |", L);
+    md += " digital (no SC) |\n|---|---|";
+    for (size_t i = 0; i <= cfg.lengths.size(); ++i) md += "---|";
+    md += "\n";
+    for (int K : cfg.states)
+      for (const std::string training : {"without_sc", "with_sc"}) {
+        md += fmt::format("| {} | {} |", K, training == "with_sc" ? "with SC" : "without SC");
+        for (int L : cfg.lengths) md += " " + pct(find(cells, "grid", depth, K, L, training)) + " |";
+        md += " " + (training == "without_sc" ? pct(find(cells, "digital", depth, K, 0, training), false) : "") + " |\n";
+      }
+    if (cfg.baselines) {
+      md += "| — | analog SC (float net) |";
+      for (int L : cfg.lengths) md += " " + pct(find(cells, "analog", depth, 0, L, "float")) + " |";
+      md += " " + pct(find(cells, "float", depth, 0, 0, "float"), false) + " (float) |\n";
+    }
+    if (paper) {
+      md += "| paper | with SC (reported) |";
+      for (int L : cfg.lengths) md += " " + paper_note(depth, L) + " |";
+      md += " |\n";
+    }
+    md += "\n";
+    // Accuracy vs L plot: one line per (K, training), the analog baseline, digital references.
+    CsvTable table;
+    table.columns = {"length"};
+    for (int K : cfg.states)
+      for (const std::string t : {"without_sc", "with_sc"}) table.columns.push_back(fmt::format("k{}_{}", K, t));
+    if (cfg.baselines) table.columns.push_back("analog");
+    for (int L : cfg.lengths) {
+      std::vector<double> row{static_cast<double>(L)};
+      for (int K : cfg.states)
+        for (const std::string t : {"without_sc", "with_sc"}) {
+          const auto* c = find(cells, "grid", depth, K, L, t);
+          row.push_back(c ? 100 * c->accuracy_mean : NAN);
+        }
+      if (cfg.baselines) {
+        const auto* c = find(cells, "analog", depth, 0, L, "float");
+        row.push_back(c ? 100 * c->accuracy_mean : NAN);
+      }
+      table.rows.push_back(row);
+    }
+    const fs::path csvp = cfg.out / fmt::format("accuracy_vs_length_d{}.csv", depth);
+    write_csv(csvp, table);
+    std::string body = fmt::format(
+        "set title '{} hidden layer{} ({}), source {}, {} repeats'\nset xlabel 'bitstream length L'\n"
+        "set ylabel 'test accuracy (%)'\nset key bottom right\nset grid\n",
+        depth, depth > 1 ? "s" : "", fmt::join(arch, "-"), cfg.source, cfg.repeats);
+    if (cfg.lengths.size() > 1 && *std::max_element(cfg.lengths.begin(), cfg.lengths.end()) >=
+                                      8 * *std::min_element(cfg.lengths.begin(), cfg.lengths.end()))
+      body += "set logscale x 2\n";
+    body += "plot ";
+    for (size_t c = 1; c < table.columns.size(); ++c)
+      body += fmt::format("{}DATA using 1:{} with linespoints lw 2 title '{}'", c > 1 ? ", " : "", c + 1,
+                          table.columns[c]);
+    if (paper && depth == 3) body += ", '-' using 1:2 with points pt 7 ps 1.5 lc rgb 'black' title 'paper peak'\n400,96.82\ne";
+    try {
+      render_plot(cfg.out / fmt::format("accuracy_vs_length_d{}.png", depth), csvp, body);
+      md += fmt::format("![accuracy vs L](accuracy_vs_length_d{}.png)\n\n", depth);
+    } catch (const Error& e) {
+      md += fmt::format("(plot not rendered: {})\n\n", e.what());
+    }
+  }
+  // Hardware cost of the grid's configurations (SPEC §7): quantized vs analog, s-MTJ vs LFSR.
+  {
+    const HwParams hw = cfg.hw.empty() ? default_hw_params() : load_hw_params(cfg.hw);
+    std::vector<CostReport> reports;
+    for (int depth : cfg.depths)
+      for (int K : cfg.states)
+        for (int L : cfg.lengths) {
+          CostOptions co;
+          co.length = L;
+          reports.push_back(cost_report(cost_architecture(depth == 1 ? cfg.arch1 : cfg.arch3, K), co, hw));
+        }
+    const std::string cost_md = cost_summary_markdown(reports);
+    write_file_atomic(cfg.out / "cost.md", cost_md);
+    md += fmt::format("## Hardware cost per inference (parameters: {})\n\n{}\n",
+                      cfg.hw.empty() ? "configs/hw/default.json" : cfg.hw.string(), cost_md);
+  }
+  if (paper)
+    md += "Paper (Sabyasachi et al.): with SC, best at L = 100: 92% (1 hidden), above 96% (3 hidden); "
+          "peak 96.82% (3 hidden, L = 400).\n";
+  write_file_atomic(cfg.out / "table.md", md);
+}
+
+}  // namespace spinsc

@@ -1,0 +1,230 @@
+#include "spinsc/sc_noise.hpp"
+
+#include <omp.h>
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+
+#include "spinsc/error.hpp"
+#include "spinsc/quantize.hpp"
+#include "spinsc/rng.hpp"
+
+namespace spinsc {
+namespace {
+
+using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using ConstMap = Eigen::Map<const Mat>;
+
+// Rows of a minibatch are processed in fixed chunks, so that every row's arithmetic is the
+// same whatever the thread count (Eigen is single-threaded inside an OpenMP region).
+constexpr int kChunk = 16;
+
+// Per-value statistics of an input stream, looked up through the value grids the inputs live
+// on (pixels: k/255; activations: k/(K-1)); other values are computed on the spot.
+class InputTable {
+ public:
+  template <class F>
+  InputTable(int states, F stat) : states_(states) {
+    for (int k = 0; k <= 255; ++k) pixel_.push_back(stat(k / 255.0));
+    for (int k = 0; k < states; ++k) level_.push_back(stat(static_cast<double>(k) / (states - 1)));
+    stat_ = stat;
+  }
+  double operator()(float x) const {
+    const float p = x * 255.0f, q = x * static_cast<float>(states_ - 1);
+    const float rp = std::round(p), rq = std::round(q);
+    if (std::abs(p - rp) < 1e-3f && rp >= 0 && rp <= 255) return pixel_[static_cast<int>(rp)];
+    if (std::abs(q - rq) < 1e-3f && rq >= 0 && rq < states_) return level_[static_cast<int>(rq)];
+    return stat_(std::clamp(static_cast<double>(x), 0.0, 1.0));
+  }
+
+ private:
+  int states_;
+  std::vector<double> pixel_, level_;
+  std::function<double(double)> stat_;
+};
+
+}  // namespace
+
+MomentMatchedNoise::MomentMatchedNoise(std::shared_ptr<const BitSource> source, int length, int states, uint64_t seed)
+    : source_(std::move(source)), length_(length), states_(states), seed_(seed) {
+  if (!source_) fail("SC noise needs a bit source");
+  if (length_ < 1) fail("SC length {} must be at least 1", length_);
+  markov_ = !std::isnan(source_->markov_correlation(0.5));
+  if (!markov_) {
+    // count_variance_factor() may be expensive (estimated by simulation): tabulate it once.
+    factor_.resize(kFactorGrid + 1, 1.0);
+    for (int k = 1; k < kFactorGrid; ++k) factor_[k] = source_->count_variance_factor(static_cast<double>(k) / kFactorGrid, length_);
+    factor_[0] = factor_[1];
+    factor_[kFactorGrid] = factor_[kFactorGrid - 1];
+  }
+}
+
+double MomentMatchedNoise::factor(double p) const {
+  const double t = std::clamp(p, 0.0, 1.0) * kFactorGrid;
+  const int k = std::min(static_cast<int>(t), kFactorGrid - 1);
+  return factor_[k] + (t - k) * (factor_[k + 1] - factor_[k]);
+}
+
+double MomentMatchedNoise::rho(double p) const {
+  if (!markov_) return 0.0;
+  const double r = source_->markov_correlation(p);
+  return std::isfinite(r) ? std::clamp(r, 0.0, 1.0 - 1e-12) : 0.0;
+}
+
+double MomentMatchedNoise::t_sum(double r) const {
+  // T(r) = sum_{k=1}^{L-1} (L - k) r^k, summed directly: stable for every r in [0, 1).
+  if (r <= 0.0) return 0.0;
+  double total = 0.0, rk = 1.0;
+  for (int k = 1; k < length_; ++k) {
+    rk *= r;
+    if (rk < 1e-300) break;
+    total += static_cast<double>(length_ - k) * rk;
+  }
+  return total;
+}
+
+std::vector<double> MomentMatchedNoise::variance(const float* input, int rows, int in, const float* weight, int out,
+                                                 float scale) const {
+  const double L = length_;
+  const int h = (states_ - 1) / 2;
+  ConstMap X(input, rows, in), W(weight, out, in);
+  // Weight-side statistics per magnitude level l (p_w = l/h).
+  std::vector<double> pw(h + 1), bw(h + 1), rw(h + 1), tw(h + 1);
+  for (int l = 0; l <= h; ++l) {
+    pw[l] = static_cast<double>(l) / h;
+    bw[l] = pw[l] * (1 - pw[l]);
+    rw[l] = rho(pw[l]);
+    tw[l] = t_sum(rw[l]);
+  }
+  Mat level(out, in);  // magnitude level index of every weight
+  for (int j = 0; j < out; ++j)
+    for (int i = 0; i < in; ++i) level(j, i) = static_cast<float>(std::abs(weight_level(W(j, i), scale, states_)));
+  Mat P(out, in), G2(out, in), P2(out, in);
+  bool correlated = false;
+  for (int l = 0; l <= h; ++l) correlated |= rw[l] > 0;
+  for (int j = 0; j < out; ++j)
+    for (int i = 0; i < in; ++i) {
+      const int l = static_cast<int>(level(j, i));
+      P(j, i) = static_cast<float>(L * pw[l]);
+      P2(j, i) = static_cast<float>(pw[l] * pw[l]);
+      G2(j, i) = static_cast<float>(-L * pw[l] * pw[l] + 2.0 * bw[l] * tw[l]);
+    }
+  const InputTable ax_t(states_, [&](double x) { return 2.0 * x * (1 - x) * t_sum(rho(x)); });
+  correlated |= markov_ && rho(0.5) > 0;
+  std::vector<InputTable> coupled;
+  if (correlated)
+    for (int l = 0; l <= h; ++l)
+      coupled.emplace_back(states_, [&, l](double x) { return 2.0 * x * (1 - x) * bw[l] * t_sum(rho(x) * rw[l]); });
+  std::vector<std::function<double(double)>> dummy;
+  const bool plain = !markov_;
+  std::vector<double> result(static_cast<size_t>(rows) * out);
+  const int chunks = (rows + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static)
+  for (int c = 0; c < chunks; ++c) {
+    const int r0 = c * kChunk, nr = std::min(kChunk, rows - r0);
+    const auto Xc = X.middleRows(r0, nr);
+    Mat V(nr, out);
+    if (plain) {
+      // Non-Markov source: L p (1 - p) F(p) per synapse with p = p_x p_w (F interpolated).
+      for (int r = 0; r < nr; ++r)
+        for (int j = 0; j < out; ++j) {
+          double v = 0;
+          for (int i = 0; i < in; ++i) {
+            const double p = std::clamp(static_cast<double>(Xc(r, i)), 0.0, 1.0) * pw[static_cast<int>(level(j, i))];
+            if (p > 0 && p < 1) v += L * p * (1 - p) * factor(p);
+          }
+          V(r, j) = static_cast<float>(v);
+        }
+    } else {
+      const Mat Xs = Xc.cwiseProduct(Xc);
+      V.noalias() = Xc * P.transpose();
+      V.noalias() += Xs * G2.transpose();
+      if (correlated) {
+        Mat A(nr, in);
+        for (int r = 0; r < nr; ++r)
+          for (int i = 0; i < in; ++i) A(r, i) = static_cast<float>(ax_t(Xc(r, i)));
+        V.noalias() += A * P2.transpose();
+        for (int l = 1; l <= h; ++l) {
+          if (bw[l] == 0) continue;
+          Mat M = (level.array() == static_cast<float>(l)).cast<float>();
+          for (int r = 0; r < nr; ++r)
+            for (int i = 0; i < in; ++i) A(r, i) = static_cast<float>(coupled[l](Xc(r, i)));
+          V.noalias() += A * M.transpose();
+        }
+      }
+    }
+    const double factor = (static_cast<double>(scale) / L) * (static_cast<double>(scale) / L);
+    for (int r = 0; r < nr; ++r)
+      for (int j = 0; j < out; ++j)
+        result[static_cast<size_t>(r0 + r) * out + j] = std::max(0.0, static_cast<double>(V(r, j))) * factor;
+  }
+  return result;
+}
+
+void MomentMatchedNoise::perturb(const PreactivationBatch& b) {
+  const std::vector<double> var = variance(b.input, b.rows, b.in, b.weight, b.out, b.scale);
+  if (static_cast<int>(eps_over_sigma_.size()) <= b.layer) eps_over_sigma_.resize(b.layer + 1);
+  std::vector<float>& keep = eps_over_sigma_[b.layer];
+  keep.assign(static_cast<size_t>(b.rows) * b.out, 0.0f);
+#pragma omp parallel for schedule(static)
+  for (int r = 0; r < b.rows; ++r) {
+    Xoshiro256 rng(derive_seed(seed_, {static_cast<uint64_t>(b.epoch), static_cast<uint64_t>(b.images[r]),
+                                       static_cast<uint64_t>(b.layer)}));
+    float* u = b.product + static_cast<size_t>(r) * b.out;
+    for (int j = 0; j < b.out; ++j) {
+      const size_t k = static_cast<size_t>(r) * b.out + j;
+      const double sigma = std::sqrt(var[k]), eps = rng.normal();
+      u[j] += static_cast<float>(sigma * eps);
+      if (sigma > 0) keep[k] = static_cast<float>(eps / (2 * sigma));
+    }
+  }
+}
+
+void MomentMatchedNoise::backward(const PreactivationBatch& b, const float* du, float* dweight, float* dinput) {
+  if (!variance_gradient_ || b.layer >= static_cast<int>(eps_over_sigma_.size())) return;
+  const std::vector<float>& keep = eps_over_sigma_[b.layer];
+  if (keep.size() != static_cast<size_t>(b.rows) * b.out) return;
+  // Var_bj = (s^2 / L) sum_i p (1 - p), p = x_bi a_ji, a = |w_q| / s. With C_bj = du_bj eps_bj /
+  // (2 sigma_bj) (s^2 / L):
+  //   dL/dw_ji += sign(w_ji) / s [ (C^T X)_ji - 2 a_ji (C^T X^2)_ji ]
+  //   dL/dx_bi += (C A)_bi - 2 x_bi (C A^2)_bi
+  const float s = b.scale;
+  const float k = s * s / static_cast<float>(length_);
+  ConstMap X(b.input, b.rows, b.in), W(b.weight, b.out, b.in), dU(du, b.rows, b.out), E(keep.data(), b.rows, b.out);
+  const Mat C = (dU.array() * E.array() * k).matrix();
+  const Mat A = (W.array().abs() / s).min(1.0f).matrix();
+  const Mat X2 = X.cwiseProduct(X);
+  const Mat CX = C.transpose() * X, CX2 = C.transpose() * X2;
+  Eigen::Map<Mat> dW(dweight, b.out, b.in);
+  dW.array() += W.array().sign() / s * (CX.array() - 2.0f * A.array() * CX2.array());
+  if (dinput) {
+    const Mat CA = C * A, CA2 = C * A.cwiseProduct(A);
+    Eigen::Map<Mat> dX(dinput, b.rows, b.in);
+    dX.array() += CA.array() - 2.0f * X.array() * CA2.array();
+  }
+}
+
+BitLevelNoise::BitLevelNoise(ScConfig config, int states) : config_(std::move(config)), states_(states) {
+  if (config_.analog) fail("training with SC runs the quantized network: --analog does not apply");
+  source_ = std::shared_ptr<const BitSource>(make_bit_source(config_.source));
+}
+
+void BitLevelNoise::perturb(const PreactivationBatch& b) {
+  // A one-layer network carrying this layer's weights; its streams are keyed by a per-(epoch,
+  // image, layer) draw index, so layers and epochs see independent streams. Device variation
+  // maps every layer onto the first layer's device array (documented in docs/training.md).
+  Network net = Network::zeros({b.in, b.out}, states_, TrainMode::Sc);
+  net.layers[0].weight.assign(b.weight, b.weight + static_cast<size_t>(b.in) * b.out);
+  net.layers[0].scale = b.scale;
+  const ScEngine engine(net, config_, source_);
+#pragma omp parallel for schedule(static)
+  for (int r = 0; r < b.rows; ++r) {
+    const uint64_t draw = derive_seed(config_.seed, {static_cast<uint64_t>(b.epoch), static_cast<uint64_t>(b.images[r]),
+                                                     static_cast<uint64_t>(b.layer)});
+    const ScLayerResult res = engine.layer(0, b.input + static_cast<size_t>(r) * b.in, draw);
+    std::copy(res.estimate.begin(), res.estimate.end(), b.product + static_cast<size_t>(r) * b.out);
+  }
+}
+
+}  // namespace spinsc

@@ -1,0 +1,132 @@
+#include "spinsc/sc_noise.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "spinsc/device_sources.hpp"
+#include "spinsc/quantize.hpp"
+#include "spinsc/rng.hpp"
+#include "testutil.hpp"
+
+namespace spinsc {
+namespace {
+
+// A one-layer quantized network with weights on all K levels and an input on the pixel grid.
+struct Case {
+  Network net;
+  std::vector<float> x;
+};
+
+Case make_case(int in, int out, int K, uint64_t seed) {
+  Case c{Network::zeros({in, out}, K, TrainMode::Qat), std::vector<float>(in)};
+  Xoshiro256 rng(seed);
+  DenseLayer& layer = c.net.layers[0];
+  layer.scale = 0.8f;
+  const int h = (K - 1) / 2;
+  for (float& w : layer.weight) w = weight_value(static_cast<int>(rng.below(2 * h + 1)) - h, layer.scale, K);
+  for (float& v : c.x) v = static_cast<float>(rng.below(256)) / 255.0f;
+  c.x[0] = 0.0f;  // a silent input and a saturated one, as in MNIST
+  c.x[1] = 1.0f;
+  return c;
+}
+
+// Compares the moment-matched variance of every pre-activation estimate with the empirical
+// variance of the bit-level engine over R independent draws. The sample variance of R draws
+// has relative standard error sqrt(2/(R-1)) (the sums are close to Gaussian); 5 of those.
+void expect_variance_matches(const std::string& source_spec, int L, int K) {
+  register_device_sources();
+  const Case c = make_case(48, 6, K, 7);
+  ScConfig cfg;
+  cfg.source = source_spec;
+  cfg.length = L;
+  cfg.seed = 11;
+  const ScEngine engine(c.net, cfg);
+  const int R = 3000;
+  const int out = c.net.arch[1];
+  std::vector<double> sum(out), sum2(out);
+  for (int r = 0; r < R; ++r) {
+    const ScLayerResult res = engine.layer(0, c.x.data(), static_cast<uint64_t>(r));
+    for (int j = 0; j < out; ++j) {
+      sum[j] += res.estimate[j];
+      sum2[j] += static_cast<double>(res.estimate[j]) * res.estimate[j];
+    }
+  }
+  MomentMatchedNoise noise(std::shared_ptr<const BitSource>(make_bit_source(source_spec)), L, K, 3);
+  const DenseLayer& layer = c.net.layers[0];
+  const std::vector<double> model = noise.variance(c.x.data(), 1, layer.in, layer.weight.data(), out, layer.scale);
+  const double tol = 5.0 * std::sqrt(2.0 / (R - 1));
+  for (int j = 0; j < out; ++j) {
+    const double mean = sum[j] / R;
+    const double var = (sum2[j] - R * mean * mean) / (R - 1);
+    ASSERT_GT(model[j], 0.0);
+    EXPECT_NEAR(var / model[j], 1.0, tol) << source_spec << " neuron " << j << ": empirical " << var << ", model "
+                                          << model[j];
+  }
+}
+
+TEST(MomentMatchedNoise, VarianceMatchesBitLevelEngineIdeal) { expect_variance_matches("ideal", 64, 5); }
+
+TEST(MomentMatchedNoise, VarianceMatchesBitLevelEngineIdealK11ShortStream) { expect_variance_matches("ideal", 16, 11); }
+
+TEST(MomentMatchedNoise, VarianceMatchesBitLevelEngineCorrelatedSmtj) {
+  // The correlated device: Ts about half the dwell time, lag-1 correlation 0.4 at p = 1/2, so
+  // the count variance is well above the binomial one; the model must follow it.
+  const auto path = testing::source_dir() / "configs/device/correlated.json";
+  ASSERT_TRUE(std::filesystem::exists(path)) << path;
+  expect_variance_matches("smtj:" + path.string(), 100, 5);
+}
+
+TEST(MomentMatchedNoise, CorrelationInflatesTheVariance) {
+  register_device_sources();
+  const Case c = make_case(32, 4, 5, 5);
+  const DenseLayer& layer = c.net.layers[0];
+  const auto path = testing::source_dir() / "configs/device/correlated.json";
+  MomentMatchedNoise iid(std::shared_ptr<const BitSource>(make_bit_source("ideal")), 100, 5, 1);
+  MomentMatchedNoise corr(std::shared_ptr<const BitSource>(make_bit_source("smtj:" + path.string())), 100, 5, 1);
+  const auto a = iid.variance(c.x.data(), 1, layer.in, layer.weight.data(), 4, layer.scale);
+  const auto b = corr.variance(c.x.data(), 1, layer.in, layer.weight.data(), 4, layer.scale);
+  for (int j = 0; j < 4; ++j) EXPECT_GT(b[j], 1.2 * a[j]);
+}
+
+TEST(MomentMatchedNoise, PerturbIsDeterministicAndScaledByTheVariance) {
+  const Case c = make_case(32, 4, 5, 9);
+  const DenseLayer& layer = c.net.layers[0];
+  MomentMatchedNoise noise(std::shared_ptr<const BitSource>(make_bit_source("ideal")), 32, 5, 1);
+  const int rows = 2000;
+  std::vector<float> input;
+  for (int r = 0; r < rows; ++r) input.insert(input.end(), c.x.begin(), c.x.end());
+  std::vector<int> images(rows);
+  for (int r = 0; r < rows; ++r) images[r] = r;
+  auto run = [&] {
+    std::vector<float> product(static_cast<size_t>(rows) * 4, 0.0f);
+    PreactivationBatch b;
+    b.layer = 0;
+    b.rows = rows;
+    b.in = layer.in;
+    b.out = 4;
+    b.input = input.data();
+    b.weight = layer.weight.data();
+    b.scale = layer.scale;
+    b.images = images.data();
+    b.product = product.data();
+    noise.perturb(b);
+    return product;
+  };
+  const auto p1 = run(), p2 = run();
+  EXPECT_EQ(p1, p2);
+  const auto var = noise.variance(c.x.data(), 1, layer.in, layer.weight.data(), 4, layer.scale);
+  for (int j = 0; j < 4; ++j) {
+    double s = 0, s2 = 0;
+    for (int r = 0; r < rows; ++r) {
+      s += p1[static_cast<size_t>(r) * 4 + j];
+      s2 += static_cast<double>(p1[static_cast<size_t>(r) * 4 + j]) * p1[static_cast<size_t>(r) * 4 + j];
+    }
+    const double m = s / rows, v = (s2 - rows * m * m) / (rows - 1);
+    EXPECT_NEAR(m, 0.0, 5 * std::sqrt(var[j] / rows));
+    EXPECT_NEAR(v / var[j], 1.0, 5 * std::sqrt(2.0 / (rows - 1)));
+  }
+}
+
+}  // namespace
+}  // namespace spinsc

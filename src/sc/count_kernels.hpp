@@ -1,0 +1,57 @@
+// Internal: the counting kernels of the SC engine's accumulators.
+//
+// They sum, over a batch of synapses, the product-bit counts of one neuron: popcount(x AND w)
+// routed up or down by the weight's sign (signmag), or 2 popcount(XNOR(x, w)) - L (bipolar).
+// Streams follow the layout of bitstream.hpp (tails zero). The AVX-512 path keeps per-lane
+// partial sums in a vector and reduces once per batch.
+#pragma once
+
+#include <bit>
+#include <cstdint>
+
+#include "bits/simd.hpp"
+#include "spinsc/bitstream.hpp"
+
+namespace spinsc::detail {
+
+// sum_a (neg(a) ? -1 : 1) * popcount(x(a) AND w(a)) over a < count; x(a), w(a) return word
+// pointers, neg(a) 0 or 1.
+template <class X, class W, class Neg>
+int64_t signed_and_sum(int count, int nw, X x, W w, Neg neg) {
+#if defined(__AVX512F__) && defined(__AVX512VPOPCNTDQ__)
+  __m512i acc = _mm512_setzero_si512();
+  const int full = nw & ~7;
+  const __mmask8 tail = static_cast<__mmask8>((1u << (nw & 7)) - 1);
+  for (int a = 0; a < count; ++a) {
+    const uint64_t* xa = x(a);
+    const uint64_t* wa = w(a);
+    const __m512i s = _mm512_set1_epi64(-static_cast<long long>(neg(a)));
+    __m512i v = _mm512_setzero_si512();
+    for (int c = 0; c < full; c += 8)
+      v = _mm512_add_epi64(v, _mm512_popcnt_epi64(_mm512_and_si512(_mm512_loadu_si512(xa + c), _mm512_loadu_si512(wa + c))));
+    if (tail) {
+      const __m512i xv = _mm512_maskz_loadu_epi64(tail, xa + full), wv = _mm512_maskz_loadu_epi64(tail, wa + full);
+      v = _mm512_add_epi64(v, _mm512_popcnt_epi64(_mm512_and_si512(xv, wv)));
+    }
+    acc = _mm512_add_epi64(acc, _mm512_sub_epi64(_mm512_xor_si512(v, s), s));  // -v for a negative weight
+  }
+  return _mm512_reduce_add_epi64(acc);
+#else
+  int64_t sum = 0;
+  for (int a = 0; a < count; ++a) {
+    const int64_t c = and_count(x(a), w(a), nw), s = neg(a);
+    sum += (c ^ -s) + s;
+  }
+  return sum;
+#endif
+}
+
+// sum_a (2 popcount(XNOR(x(a), w(a))) - L) over the first L bits.
+template <class X, class W>
+int64_t xnor_sum(int count, int length, X x, W w) {
+  int64_t sum = 0;
+  for (int a = 0; a < count; ++a) sum += 2 * xnor_count(x(a), w(a), length) - length;
+  return sum;
+}
+
+}  // namespace spinsc::detail

@@ -1,0 +1,120 @@
+#include "spinsc/sc_bench.hpp"
+
+#include <omp.h>
+
+#include <bit>
+#include <chrono>
+#include <cmath>
+#include <vector>
+
+#include "spinsc/error.hpp"
+#include "spinsc/rng.hpp"
+#include "spinsc/sc_engine.hpp"
+
+namespace spinsc {
+
+Network bench_network() {
+  Network net = Network::zeros({784, 256, 128, 64, 10}, 11, TrainMode::Qat);
+  for (size_t l = 0; l < net.layers.size(); ++l) {
+    DenseLayer& layer = net.layers[l];
+    layer.scale = 3.0f / std::sqrt(static_cast<float>(layer.in));
+    Xoshiro256 rng(derive_seed(2024, {l}));
+    for (float& w : layer.weight) w = static_cast<float>((2 * rng.uniform() - 1) * layer.scale);
+  }
+  return net;
+}
+
+Dataset synthetic_images(int count, uint64_t seed) {
+  Dataset d;
+  d.name = "synthetic";
+  d.count = count;
+  d.rows = d.cols = 28;
+  d.images.resize(static_cast<size_t>(count) * 784);
+  d.labels.resize(static_cast<size_t>(count));
+  Xoshiro256 rng(seed);
+  for (auto& px : d.images) px = rng.uniform() < 0.8 ? 0 : static_cast<uint8_t>(1 + rng.below(255));
+  for (auto& lb : d.labels) lb = static_cast<uint8_t>(rng.below(10));
+  return d;
+}
+
+namespace {
+
+// The tight kernel: sum of popcount(a & b) over arrays that stay in L1.
+__attribute__((noinline)) uint64_t and_popcount(const uint64_t* a, const uint64_t* b, int n) {
+  uint64_t s = 0;
+  for (int i = 0; i < n; ++i) s += static_cast<uint64_t>(std::popcount(a[i] & b[i]));
+  return s;
+}
+
+}  // namespace
+
+double and_popcount_peak(int threads, double seconds) {
+  const int nthreads = threads > 0 ? threads : omp_get_max_threads();
+  constexpr int kWords = 2048;  // 2 x 16 KiB per thread: L1-resident
+  std::vector<double> rate(static_cast<size_t>(nthreads), 0.0);
+#pragma omp parallel num_threads(nthreads)
+  {
+    std::vector<uint64_t> a(kWords), b(kWords);
+    Xoshiro256 rng(static_cast<uint64_t>(omp_get_thread_num()) + 1);
+    for (int i = 0; i < kWords; ++i) {
+      a[static_cast<size_t>(i)] = rng();
+      b[static_cast<size_t>(i)] = rng();
+    }
+    uint64_t sink = 0;
+    long reps = 0;
+#pragma omp barrier
+    const auto start = std::chrono::steady_clock::now();
+    double elapsed = 0;
+    do {
+      for (int r = 0; r < 256; ++r) {
+        // The clobber tells the compiler the arrays may have changed, so every call is made.
+        asm volatile("" : : "r"(a.data()), "r"(b.data()) : "memory");
+        sink += and_popcount(a.data(), b.data(), kWords);
+      }
+      reps += 256;
+      elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    } while (elapsed < seconds);
+    asm volatile("" : : "r"(sink));
+    rate[static_cast<size_t>(omp_get_thread_num())] = static_cast<double>(reps) * kWords * 64 / elapsed;
+  }
+  double total = 0;
+  for (double r : rate) total += r;
+  return total;
+}
+
+ScBenchResult run_sc_bench(const ScBenchOptions& opt) {
+  if (opt.images < 1) fail("bench: images must be at least 1, got {}", opt.images);
+  ScBenchResult res;
+  Dataset data;
+  if (opt.synthetic) {
+    data = synthetic_images(opt.images, 7);
+  } else {
+    const auto dir = opt.data_dir.empty() ? default_data_dir() : opt.data_dir;
+    data = load_dataset("mnist", dir, Split::Test).head(opt.images);
+  }
+  res.data = data.name;
+  res.threads = opt.threads > 0 ? opt.threads : omp_get_max_threads();
+  res.images = data.count;
+  res.length = opt.length;
+  const Network net = bench_network();
+  for (const auto& layer : net.layers) res.synapses += static_cast<long long>(layer.in) * layer.out;
+  ScConfig cfg;
+  cfg.length = opt.length;
+  cfg.seed = 1;
+  const ScEngine engine(net, cfg);
+  const ScAccuracy acc = engine.accuracy(data, 1, res.threads, opt.quiet);
+  res.seconds = acc.seconds;
+  res.accuracy = acc.mean;
+  res.images_per_s = data.count / acc.seconds;
+  res.synapse_bit_ops_per_s = res.images_per_s * static_cast<double>(res.synapses) * opt.length;
+  res.generated_fraction = acc.synapses ? static_cast<double>(acc.weight_streams) / static_cast<double>(acc.synapses) : 0.0;
+  cfg.sharing = Sharing::PerLevel;
+  const ScAccuracy shared = ScEngine(net, cfg).accuracy(data, 1, res.threads, opt.quiet);
+  res.per_level_synapse_bit_ops_per_s = data.count / shared.seconds * static_cast<double>(res.synapses) * opt.length;
+  res.roofline_bit_ops_per_s = and_popcount_peak(res.threads, opt.peak_seconds);
+  res.ratio = res.synapse_bit_ops_per_s / res.roofline_bit_ops_per_s;
+  res.per_level_ratio = res.per_level_synapse_bit_ops_per_s / res.roofline_bit_ops_per_s;
+  return res;
+}
+
+}  // namespace spinsc

@@ -1,0 +1,405 @@
+#include "spinsc/sc_engine.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+
+#include "bits/aligned_words.hpp"
+#include "sc/count_kernels.hpp"
+#include "spinsc/bitstream.hpp"
+#include "spinsc/digital.hpp"
+#include "spinsc/error.hpp"
+#include "spinsc/progress.hpp"
+#include "spinsc/quantize.hpp"
+#include "spinsc/rng.hpp"
+
+namespace spinsc {
+
+std::string to_string(Multiply m) { return m == Multiply::SignMagnitude ? "signmag" : "bipolar"; }
+std::string to_string(Accumulate a) { return a == Accumulate::Apc ? "apc" : "mux"; }
+std::string to_string(Sharing s) {
+  switch (s) {
+    case Sharing::Independent: return "independent";
+    case Sharing::PerLevel: return "per-level";
+    case Sharing::IndependentAll: return "independent-all";
+  }
+  return "?";
+}
+Multiply parse_multiply(const std::string& text) {
+  if (text == "signmag") return Multiply::SignMagnitude;
+  if (text == "bipolar") return Multiply::Bipolar;
+  fail("unknown multiply '{}' (signmag or bipolar)", text);
+}
+Accumulate parse_accumulate(const std::string& text) {
+  if (text == "apc") return Accumulate::Apc;
+  if (text == "mux") return Accumulate::Mux;
+  fail("unknown accumulate '{}' (apc or mux)", text);
+}
+Sharing parse_sharing(const std::string& text) {
+  if (text == "independent") return Sharing::Independent;
+  if (text == "per-level") return Sharing::PerLevel;
+  if (text == "independent-all") return Sharing::IndependentAll;
+  fail("unknown sharing '{}' (independent, per-level or independent-all)", text);
+}
+
+namespace {
+
+// Synapses whose weight streams are generated in one batch: small enough that the batch's
+// streams stay in L1 between generation and counting.
+constexpr int kBatch = 64;
+constexpr uint64_t kMuxTag = 0x6d7578;  // "mux": the select generators' key
+// Weight streams of a source with exact extremes: p = 0 is all zeros and p = 1 all ones, so
+// their products follow from the input stream's count without generating them.
+constexpr uint8_t kZero = 0, kOne = 1, kDraw = 2;
+
+// A layer as the engine uses it: the probability of each weight stream, precomputed.
+struct PreparedLayer {
+  int in = 0, out = 0;
+  bool hidden = false;
+  float scale = 1;                  // s (quantized) or s_a = max |w| (analog)
+  std::vector<double> p;            // [j*n+i]: probability of the synapse's weight stream
+  std::vector<uint8_t> negative;    // [j*n+i]: sign-magnitude routing to the down count
+  std::vector<uint8_t> kind;        // [j*n+i]: kZero / kOne (exact stream, not generated) / kDraw
+  std::vector<uint32_t> level;      // [j*n+i]: per-level device index
+  std::vector<double> level_p;      // per-level: probability of each level's stream
+  std::vector<float> bias, gain;
+};
+
+struct Workspace {
+  detail::AlignedWords x;           // broadcast input streams, n * nw
+  detail::AlignedWords xs;          // independent-all: this neuron's input streams, n * nw
+  detail::AlignedWords levels;      // per-level weight streams
+  detail::AlignedWords w;           // a batch of weight streams, kBatch * nw (mux: up to min(n, L))
+  std::vector<double> bp;
+  std::vector<uint64_t> bd;
+  std::vector<int> active, bidx, slot, sel, needed;
+  std::vector<int64_t> ones;        // popcount of each input stream
+  long long weight_streams = 0, synapses = 0;  // work counters for ScAccuracy
+};
+
+}  // namespace
+
+struct ScEngine::Impl {
+  Network reference;  // the network whose digital forward the engine converges to
+  int states = 5;
+  std::vector<PreparedLayer> layers;
+};
+
+ScEngine::ScEngine(const Network& net, ScConfig config)
+    : ScEngine(net, config, std::shared_ptr<const BitSource>(make_bit_source(config.source))) {}
+
+ScEngine::~ScEngine() = default;
+ScEngine::ScEngine(ScEngine&&) noexcept = default;
+
+ScEngine::ScEngine(const Network& net, ScConfig config, std::shared_ptr<const BitSource> source)
+    : config_(std::move(config)), source_(std::move(source)), impl_(std::make_unique<Impl>()) {
+  validate(net);
+  if (!source_) fail("SC engine: no bit source");
+  // 2^20 bits keeps a layer's streams (n * L / 8 bytes per thread) within memory.
+  if (config_.length < 1 || config_.length > (1 << 20)) fail("SC stream length {} must be between 1 and 1048576 (2^20)", config_.length);
+  if (!net.quantized()) config_.analog = true;
+  if (config_.analog && config_.sharing == Sharing::PerLevel)
+    fail("sharing 'per-level' needs quantized weights; the analog baseline has continuous weights (use 'independent')");
+  config_.source = source_->name();
+  Impl& im = *impl_;
+  im.reference = net;
+  if (config_.analog) im.reference.mode = TrainMode::Float;
+  im.states = net.states;
+  const int K = net.states, half = (K - 1) / 2;
+  const bool bipolar = config_.multiply == Multiply::Bipolar;
+  for (size_t l = 0; l < net.layers.size(); ++l) {
+    const DenseLayer& src = net.layers[l];
+    PreparedLayer pl;
+    pl.in = src.in;
+    pl.out = src.out;
+    pl.hidden = l + 1 < net.layers.size();
+    pl.bias = src.bias;
+    pl.gain = src.gain;
+    const size_t nsyn = src.weight.size();
+    pl.p.resize(nsyn);
+    pl.negative.resize(nsyn);
+    if (config_.analog) {
+      float smax = 0;
+      for (float w : src.weight) smax = std::max(smax, std::fabs(w));
+      pl.scale = smax > 0 ? smax : 1.0f;
+      for (size_t k = 0; k < nsyn; ++k) {
+        const double u = std::clamp(static_cast<double>(src.weight[k]) / pl.scale, -1.0, 1.0);
+        pl.p[k] = bipolar ? (u + 1) / 2 : std::fabs(u);
+        pl.negative[k] = u < 0;
+      }
+    } else {
+      pl.scale = src.scale;
+      pl.level.resize(nsyn);
+      for (size_t k = 0; k < nsyn; ++k) {
+        const int q = weight_level(src.weight[k], src.scale, K);
+        const double u = static_cast<double>(q) / half;  // w_q / s, exactly a level
+        pl.p[k] = bipolar ? (u + 1) / 2 : std::fabs(u);
+        pl.negative[k] = q < 0;
+        pl.level[k] = static_cast<uint32_t>(bipolar ? q + half : std::abs(q));
+      }
+      const int nlevels = bipolar ? K : half + 1;
+      for (int v = 0; v < nlevels; ++v) {
+        const double u = bipolar ? static_cast<double>(v - half) / half : static_cast<double>(v) / half;
+        pl.level_p.push_back(bipolar ? (u + 1) / 2 : u);
+      }
+    }
+    pl.kind.resize(nsyn);
+    for (size_t k = 0; k < nsyn; ++k)
+      pl.kind[k] = !source_->exact_extremes() ? kDraw : pl.p[k] == 0.0 ? kZero : pl.p[k] == 1.0 ? kOne : kDraw;
+    im.layers.push_back(std::move(pl));
+  }
+}
+
+int ScEngine::layers() const { return static_cast<int>(impl_->layers.size()); }
+
+std::vector<float> ScEngine::reference_forward(const float* x) const { return digital_forward(impl_->reference, x); }
+
+namespace {
+
+// Generates `count` streams at probabilities p[], devices d[] into buf (nw words each).
+void draw(const BitSource& source, int count, const double* p, const uint64_t* d, int L, const StreamKey& key, uint64_t* buf) {
+  if (count > 0) source.generate_batch(count, p, d, L, key, buf, static_cast<size_t>(words_for(L)));
+}
+
+void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSource& source, int states, const float* input,
+               uint64_t run_seed, uint64_t image, Workspace& ws, ScLayerResult& out) {
+  const int n = pl.in, m = pl.out, L = cfg.length, nw = words_for(L);
+  const size_t snw = static_cast<size_t>(nw);
+  const bool bipolar = cfg.multiply == Multiply::Bipolar;
+  const bool mux = cfg.accumulate == Accumulate::Mux;
+  const bool own_inputs = cfg.sharing == Sharing::IndependentAll;
+  const StreamKey in_key{run_seed, image, static_cast<uint32_t>(l), StreamRole::Input, 0};
+  const StreamKey w_key{run_seed, image, static_cast<uint32_t>(l), StreamRole::Weight, 0};
+
+  ws.bp.resize(static_cast<size_t>(std::max({n, kBatch, static_cast<int>(pl.level_p.size())})));
+  ws.bd.resize(ws.bp.size());
+  ws.bidx.resize(static_cast<size_t>(kBatch));
+  ws.ones.resize(static_cast<size_t>(n));
+  std::vector<double> px(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    const double v = input[i];
+    if (!(v >= 0.0 && v <= 1.0)) fail("SC layer {}: input {} = {} is outside [0, 1]", l, i, v);
+    px[static_cast<size_t>(i)] = bipolar ? (v + 1) / 2 : v;
+  }
+  // The input streams of the layer (broadcast) or of one neuron (independent-all), and which
+  // of them can contribute: a signmag product with an all-zero input stream is zero.
+  uint64_t* X = nullptr;
+  auto draw_inputs = [&](uint64_t device0) {
+    X = (own_inputs ? ws.xs : ws.x).get(static_cast<size_t>(n) * snw);
+    for (int i = 0; i < n; ++i) ws.bd[static_cast<size_t>(i)] = device0 + static_cast<uint64_t>(i);
+    draw(source, n, px.data(), ws.bd.data(), L, in_key, X);
+    ws.active.clear();
+    for (int i = 0; i < n; ++i) {
+      const int64_t c = count_ones(X + i * snw, nw);
+      ws.ones[static_cast<size_t>(i)] = c;
+      if (bipolar || c) ws.active.push_back(i);
+    }
+  };
+  if (!own_inputs) draw_inputs(0);
+  uint64_t* LV = nullptr;
+  if (cfg.sharing == Sharing::PerLevel) {
+    const int nl = static_cast<int>(pl.level_p.size());
+    LV = ws.levels.get(static_cast<size_t>(nl) * snw);
+    for (int v = 0; v < nl; ++v) ws.bd[static_cast<size_t>(v)] = static_cast<uint64_t>(v);
+    draw(source, nl, pl.level_p.data(), ws.bd.data(), L, w_key, LV);
+    ws.weight_streams += nl;
+  }
+  // A batch of weight streams; mux needs the streams of up to min(n, L) selected synapses at once.
+  uint64_t* W = ws.w.get(static_cast<size_t>(mux ? std::max(kBatch, std::min(n, L)) : kBatch) * snw);
+  ws.synapses += static_cast<long long>(n) * m;
+
+  out.counter.assign(static_cast<size_t>(m), 0);
+  for (int j = 0; j < m; ++j) {
+    const size_t row = static_cast<size_t>(j) * n;
+    const double* prow = pl.p.data() + row;
+    const uint8_t* neg = pl.negative.data() + row;
+    const uint8_t* kind = pl.kind.data() + row;
+    if (own_inputs) draw_inputs(row);
+    const int64_t* ones = ws.ones.data();
+    auto xptr = [&](int i) { return X + i * snw; };
+    int64_t C = 0;
+    if (!mux) {
+      // Synapses with an exact weight stream contribute from the input count alone; the others
+      // are drawn in batches and counted bit by bit.
+      int cnt = 0;
+      auto flush = [&] {
+        if (cfg.sharing == Sharing::PerLevel) {
+          auto wp = [&](int a) { return LV + pl.level[row + static_cast<size_t>(ws.bidx[static_cast<size_t>(a)])] * snw; };
+          auto xp = [&](int a) { return xptr(ws.bidx[static_cast<size_t>(a)]); };
+          C += bipolar ? detail::xnor_sum(cnt, L, xp, wp)
+                       : detail::signed_and_sum(cnt, nw, xp, wp, [&](int a) { return neg[ws.bidx[static_cast<size_t>(a)]]; });
+        } else {
+          draw(source, cnt, ws.bp.data(), ws.bd.data(), L, w_key, W);
+          ws.weight_streams += cnt;
+          auto wp = [&](int a) { return W + static_cast<size_t>(a) * snw; };
+          auto xp = [&](int a) { return xptr(ws.bidx[static_cast<size_t>(a)]); };
+          C += bipolar ? detail::xnor_sum(cnt, L, xp, wp)
+                       : detail::signed_and_sum(cnt, nw, xp, wp, [&](int a) { return neg[ws.bidx[static_cast<size_t>(a)]]; });
+        }
+        cnt = 0;
+      };
+      for (int i : ws.active) {
+        const uint8_t k = kind[i];
+        const int64_t c = ones[i], s = neg[i];
+        if (bipolar) {
+          C += (k == kOne) * (2 * c - L) + (k == kZero) * (L - 2 * c);  // XNOR with all ones / all zeros
+        } else {
+          C += (k == kOne) * ((c ^ -s) + s);  // AND with all ones: the input count, signed
+        }
+        ws.bidx[static_cast<size_t>(cnt)] = i;
+        ws.bp[static_cast<size_t>(cnt)] = prow[i];
+        ws.bd[static_cast<size_t>(cnt)] = row + static_cast<uint64_t>(i);
+        cnt += k == kDraw;
+        if (cnt == kBatch) flush();
+      }
+      if (cnt) flush();
+    } else {
+      // The scaled adder: cycle t passes the product bit of synapse sel[t] only.
+      Xoshiro256 rng(derive_seed(run_seed, {image, static_cast<uint64_t>(l), kMuxTag, static_cast<uint64_t>(j)}));
+      ws.sel.resize(static_cast<size_t>(L));
+      for (int t = 0; t < L; ++t) ws.sel[static_cast<size_t>(t)] = static_cast<int>(rng.below(static_cast<uint64_t>(n)));
+      // Streams of the selected synapses only (those with a nonzero input stream).
+      ws.slot.assign(static_cast<size_t>(n), -1);
+      std::vector<uint8_t> is_active(static_cast<size_t>(n), 0);
+      for (int i : ws.active) is_active[static_cast<size_t>(i)] = 1;
+      ws.needed.clear();
+      for (int t = 0; t < L; ++t) {
+        const int i = ws.sel[static_cast<size_t>(t)];
+        if (is_active[static_cast<size_t>(i)] && ws.slot[static_cast<size_t>(i)] < 0) {
+          ws.slot[static_cast<size_t>(i)] = static_cast<int>(ws.needed.size());
+          ws.needed.push_back(i);
+        }
+      }
+      const int nn = static_cast<int>(ws.needed.size());
+      if (cfg.sharing != Sharing::PerLevel) {
+        for (int a = 0; a < nn; ++a) {
+          ws.bp[static_cast<size_t>(a)] = prow[ws.needed[static_cast<size_t>(a)]];
+          ws.bd[static_cast<size_t>(a)] = row + static_cast<uint64_t>(ws.needed[static_cast<size_t>(a)]);
+        }
+        draw(source, nn, ws.bp.data(), ws.bd.data(), L, w_key, W);
+        ws.weight_streams += nn;
+      }
+      int64_t up = 0, down = 0;
+      for (int t = 0; t < L; ++t) {
+        const int i = ws.sel[static_cast<size_t>(t)], s = ws.slot[static_cast<size_t>(i)];
+        const bool xb = s >= 0 && ((xptr(i)[t >> 6] >> (t & 63)) & 1);
+        const uint64_t* wst = cfg.sharing == Sharing::PerLevel ? LV + pl.level[row + i] * snw : W + (s >= 0 ? s : 0) * snw;
+        const bool wb = s >= 0 && ((wst[t >> 6] >> (t & 63)) & 1);
+        if (bipolar) {
+          up += xb == wb;  // XNOR; every input is active in bipolar, so s >= 0
+        } else {
+          const int64_t prod = xb && wb, sn = -static_cast<int64_t>(neg[i]);
+          up += prod & ~sn;
+          down += prod & sn;
+        }
+      }
+      C = bipolar ? static_cast<int64_t>(n) * (2 * up - L) : static_cast<int64_t>(n) * (up - down);
+    }
+    out.counter[static_cast<size_t>(j)] = C;
+  }
+  out.estimate.resize(static_cast<size_t>(m));
+  out.output.resize(static_cast<size_t>(m));
+  for (int j = 0; j < m; ++j) {
+    const float est = pl.scale * static_cast<float>(static_cast<double>(out.counter[static_cast<size_t>(j)]) / L);
+    out.estimate[static_cast<size_t>(j)] = est;
+    if (pl.hidden) {
+      const float z = pl.gain[static_cast<size_t>(j)] * est + pl.bias[static_cast<size_t>(j)];
+      out.output[static_cast<size_t>(j)] = cfg.analog ? std::clamp(z, 0.0f, 1.0f) : quantize_activation(z, states);
+    } else {
+      out.output[static_cast<size_t>(j)] = est + pl.bias[static_cast<size_t>(j)];
+    }
+  }
+}
+
+}  // namespace
+
+ScLayerResult ScEngine::layer(int l, const float* input, uint64_t image, int repeat) const {
+  if (l < 0 || l >= layers()) fail("SC engine: layer {} does not exist (the network has {})", l, layers());
+  Workspace ws;
+  ScLayerResult r;
+  run_layer(impl_->layers[static_cast<size_t>(l)], l, config_, *source_, impl_->states, input,
+            derive_seed(config_.seed, {static_cast<uint64_t>(repeat)}), image, ws, r);
+  return r;
+}
+
+std::vector<ScLayerResult> ScEngine::forward(const float* x, uint64_t image, int repeat) const {
+  Workspace ws;
+  std::vector<ScLayerResult> results(impl_->layers.size());
+  const uint64_t run_seed = derive_seed(config_.seed, {static_cast<uint64_t>(repeat)});
+  const float* input = x;
+  for (size_t l = 0; l < impl_->layers.size(); ++l) {
+    run_layer(impl_->layers[l], static_cast<int>(l), config_, *source_, impl_->states, input, run_seed, image, ws, results[l]);
+    input = results[l].output.data();
+  }
+  return results;
+}
+
+int ScEngine::predict(const float* x, uint64_t image, int repeat) const {
+  const auto results = forward(x, image, repeat);
+  const auto& y = results.back().output;
+  return argmax_class(y.data(), static_cast<int>(y.size()));
+}
+
+ScAccuracy ScEngine::accuracy(const Dataset& data, int repeats, int threads, bool quiet) const {
+  if (repeats < 1) fail("repeats must be at least 1, got {}", repeats);
+  if (data.features() != impl_->reference.arch.front())
+    fail("data set '{}' has {} features per image but the network expects {}", data.name, data.features(), impl_->reference.arch.front());
+  const auto start = std::chrono::steady_clock::now();
+  const long total = static_cast<long>(repeats) * data.count;
+  std::vector<long> correct(static_cast<size_t>(repeats), 0);
+  std::atomic<long> done{0};
+  long long weight_streams = 0, synapses = 0;
+  Progress progress("sc eval", total, quiet);
+  const int nthreads = threads > 0 ? threads : omp_get_max_threads();
+#pragma omp parallel num_threads(nthreads)
+  {
+    Workspace ws;
+    std::vector<ScLayerResult> results(impl_->layers.size());
+    std::vector<float> x(static_cast<size_t>(data.features()));
+    std::vector<long> mine(static_cast<size_t>(repeats), 0);
+#pragma omp for schedule(dynamic, 8)
+    for (long k = 0; k < total; ++k) {
+      const int r = static_cast<int>(k / data.count), i = static_cast<int>(k % data.count);
+      const uint64_t run_seed = derive_seed(config_.seed, {static_cast<uint64_t>(r)});
+      for (int f = 0; f < data.features(); ++f) x[static_cast<size_t>(f)] = data.pixel(i, f);
+      const float* input = x.data();
+      for (size_t l = 0; l < impl_->layers.size(); ++l) {
+        run_layer(impl_->layers[l], static_cast<int>(l), config_, *source_, impl_->states, input, run_seed,
+                  static_cast<uint64_t>(i), ws, results[l]);
+        input = results[l].output.data();
+      }
+      const auto& y = results.back().output;
+      mine[static_cast<size_t>(r)] += argmax_class(y.data(), static_cast<int>(y.size())) == data.labels[static_cast<size_t>(i)];
+      const long d = ++done;
+      if (omp_get_thread_num() == 0 && progress.enabled() && d % 64 == 0) progress.update(d);
+    }
+#pragma omp critical
+    {
+      for (int r = 0; r < repeats; ++r) correct[static_cast<size_t>(r)] += mine[static_cast<size_t>(r)];
+      weight_streams += ws.weight_streams;
+      synapses += ws.synapses;
+    }
+  }
+  progress.finish();
+  ScAccuracy acc;
+  acc.images = data.count;
+  acc.repeats = repeats;
+  acc.weight_streams = weight_streams;
+  acc.synapses = synapses;
+  for (long c : correct) acc.per_repeat.push_back(data.count ? static_cast<double>(c) / data.count : 0.0);
+  double sum = 0;
+  for (double a : acc.per_repeat) sum += a;
+  acc.mean = sum / repeats;
+  if (repeats > 1) {
+    double ss = 0;
+    for (double a : acc.per_repeat) ss += (a - acc.mean) * (a - acc.mean);
+    acc.std = std::sqrt(ss / (repeats - 1));
+  }
+  acc.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return acc;
+}
+
+}  // namespace spinsc

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `spinsc bench`: the JSON keys of the speed report, on a small synthetic run.
+set -euo pipefail
+spinsc=${1:?usage: eval_bench.sh /path/to/spinsc}
+fail() { echo "FAIL: $*" >&2; exit 1; }
+out=$("$spinsc" bench --synthetic --images 40 --json)
+python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+for k in ['synapse_bit_ops_per_s', 'roofline_bit_ops_per_s', 'ratio', 'images_per_s', 'seconds', 'threads']:
+    assert k in d, k
+assert d['images'] == 40 and d['sc_length'] == 500 and d['data'] == 'synthetic', d
+assert d['synapse_bit_ops_per_s'] > 0 and d['roofline_bit_ops_per_s'] > 0, d
+assert abs(d['ratio'] - d['synapse_bit_ops_per_s'] / d['roofline_bit_ops_per_s']) < 1e-9 * d['ratio'] + 1e-15, d
+assert abs(d['synapse_bit_ops_per_s'] - d['images_per_s'] * 242304 * 500) < 1e-6 * d['synapse_bit_ops_per_s'], d
+" <<<"$out" || fail "bench JSON: $out"
+out=$("$spinsc" bench --synthetic --images 20)
+grep -q "ratio" <<<"$out" || fail "bench text: $out"
+echo "eval_bench: ok"
