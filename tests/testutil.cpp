@@ -50,7 +50,7 @@ std::filesystem::path temp_dir(const std::string& name) {
 
 std::filesystem::path source_dir() {
   const char* env = std::getenv("SPINSC_SOURCE_DIR");
-  return env ? env : ".";
+  return env && *env ? env : SPINSC_SOURCE_ROOT;
 }
 
 }  // namespace spinsc::testing

@@ -10,7 +10,7 @@ namespace spinsc::testing {
 std::filesystem::path data_dir();
 // A fresh empty temporary directory, removed at exit.
 std::filesystem::path temp_dir(const std::string& name);
-// The repository root ($SPINSC_SOURCE_DIR, set by CTest).
+// The repository root: $SPINSC_SOURCE_DIR if set, else the source tree this was built from.
 std::filesystem::path source_dir();
 
 }  // namespace spinsc::testing

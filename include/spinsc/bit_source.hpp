@@ -69,6 +69,12 @@ class BitSource {
   // the default.
   virtual bool exact_extremes() const { return false; }
 
+  // True when every stream's bits are i.i.d. Bernoulli(p) at exactly the target p and streams of
+  // distinct keys are independent (ideal; an s-MTJ sampled much slower than it relaxes, without
+  // variation). The engine may then draw a neuron's product counts from their exact binomial
+  // distribution instead of generating the weight streams (SPEC §8).
+  virtual bool iid_bits() const { return false; }
+
   // Generates `count` streams in one call: stream s has target probability p[s] and the key
   // `key` with key.device = devices[s]; its words_for(length) words go to out + s * stride
   // (stride >= words_for(length)). The bits are exactly those generate() gives for the same

@@ -47,6 +47,7 @@ struct ReproduceConfig {
   int sc_epochs = 3;                // continuation with / without SC noise
   int limit = 0;                    // evaluate on the first N test images only (0: all)
   bool baselines = true;            // float, digital and analog cells
+  bool exact_bits = false;          // bit-level evaluation even where the binomial shortcut is exact
   std::filesystem::path hw;         // hardware cost parameters (empty: configs/hw/default.json)
   bool quiet = false;
 };

@@ -63,7 +63,10 @@ struct ScConfig {
   Accumulate accumulate = Accumulate::Apc;
   Sharing sharing = Sharing::Independent;
   bool analog = false;           // forced on for a float-mode network
-  bool exact_bits = true;        // the bit-level path; the engine has no other (see docs/sc-engine.md)
+  // true: the bit-level path, every product bit computed. false: where it is exact in
+  // distribution (see binomial_shortcut()), a neuron's product counts are drawn from their
+  // binomial law given the input streams; elsewhere the bit-level path.
+  bool exact_bits = true;
   uint64_t seed = 1;
 };
 
@@ -95,6 +98,12 @@ class ScEngine {
   const ScConfig& config() const { return config_; }
   const BitSource& source() const { return *source_; }
   bool analog() const { return config_.analog; }
+  // Whether the binomial shortcut is in use: exact_bits off, an i.i.d. source (iid_bits()),
+  // quantized weights with independent weight streams, signmag multiply and apc counting. Then,
+  // given the input streams, the up count of neuron j is a sum of independent
+  // Binomial(ones(x_i), p_l) over its synapses, i.e. Binomial(sum of ones(x_i) over the
+  // synapses at level l, p_l) per level l: the same distribution as the bit-level counters.
+  bool binomial_shortcut() const;
   int layers() const;
 
   // All layers of one inference of input x (arch[0] values in [0, 1]); `image` and `repeat`

@@ -36,6 +36,8 @@ class SmtjSource : public BitSource {
   double bit_mean(double p, const StreamKey& key) const override;
   double count_variance_factor(double p, int length) const override;
   double markov_correlation(double p) const override;
+  // No variation and a lag-1 correlation below 1e-9 at p = 1/2 (where it is largest).
+  bool iid_bits() const override;
 
   const DeviceConfig& config() const { return config_; }
   // The physical device behind an SNG (variation applied; the nominal device without it).

@@ -46,6 +46,7 @@ class IdealSource final : public BitSource {
   bool exact_extremes() const override { return true; }
   void generate(double p, int length, const StreamKey& key, uint64_t* words) const override;
   double markov_correlation(double) const override { return 0.0; }  // i.i.d. bits
+  bool iid_bits() const override { return true; }
   void generate_batch(int count, const double* p, const uint64_t* devices, int length, const StreamKey& key,
                       uint64_t* out, size_t stride) const override;
   double bit_mean(double p, const StreamKey& key) const override;

@@ -61,6 +61,7 @@ const bool registered = register_command(
       app.add_option("--limit", opt->cfg.limit, "Evaluate on the first N test images only (0: all 10000)")
           ->capture_default_str();
       app.add_option("--hw", opt->hw, "Hardware cost parameters (JSON; default: the built-in configs/hw/default.json)");
+      app.add_flag("--exact-bits", opt->cfg.exact_bits, "Evaluate bit by bit even where the binomial shortcut is exact (slower)");
       app.add_flag("--no-baselines", opt->no_baselines, "Skip the float, digital and analog baseline cells");
       app.add_flag("--quiet,-q", opt->cfg.quiet, "No progress lines");
       add_data_options(app, opt->data);

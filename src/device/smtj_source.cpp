@@ -135,6 +135,8 @@ double SmtjSource::bit_mean(double p, const StreamKey& key) const { return chain
 
 double SmtjSource::markov_correlation(double p) const { return chain_of(p, nominal_).rho; }
 
+bool SmtjSource::iid_bits() const { return !config_.variation.enabled() && markov_correlation(0.5) < 1e-9; }
+
 double SmtjSource::count_variance_factor(double p, int length) const {
   const MarkovChain2 c = chain_of(p, nominal_);
   return markov_count_variance_factor(c.rho, length);

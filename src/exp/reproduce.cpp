@@ -127,7 +127,7 @@ class Grid {
 
   ReproduceCell sc_cell(const std::string& kind, const std::string& training, int depth, int K, int L,
                         const std::string& model_name, const Network& net) {
-    const json print = {{"model", print_of(model_name)}, {"source", cfg_.source}, {"length", L},
+    const json print = {{"model", print_of(model_name)}, {"source", cfg_.source}, {"length", L}, {"exact_bits", cfg_.exact_bits},
                         {"repeats", cfg_.repeats},        {"seed", cfg_.seed},     {"images", test_.count}};
     const std::string id = fmt::format("{}-d{}-k{}-L{}-{}", kind, depth, K, L, training);
     return cell(id, print, [&] {
@@ -136,6 +136,7 @@ class Grid {
       sc.length = L;
       sc.seed = cfg_.seed;
       sc.analog = kind == "analog";
+      sc.exact_bits = cfg_.exact_bits;
       const ScEngine engine(net, sc);
       const ScAccuracy acc = engine.accuracy(test_, cfg_.repeats, cfg_.threads, true);
       ReproduceCell c{kind, depth, K, L, training, acc.mean, acc.std, acc.repeats, acc.images, acc.seconds,

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <random>
 
 #include "bits/aligned_words.hpp"
 #include "sc/count_kernels.hpp"
@@ -51,6 +52,7 @@ namespace {
 // streams stay in L1 between generation and counting.
 constexpr int kBatch = 64;
 constexpr uint64_t kMuxTag = 0x6d7578;  // "mux": the select generators' key
+constexpr uint64_t kBinomialTag = 0x62696e;  // "bin": the binomial shortcut's generators
 // Weight streams of a source with exact extremes: p = 0 is all zeros and p = 1 all ones, so
 // their products follow from the input stream's count without generating them.
 constexpr uint8_t kZero = 0, kOne = 1, kDraw = 2;
@@ -77,6 +79,7 @@ struct Workspace {
   std::vector<uint64_t> bd;
   std::vector<int> active, bidx, slot, sel, needed;
   std::vector<int64_t> ones;        // popcount of each input stream
+  std::vector<int64_t> up, down;    // binomial shortcut: input ones per weight level and sign
   long long weight_streams = 0, synapses = 0;  // work counters for ScAccuracy
 };
 
@@ -153,6 +156,12 @@ ScEngine::ScEngine(const Network& net, ScConfig config, std::shared_ptr<const Bi
   }
 }
 
+bool ScEngine::binomial_shortcut() const {
+  return !config_.exact_bits && !config_.analog && config_.multiply == Multiply::SignMagnitude &&
+         config_.accumulate == Accumulate::Apc && config_.sharing == Sharing::Independent && source_->exact_extremes() &&
+         source_->iid_bits();
+}
+
 int ScEngine::layers() const { return static_cast<int>(impl_->layers.size()); }
 
 std::vector<float> ScEngine::reference_forward(const float* x) const { return digital_forward(impl_->reference, x); }
@@ -210,6 +219,12 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
   // A batch of weight streams; mux needs the streams of up to min(n, L) selected synapses at once.
   uint64_t* W = ws.w.get(static_cast<size_t>(mux ? std::max(kBatch, std::min(n, L)) : kBatch) * snw);
   ws.synapses += static_cast<long long>(n) * m;
+  const bool binomial = !cfg.exact_bits && !cfg.analog && !bipolar && !mux && cfg.sharing == Sharing::Independent &&
+                        source.exact_extremes() && source.iid_bits();
+  if (binomial) {
+    ws.up.resize(pl.level_p.size());
+    ws.down.resize(pl.level_p.size());
+  }
 
   out.counter.assign(static_cast<size_t>(m), 0);
   for (int j = 0; j < m; ++j) {
@@ -221,7 +236,27 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
     const int64_t* ones = ws.ones.data();
     auto xptr = [&](int i) { return X + i * snw; };
     int64_t C = 0;
-    if (!mux) {
+    if (binomial) {
+      // Exact in distribution for i.i.d. sources (see ScEngine::binomial_shortcut): per level,
+      // the ones of the inputs routed up (down) through that level, then one binomial draw each.
+      std::fill(ws.up.begin(), ws.up.end(), 0);
+      std::fill(ws.down.begin(), ws.down.end(), 0);
+      for (int i : ws.active) {
+        const uint8_t k = kind[i];
+        const int64_t c = ones[i], sgn = neg[i];
+        C += (k == kOne) * ((c ^ -sgn) + sgn);
+        const size_t v = pl.level[row + static_cast<size_t>(i)];
+        const int64_t d = (k == kDraw) * c;
+        ws.up[v] += d & (sgn - 1);
+        ws.down[v] += d & -sgn;
+      }
+      Xoshiro256 rng(derive_seed(run_seed, {image, static_cast<uint64_t>(l), kBinomialTag, static_cast<uint64_t>(j)}));
+      for (size_t v = 0; v < pl.level_p.size(); ++v) {
+        const double q = pl.level_p[v];
+        if (ws.up[v] > 0) C += std::binomial_distribution<int64_t>(ws.up[v], q)(rng);
+        if (ws.down[v] > 0) C -= std::binomial_distribution<int64_t>(ws.down[v], q)(rng);
+      }
+    } else if (!mux) {
       // Synapses with an exact weight stream contribute from the input count alone; the others
       // are drawn in batches and counted bit by bit.
       int cnt = 0;

@@ -3,6 +3,7 @@
 // test's outcome is fixed, not flaky.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "spinsc/bitstream.hpp"
@@ -377,6 +378,74 @@ TEST(Engine, RejectsBadConfigurations) {
   EXPECT_EQ(parse_sharing(to_string(Sharing::IndependentAll)), Sharing::IndependentAll);
   EXPECT_EQ(parse_multiply("bipolar"), Multiply::Bipolar);
   EXPECT_EQ(parse_accumulate("mux"), Accumulate::Mux);
+}
+
+// The binomial shortcut must give counters with the bit-level path's distribution: for each
+// neuron, equal means and variances (5 standard errors) and a two-sample Kolmogorov-Smirnov
+// distance below its 0.1% critical value 1.95 sqrt(2/R).
+TEST(ScEngineShortcut, BinomialCountersMatchBitLevelInDistribution) {
+  const int in = 40, out = 5, K = 5, L = 100, R = 4000;
+  Network net = Network::zeros({in, out}, K, TrainMode::Qat);
+  Xoshiro256 rng(21);
+  net.layers[0].scale = 0.5f;
+  for (float& w : net.layers[0].weight) w = weight_value(static_cast<int>(rng.below(K)) - (K - 1) / 2, 0.5f, K);
+  std::vector<float> x(in);
+  for (float& v : x) v = static_cast<float>(rng.below(256)) / 255.0f;
+  x[0] = 0.0f;
+  ScConfig exact;
+  exact.length = L;
+  ScConfig fast = exact;
+  fast.exact_bits = false;
+  const ScEngine a(net, exact), b(net, fast);
+  ASSERT_FALSE(a.binomial_shortcut());
+  ASSERT_TRUE(b.binomial_shortcut());
+  for (int j = 0; j < out; ++j) {
+    std::vector<double> ca, cb;
+    for (int r = 0; r < R; ++r) {
+      ca.push_back(static_cast<double>(a.layer(0, x.data(), static_cast<uint64_t>(r)).counter[j]));
+      cb.push_back(static_cast<double>(b.layer(0, x.data(), static_cast<uint64_t>(r)).counter[j]));
+    }
+    auto moments = [&](const std::vector<double>& c) {
+      double m = 0, v = 0;
+      for (double t : c) m += t;
+      m /= R;
+      for (double t : c) v += (t - m) * (t - m);
+      return std::pair{m, v / (R - 1)};
+    };
+    const auto [ma, va] = moments(ca);
+    const auto [mb, vb] = moments(cb);
+    ASSERT_GT(va, 0.0);
+    EXPECT_NEAR(ma, mb, 5 * std::sqrt(2 * va / R)) << "neuron " << j;
+    EXPECT_NEAR(vb / va, 1.0, 5 * std::sqrt(4.0 / (R - 1))) << "neuron " << j;
+    std::sort(ca.begin(), ca.end());
+    std::sort(cb.begin(), cb.end());
+    double ks = 0;
+    for (double t : ca) {
+      const double fa = static_cast<double>(std::upper_bound(ca.begin(), ca.end(), t) - ca.begin()) / R;
+      const double fb = static_cast<double>(std::upper_bound(cb.begin(), cb.end(), t) - cb.begin()) / R;
+      ks = std::max(ks, std::fabs(fa - fb));
+    }
+    EXPECT_LT(ks, 1.95 * std::sqrt(2.0 / R)) << "neuron " << j;
+  }
+}
+
+TEST(ScEngineShortcut, OnlyWhereItIsExact) {
+  Network net = Network::zeros({4, 2}, 5, TrainMode::Qat);
+  ScConfig c;
+  c.exact_bits = false;
+  for (const char* spec : {"lfsr", "sobol"}) {
+    c.source = spec;
+    EXPECT_FALSE(ScEngine(net, c).binomial_shortcut()) << spec;
+  }
+  c.source = "ideal";
+  c.sharing = Sharing::PerLevel;
+  EXPECT_FALSE(ScEngine(net, c).binomial_shortcut());
+  c.sharing = Sharing::Independent;
+  c.accumulate = Accumulate::Mux;
+  EXPECT_FALSE(ScEngine(net, c).binomial_shortcut());
+  c.accumulate = Accumulate::Apc;
+  c.analog = true;
+  EXPECT_FALSE(ScEngine(net, c).binomial_shortcut());
 }
 
 }  // namespace
