@@ -38,6 +38,8 @@ class SmtjSource : public BitSource {
   double markov_correlation(double p) const override;
   // No variation and a lag-1 correlation below 1e-9 at p = 1/2 (where it is largest).
   bool iid_bits() const override;
+  // p = 0 and p = 1 are constant lines under the "constant" extreme-p rule.
+  bool exact_extremes() const override { return config_.extreme_p == DeviceConfig::ExtremeRule::Constant; }
 
   const DeviceConfig& config() const { return config_; }
   // The physical device behind an SNG (variation applied; the nominal device without it).

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <random>
@@ -68,6 +69,11 @@ struct PreparedLayer {
   std::vector<uint32_t> level;      // [j*n+i]: per-level device index
   std::vector<double> level_p;      // per-level: probability of each level's stream
   std::vector<float> bias, gain;
+  // Binomial shortcut: the law of an input stream's count of ones, Binomial(L, g/grid), as a
+  // cumulative table for every value g/grid of the layer's input grid (pixels: grid 255;
+  // hidden activations: grid K-1). Inputs off the grid fall back to std::binomial_distribution.
+  int grid = 0;
+  std::vector<std::vector<double>> ones_cdf;
 };
 
 struct Workspace {
@@ -82,6 +88,35 @@ struct Workspace {
   std::vector<int64_t> up, down;    // binomial shortcut: input ones per weight level and sign
   long long weight_streams = 0, synapses = 0;  // work counters for ScAccuracy
 };
+
+std::vector<double> binomial_cdf(int n, double p) {
+  std::vector<double> cdf(static_cast<size_t>(n) + 1);
+  if (p <= 0 || p >= 1) {
+    for (int k = 0; k <= n; ++k) cdf[static_cast<size_t>(k)] = (p <= 0 || k == n) ? 1.0 : 0.0;
+    return cdf;
+  }
+  const double lp = std::log(p), lq = std::log1p(-p), ln = std::lgamma(n + 1.0);
+  double acc = 0;
+  for (int k = 0; k <= n; ++k) {
+    acc += std::exp(ln - std::lgamma(k + 1.0) - std::lgamma(n - k + 1.0) + k * lp + (n - k) * lq);
+    cdf[static_cast<size_t>(k)] = acc;
+  }
+  for (double& c : cdf) c /= acc;
+  return cdf;
+}
+
+// Binomial(n, p), exact: popcount of n fair bits for p = 1/2, else the standard library's.
+int64_t draw_binomial(int64_t n, double p, Xoshiro256& rng) {
+  if (n <= 0 || p <= 0) return 0;
+  if (p >= 1) return n;
+  if (p == 0.5) {
+    int64_t c = 0, left = n;
+    for (; left >= 64; left -= 64) c += std::popcount(rng.next());
+    if (left > 0) c += std::popcount(rng.next() & ((1ULL << left) - 1));
+    return c;
+  }
+  return std::binomial_distribution<int64_t>(n, p)(rng);
+}
 
 }  // namespace
 
@@ -154,6 +189,12 @@ ScEngine::ScEngine(const Network& net, ScConfig config, std::shared_ptr<const Bi
       pl.kind[k] = !source_->exact_extremes() ? kDraw : pl.p[k] == 0.0 ? kZero : pl.p[k] == 1.0 ? kOne : kDraw;
     im.layers.push_back(std::move(pl));
   }
+  if (binomial_shortcut())
+    for (size_t l = 0; l < im.layers.size(); ++l) {
+      PreparedLayer& pl = im.layers[l];
+      pl.grid = l == 0 ? 255 : K - 1;
+      for (int g = 0; g <= pl.grid; ++g) pl.ones_cdf.push_back(binomial_cdf(config_.length, static_cast<double>(g) / pl.grid));
+    }
 }
 
 bool ScEngine::binomial_shortcut() const {
@@ -207,7 +248,30 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
       if (bipolar || c) ws.active.push_back(i);
     }
   };
-  if (!own_inputs) draw_inputs(0);
+  const bool binomial = !cfg.exact_bits && !cfg.analog && !bipolar && !mux && cfg.sharing == Sharing::Independent &&
+                        source.exact_extremes() && source.iid_bits();
+  if (binomial) {
+    // Only the inputs' counts of ones matter on this path; for i.i.d. streams each is
+    // Binomial(L, x_i), drawn by inverting its tabulated law.
+    Xoshiro256 rng(derive_seed(run_seed, {image, static_cast<uint64_t>(l), kBinomialTag, ~0ULL}));
+    ws.active.clear();
+    for (int i = 0; i < n; ++i) {
+      const double v = px[static_cast<size_t>(i)];
+      const double g = v * pl.grid;
+      const long k = std::lround(g);
+      int64_t c;
+      if (pl.grid > 0 && std::fabs(g - static_cast<double>(k)) < 1e-6) {
+        const auto& cdf = pl.ones_cdf[static_cast<size_t>(k)];
+        c = std::upper_bound(cdf.begin(), cdf.end() - 1, rng.uniform()) - cdf.begin();
+      } else {
+        c = draw_binomial(L, v, rng);
+      }
+      ws.ones[static_cast<size_t>(i)] = c;
+      if (c) ws.active.push_back(i);
+    }
+  } else if (!own_inputs) {
+    draw_inputs(0);
+  }
   uint64_t* LV = nullptr;
   if (cfg.sharing == Sharing::PerLevel) {
     const int nl = static_cast<int>(pl.level_p.size());
@@ -219,8 +283,6 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
   // A batch of weight streams; mux needs the streams of up to min(n, L) selected synapses at once.
   uint64_t* W = ws.w.get(static_cast<size_t>(mux ? std::max(kBatch, std::min(n, L)) : kBatch) * snw);
   ws.synapses += static_cast<long long>(n) * m;
-  const bool binomial = !cfg.exact_bits && !cfg.analog && !bipolar && !mux && cfg.sharing == Sharing::Independent &&
-                        source.exact_extremes() && source.iid_bits();
   if (binomial) {
     ws.up.resize(pl.level_p.size());
     ws.down.resize(pl.level_p.size());
@@ -253,8 +315,7 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
       Xoshiro256 rng(derive_seed(run_seed, {image, static_cast<uint64_t>(l), kBinomialTag, static_cast<uint64_t>(j)}));
       for (size_t v = 0; v < pl.level_p.size(); ++v) {
         const double q = pl.level_p[v];
-        if (ws.up[v] > 0) C += std::binomial_distribution<int64_t>(ws.up[v], q)(rng);
-        if (ws.down[v] > 0) C -= std::binomial_distribution<int64_t>(ws.down[v], q)(rng);
+        C += draw_binomial(ws.up[v], q, rng) - draw_binomial(ws.down[v], q, rng);
       }
     } else if (!mux) {
       // Synapses with an exact weight stream contribute from the input count alone; the others
