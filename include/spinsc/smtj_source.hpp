@@ -58,6 +58,7 @@ class SmtjSource : public BitSource {
   DeviceConfig config_;
   std::string spec_;
   TelegraphMtj nominal_;
+  bool iid_ = false;  // iid_bits() with a stationary start: streams are plain Bernoulli(p) words
 };
 
 }  // namespace spinsc

@@ -40,7 +40,9 @@ int run_bench(BenchCommandOptions& opt) {
                               {"generated_weight_stream_fraction", r.generated_fraction},
                               {"accuracy_random_network", r.accuracy},
                               {"per_level_synapse_bit_ops_per_s", r.per_level_synapse_bit_ops_per_s},
-                              {"per_level_ratio", r.per_level_ratio}};
+                              {"per_level_ratio", r.per_level_ratio},
+                              {"shortcut_images_per_s", r.shortcut_images_per_s},
+                              {"shortcut_equivalent_bit_ops_per_s", r.shortcut_equivalent_bit_ops_per_s}};
     fmt::print("{}\n", j.dump(2));
     return 0;
   }
@@ -57,6 +59,8 @@ int run_bench(BenchCommandOptions& opt) {
              100.0 * r.generated_fraction);
   fmt::print("  same workload, per-level weight streams (K SNGs per layer, still bit level): {:.3e} bit-ops/s, ratio {:.3f}\n",
              r.per_level_synapse_bit_ops_per_s, r.per_level_ratio);
+  fmt::print("  binomial shortcut (exact in distribution, not bit level): {:.1f} images/s, equivalent to {:.3e} bit-ops/s\n",
+             r.shortcut_images_per_s, r.shortcut_equivalent_bit_ops_per_s);
   return 0;
 }
 

@@ -13,7 +13,7 @@ namespace {
 struct ReproduceOptions {
   DataOptions data;
   std::string out = "results";
-  std::string depths = "1,3", states = "5,11", lengths = "100,200,300,400,500";
+  std::string depths = "1,3", states = "5,11", lengths = "8,16,32,64,100,200,300,400,500";
   std::string arch1 = "784,128,10", arch3 = "784,256,128,64,10";
   ReproduceConfig cfg;
   bool no_baselines = false;
@@ -51,6 +51,8 @@ const bool registered = register_command(
       app.add_option("--states,-K", opt->states, "Quantization levels K (odd)")->capture_default_str();
       app.add_option("--lengths,-L", opt->lengths, "Bitstream lengths")->capture_default_str();
       app.add_option("--repeats,-r", opt->cfg.repeats, "Stochastic repeats per cell")->capture_default_str();
+      app.add_option("--analog-repeats", opt->cfg.analog_repeats, "Repeats of the analog baseline cells (bit-level, slow)")
+          ->capture_default_str();
       app.add_option("--source", opt->cfg.source, "Bit source (smtj = the reference s-MTJ device)")->capture_default_str();
       app.add_option("--threads", opt->cfg.threads, "OpenMP threads (0: all); results do not depend on it")
           ->capture_default_str();

@@ -29,7 +29,9 @@ double draw(double nominal, double scale, const ParameterSpread& s, double z, Xo
 }  // namespace
 
 SmtjSource::SmtjSource(DeviceConfig config, std::string spec)
-    : config_(std::move(config)), spec_(std::move(spec)), nominal_(TelegraphMtj::nominal(config_)) {}
+    : config_(std::move(config)), spec_(std::move(spec)), nominal_(TelegraphMtj::nominal(config_)) {
+  iid_ = iid_bits() && config_.initial_state == DeviceConfig::InitialState::Stationary;
+}
 
 TelegraphMtj SmtjSource::device(const StreamKey& key) const {
   if (!config_.variation.enabled()) return nominal_;
@@ -104,7 +106,13 @@ void SmtjSource::generate_batch(int count, const double* p, const uint64_t* devi
     if (hit < 0) {
       hit = next;
       cached_p[hit] = p[s];
-      cached_chain[hit] = chain_of(p[s], nominal_);  // also validates p
+      if (iid_) {
+        // The nominal curve maps p to itself: skip the bias round trip (exp/log per stream).
+        if (!(p[s] >= 0 && p[s] <= 1)) fail("smtj source: target probability {} is outside [0, 1]", p[s]);
+        cached_chain[hit] = MarkovChain2{p[s], 0.0, p[s]};
+      } else {
+        cached_chain[hit] = chain_of(p[s], nominal_);  // also validates p
+      }
       cached_current[hit] = bias_current(p[s], nominal_);
       next = (next + 1) % kCache;
       filled = std::min(filled + 1, kCache);
@@ -122,6 +130,12 @@ void SmtjSource::generate_batch(int count, const double* p, const uint64_t* devi
 
 void SmtjSource::emit(const MarkovChain2& c, int length, const StreamKey& key, uint64_t* words) const {
   const int n = words_for(length);
+  if (iid_) {
+    // No variation and negligible correlation (iid_bits()): the chain is Bernoulli(p) bits.
+    Xoshiro256 rng(derive_seed(key.seed, {key.image, key.layer, static_cast<uint64_t>(key.role), key.device, kStreamTag}));
+    fill_bernoulli(c.p, length, rng, words);
+    return;
+  }
   if ((c.p == 0 || c.p == 1) && c.first_p == c.p) {
     std::memset(words, c.p == 1 ? 0xff : 0, static_cast<size_t>(n) * sizeof(uint64_t));
     words[n - 1] &= tail_mask(length);

@@ -127,8 +127,9 @@ class Grid {
 
   ReproduceCell sc_cell(const std::string& kind, const std::string& training, int depth, int K, int L,
                         const std::string& model_name, const Network& net) {
+    const int repeats = kind == "analog" ? cfg_.analog_repeats : cfg_.repeats;
     const json print = {{"model", print_of(model_name)}, {"source", cfg_.source}, {"length", L}, {"exact_bits", cfg_.exact_bits},
-                        {"repeats", cfg_.repeats},        {"seed", cfg_.seed},     {"images", test_.count}};
+                        {"repeats", repeats},        {"seed", cfg_.seed},     {"images", test_.count}};
     const std::string id = fmt::format("{}-d{}-k{}-L{}-{}", kind, depth, K, L, training);
     return cell(id, print, [&] {
       ScConfig sc;
@@ -138,7 +139,7 @@ class Grid {
       sc.analog = kind == "analog";
       sc.exact_bits = cfg_.exact_bits;
       const ScEngine engine(net, sc);
-      const ScAccuracy acc = engine.accuracy(test_, cfg_.repeats, cfg_.threads, true);
+      const ScAccuracy acc = engine.accuracy(test_, repeats, cfg_.threads, true);
       ReproduceCell c{kind, depth, K, L, training, acc.mean, acc.std, acc.repeats, acc.images, acc.seconds,
                       "models/" + model_name + ".safetensors"};
       return c;
@@ -183,6 +184,7 @@ void check(const ReproduceConfig& c) {
   for (int l : c.lengths)
     if (l < 1) fail("--lengths: {} must be at least 1", l);
   if (c.repeats < 1) fail("--repeats {} must be at least 1", c.repeats);
+  if (c.analog_repeats < 1) fail("--analog-repeats {} must be at least 1", c.analog_repeats);
   if (c.epochs < 1 || c.sc_epochs < 0) fail("--epochs must be >= 1 and --sc-epochs >= 0");
 }
 
@@ -194,7 +196,7 @@ std::vector<ReproduceCell> run_reproduce(const ReproduceConfig& cfg) {
   Grid grid(cfg);
   write_file_atomic(cfg.out / "config.json",
                     json{{"depths", cfg.depths}, {"arch1", cfg.arch1}, {"arch3", cfg.arch3}, {"states", cfg.states},
-                         {"lengths", cfg.lengths}, {"repeats", cfg.repeats}, {"source", cfg.source},
+                         {"lengths", cfg.lengths}, {"repeats", cfg.repeats}, {"analog_repeats", cfg.analog_repeats}, {"source", cfg.source},
                          {"seed", cfg.seed}, {"dataset", cfg.dataset}, {"epochs", cfg.epochs},
                          {"sc_epochs", cfg.sc_epochs}, {"test_images", grid.test().count}}
                             .dump(2) + "\n");
@@ -293,8 +295,8 @@ void write_reproduce_report(const ReproduceConfig& cfg, const std::vector<Reprod
   const int images = cells.empty() ? 0 : cells.front().images;
   const bool paper = cfg.dataset == "mnist";
   std::string md = fmt::format("# spinsc reproduce: {} test accuracy (%) vs bitstream length L\n\n", cfg.dataset);
-  md += fmt::format("Source `{}`, {} repeats per cell (mean ± sample std), {} test images{}; seed {}.\n", cfg.source,
-                    cfg.repeats, images, cfg.limit > 0 ? " (a --limit subset, not the full test set)" : "", cfg.seed);
+  md += fmt::format("Source `{}`, {} repeats per cell (mean ± sample std; analog baseline: {}), {} test images{}; seed {}.\n",
+                    cfg.source, cfg.repeats, cfg.analog_repeats, images, cfg.limit > 0 ? " (a --limit subset, not the full test set)" : "", cfg.seed);
   md += fmt::format("Training: qat base {} epochs; then {} more epochs without SC noise (\"without SC\") or with the SC "
                     "noise of that L (\"with SC\").\n\n", cfg.epochs, cfg.sc_epochs);
   for (int depth : cfg.depths) {

@@ -111,6 +111,11 @@ ScBenchResult run_sc_bench(const ScBenchOptions& opt) {
   cfg.sharing = Sharing::PerLevel;
   const ScAccuracy shared = ScEngine(net, cfg).accuracy(data, 1, res.threads, opt.quiet);
   res.per_level_synapse_bit_ops_per_s = data.count / shared.seconds * static_cast<double>(res.synapses) * opt.length;
+  cfg.sharing = Sharing::Independent;
+  cfg.exact_bits = false;  // the binomial shortcut: its own figure, never the ratio's
+  const ScAccuracy fast = ScEngine(net, cfg).accuracy(data, 1, res.threads, opt.quiet);
+  res.shortcut_images_per_s = data.count / fast.seconds;
+  res.shortcut_equivalent_bit_ops_per_s = res.shortcut_images_per_s * static_cast<double>(res.synapses) * opt.length;
   res.roofline_bit_ops_per_s = and_popcount_peak(res.threads, opt.peak_seconds);
   res.ratio = res.synapse_bit_ops_per_s / res.roofline_bit_ops_per_s;
   res.per_level_ratio = res.per_level_synapse_bit_ops_per_s / res.roofline_bit_ops_per_s;
