@@ -202,30 +202,29 @@ std::vector<ReproduceCell> run_reproduce(const ReproduceConfig& cfg) {
                             .dump(2) + "\n");
   std::vector<ReproduceCell> cells;
   const auto t0 = std::chrono::steady_clock::now();
+  // The float network and the qat base models: trained for `epochs` from scratch.
+  auto base_training = [&](const std::vector<int>& arch, TrainMode mode, int K) {
+    TrainConfig t;
+    t.arch = arch;
+    t.states = K;
+    t.mode = mode;
+    t.epochs = cfg.epochs;
+    t.seed = cfg.seed;
+    t.threads = cfg.threads;
+    t.dataset = cfg.dataset;
+    return t;
+  };
   for (int depth : cfg.depths) {
     const std::vector<int>& arch = grid.arch(depth);
     if (cfg.baselines) {
-      TrainConfig ft;
-      ft.arch = arch;
-      ft.mode = TrainMode::Float;
-      ft.epochs = cfg.epochs;
-      ft.seed = cfg.seed;
-      ft.threads = cfg.threads;
-      ft.dataset = cfg.dataset;
+      const TrainConfig ft = base_training(arch, TrainMode::Float, TrainConfig{}.states);
       const std::string fname = fmt::format("d{}-float", depth);
       const Network fnet = grid.model(fname, ft, nullptr, "", 0);
       cells.push_back(grid.digital_cell("float", depth, 0, fname, fnet));
       for (int L : cfg.lengths) cells.push_back(grid.sc_cell("analog", "float", depth, 0, L, fname, fnet));
     }
     for (int K : cfg.states) {
-      TrainConfig base;
-      base.arch = arch;
-      base.states = K;
-      base.mode = TrainMode::Qat;
-      base.epochs = cfg.epochs;
-      base.seed = cfg.seed;
-      base.threads = cfg.threads;
-      base.dataset = cfg.dataset;
+      const TrainConfig base = base_training(arch, TrainMode::Qat, K);
       const std::string bname = fmt::format("d{}-k{}-base", depth, K);
       const Network bnet = grid.model(bname, base, nullptr, "", 0);
       // Continuations: the same budget with and without SC noise, at a lower learning rate.
