@@ -35,9 +35,6 @@ struct MarkovChain2 {
 void sample_markov_stream(const MarkovChain2& chain, int64_t length, Xoshiro256& rng, uint64_t* words);
 void sample_markov_stream_reference(const MarkovChain2& chain, int64_t length, Xoshiro256& rng, uint64_t* words);
 
-// Independent Bernoulli(q) bits, packed, tail zeroed; exact to 2^-53 in q.
-void fill_bernoulli(double q, int64_t length, Xoshiro256& rng, uint64_t* words);
-
 // Var(number of ones in `length` consecutive bits) / (length * p * (1 - p)) for a stationary
 // chain with lag-1 correlation rho: 1 + 2 * sum_{k=1}^{length-1} (1 - k/length) * rho^k.
 double markov_count_variance_factor(double rho, int64_t length);

@@ -37,7 +37,7 @@ struct ReproduceConfig {
   std::vector<int> arch3{784, 256, 128, 64, 10};  // the 3-hidden-layer network
   std::vector<int> states{5, 11};
   // The paper's lengths, and the short streams where latency and energy are saved.
-  std::vector<int> lengths{8, 16, 32, 64, 100, 200, 300, 400, 500};
+  std::vector<int> lengths{4, 8, 16, 32, 64, 100, 200, 300, 400, 500};
   int repeats = 5;
   // The analog baseline runs bit by bit at arbitrary p (no exact shortcut): one repeat by default.
   int analog_repeats = 1;
@@ -47,7 +47,7 @@ struct ReproduceConfig {
   std::string dataset = "mnist";
   std::filesystem::path data_dir;   // empty: default_data_dir()
   int epochs = 10;                  // float and qat base training
-  int sc_epochs = 3;                // continuation with / without SC noise
+  int sc_epochs = 10;               // continuation with / without SC noise
   int limit = 0;                    // evaluate on the first N test images only (0: all)
   bool baselines = true;            // float, digital and analog cells
   bool exact_bits = false;          // bit-level evaluation even where the binomial shortcut is exact

@@ -20,6 +20,7 @@
 #include "spinsc/bit_source.hpp"
 #include "spinsc/device_config.hpp"
 #include "spinsc/smtj.hpp"
+#include "spinsc/sources.hpp"
 
 namespace spinsc {
 
@@ -54,11 +55,17 @@ class SmtjSource : public BitSource {
   MarkovChain2 chain_of(double p, const TelegraphMtj& mtj) const;
   MarkovChain2 chain_at(double current_A, const TelegraphMtj& mtj) const;
   void emit(const MarkovChain2& chain, int length, const StreamKey& key, uint64_t* words) const;
+  // What an i.i.d. stream (iid_) at target p is Bernoulli of; validates p.
+  double iid_probability(double p) const;
 
   DeviceConfig config_;
   std::string spec_;
   TelegraphMtj nominal_;
-  bool iid_ = false;  // iid_bits() with a stationary start: streams are plain Bernoulli(p) words
+  // iid_bits() with a stationary start: streams are Bernoulli(p) bits, drawn by the ideal
+  // source's comparator (its bits are [U < round(p 2^32) / 2^32], U uniform) under this
+  // source's own stream keys.
+  bool iid_ = false;
+  IdealSource iid_bits_;
 };
 
 }  // namespace spinsc

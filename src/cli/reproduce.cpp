@@ -1,5 +1,6 @@
 // spinsc reproduce: the paper's grid in one command (see include/spinsc/reproduce.hpp).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <memory>
 
@@ -10,12 +11,15 @@
 namespace spinsc::cli {
 namespace {
 
+std::string comma_list(const std::vector<int>& v) { return fmt::format("{}", fmt::join(v, ",")); }
+
+// The list options default to the library's ReproduceConfig, written as the user types them.
 struct ReproduceOptions {
   DataOptions data;
   std::string out = "results";
-  std::string depths = "1,3", states = "5,11", lengths = "8,16,32,64,100,200,300,400,500";
-  std::string arch1 = "784,128,10", arch3 = "784,256,128,64,10";
   ReproduceConfig cfg;
+  std::string depths = comma_list(cfg.depths), states = comma_list(cfg.states), lengths = comma_list(cfg.lengths);
+  std::string arch1 = comma_list(cfg.arch1), arch3 = comma_list(cfg.arch3);
   bool no_baselines = false;
   std::string hw;
 };

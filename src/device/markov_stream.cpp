@@ -142,13 +142,6 @@ void sample_by_words(const MarkovChain2& c, int64_t length, Xoshiro256& rng, uin
 
 }  // namespace
 
-void fill_bernoulli(double q, int64_t length, Xoshiro256& rng, uint64_t* words) {
-  const int64_t n = (length + 63) / 64;
-  BernoulliWords source(q, rng);
-  for (int64_t i = 0; i < n; ++i) words[i] = source.next();
-  mask_tail(length, words);
-}
-
 void sample_markov_stream(const MarkovChain2& c, int64_t length, Xoshiro256& rng, uint64_t* words) {
   const int64_t n = (length + 63) / 64;
   std::memset(words, 0, static_cast<size_t>(n) * sizeof(uint64_t));

@@ -51,7 +51,7 @@ TEST(MarkovStream, BernoulliWordsHaveTheRightMean) {
   std::vector<uint64_t> w(n / 64);
   Xoshiro256 rng(7);
   for (double q : {1e-4, 0.03, 0.0625, 0.3, 0.5, 0.77, 0.9375, 0.97, 0.9995}) {
-    fill_bernoulli(q, n, rng, w.data());
+    sample_markov_stream(MarkovChain2{q, 0.0, q}, n, rng, w.data());  // rho = 0: Bernoulli(q) bits
     const double k = static_cast<double>(count_ones(w));
     EXPECT_NEAR(k, n * q, 5 * std::sqrt(n * q * (1 - q))) << "q " << q;
   }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <numbers>
+#include <vector>
 
 #include "spinsc/error.hpp"
 #include "spinsc/rng.hpp"
@@ -82,14 +83,37 @@ MarkovChain2 SmtjSource::chain_at(double current, const TelegraphMtj& mtj) const
 MarkovChain2 SmtjSource::chain(double p, const StreamKey& key) const { return chain_of(p, device(key)); }
 
 void SmtjSource::generate(double p, int length, const StreamKey& key, uint64_t* words) const {
+  if (iid_) {
+    const uint64_t device = key.device;
+    generate_batch(1, &p, &device, length, key, words, static_cast<size_t>(words_for(length)));
+    return;
+  }
   emit(chain(p, key), length, key, words);
 }
+
+double SmtjSource::iid_probability(double p) const { return chain_of(p, nominal_).p; }
 
 void SmtjSource::generate_batch(int count, const double* p, const uint64_t* devices, int length, const StreamKey& key,
                                 uint64_t* out, size_t stride) const {
   // Batches repeat a few p values (quantized levels): a small round-robin cache keyed by p holds
   // what depends on p alone — the whole chain without variation, the nominal-curve bias current
   // with it — and skips their transcendental functions.
+  if (iid_) {
+    // i.i.d. Bernoulli bits: the ideal source's bit-parallel comparator, on its own key space.
+    // Batches repeat a few p values (quantized levels): the bias round trip (exp/log) is done
+    // once per distinct p in a row.
+    thread_local std::vector<double> q;
+    q.resize(static_cast<size_t>(count));
+    double last_p = -1, last_q = 0;
+    for (int s = 0; s < count; ++s) {
+      if (p[s] != last_p) last_q = iid_probability(last_p = p[s]);
+      q[static_cast<size_t>(s)] = last_q;
+    }
+    StreamKey k = key;
+    k.seed = derive_seed(key.seed, {kStreamTag});
+    iid_bits_.generate_batch(count, q.data(), devices, length, k, out, stride);
+    return;
+  }
   constexpr int kCache = 8;
   double cached_p[kCache];
   MarkovChain2 cached_chain[kCache];
@@ -106,13 +130,7 @@ void SmtjSource::generate_batch(int count, const double* p, const uint64_t* devi
     if (hit < 0) {
       hit = next;
       cached_p[hit] = p[s];
-      if (iid_) {
-        // The nominal curve maps p to itself: skip the bias round trip (exp/log per stream).
-        if (!(p[s] >= 0 && p[s] <= 1)) fail("smtj source: target probability {} is outside [0, 1]", p[s]);
-        cached_chain[hit] = MarkovChain2{p[s], 0.0, p[s]};
-      } else {
-        cached_chain[hit] = chain_of(p[s], nominal_);  // also validates p
-      }
+      cached_chain[hit] = chain_of(p[s], nominal_);  // also validates p
       cached_current[hit] = bias_current(p[s], nominal_);
       next = (next + 1) % kCache;
       filled = std::min(filled + 1, kCache);
@@ -130,12 +148,6 @@ void SmtjSource::generate_batch(int count, const double* p, const uint64_t* devi
 
 void SmtjSource::emit(const MarkovChain2& c, int length, const StreamKey& key, uint64_t* words) const {
   const int n = words_for(length);
-  if (iid_) {
-    // No variation and negligible correlation (iid_bits()): the chain is Bernoulli(p) bits.
-    Xoshiro256 rng(derive_seed(key.seed, {key.image, key.layer, static_cast<uint64_t>(key.role), key.device, kStreamTag}));
-    fill_bernoulli(c.p, length, rng, words);
-    return;
-  }
   if ((c.p == 0 || c.p == 1) && c.first_p == c.p) {
     std::memset(words, c.p == 1 ? 0xff : 0, static_cast<size_t>(n) * sizeof(uint64_t));
     words[n - 1] &= tail_mask(length);
@@ -145,7 +157,10 @@ void SmtjSource::emit(const MarkovChain2& c, int length, const StreamKey& key, u
   sample_markov_stream(c, length, rng, words);
 }
 
-double SmtjSource::bit_mean(double p, const StreamKey& key) const { return chain(p, key).p; }
+double SmtjSource::bit_mean(double p, const StreamKey& key) const {
+  if (iid_) return iid_bits_.bit_mean(iid_probability(p), key);
+  return chain(p, key).p;
+}
 
 double SmtjSource::markov_correlation(double p) const { return chain_of(p, nominal_).rho; }
 

@@ -17,6 +17,10 @@
 namespace spinsc {
 namespace {
 
+// The reference device has i.i.d. bits, drawn as Bernoulli(round(p 2^32) / 2^32): its means are
+// the target to half a step of 2^-32.
+const double kIidRounding = std::ldexp(1.0, -33);
+
 int64_t ones(const std::vector<uint64_t>& w) {
   int64_t n = 0;
   for (uint64_t x : w) n += std::popcount(x);
@@ -154,7 +158,7 @@ TEST(SmtjSource, StreamsHaveTheDevicesMean) {
         total += ones(w);
       }
       const double m = source.bit_mean(p, {9, 0, 0, StreamRole::Input, 5});
-      EXPECT_NEAR(m, p, 1e-12) << "no variation: the nominal curve is the device's";
+      EXPECT_NEAR(m, p, kIidRounding) << "no variation: the nominal curve is the device's";
       const double se = std::sqrt(length * m * (1 - m) * source.count_variance_factor(p, length) * images);
       EXPECT_NEAR(total, images * length * m, 4.5 * se) << "Ts " << ts << " p " << p;
     }
@@ -221,9 +225,9 @@ TEST(SmtjSource, ExtremeProbabilityRules) {
   c.extreme_p = DeviceConfig::ExtremeRule::Clamp;
   const SmtjSource clamp(c, "smtj");
   const double residual = TelegraphMtj::nominal(c).p_ap(-c.max_bias_A);
-  EXPECT_NEAR(clamp.bit_mean(0.0, {}), residual, 1e-15);
-  EXPECT_NEAR(clamp.bit_mean(1.0, {}), 1 - residual, 1e-12);
-  EXPECT_NEAR(clamp.bit_mean(1e-9, {}), residual, 1e-15) << "bias beyond max_bias_A is clamped";
+  EXPECT_NEAR(clamp.bit_mean(0.0, {}), residual, kIidRounding);
+  EXPECT_NEAR(clamp.bit_mean(1.0, {}), 1 - residual, kIidRounding);
+  EXPECT_NEAR(clamp.bit_mean(1e-9, {}), residual, kIidRounding) << "bias beyond max_bias_A is clamped";
   EXPECT_THROW(clamp.bit_mean(1.5, {}), Error);
 }
 
@@ -231,7 +235,7 @@ TEST(SmtjSource, ParallelReadoutInvertsTheBias) {
   DeviceConfig c = reference_device();
   c.readout = DeviceConfig::Readout::Parallel;
   const SmtjSource source(c, "smtj");
-  EXPECT_NEAR(source.bit_mean(0.2, {}), 0.2, 1e-12);
+  EXPECT_NEAR(source.bit_mean(0.2, {}), 0.2, kIidRounding);
   EXPECT_GT(source.bias_current(0.2, TelegraphMtj::nominal(c)), 0.0) << "bit 1 = P: a low p needs AP favoured";
 }
 

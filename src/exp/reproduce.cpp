@@ -227,10 +227,9 @@ std::vector<ReproduceCell> run_reproduce(const ReproduceConfig& cfg) {
       const TrainConfig base = base_training(arch, TrainMode::Qat, K);
       const std::string bname = fmt::format("d{}-k{}-base", depth, K);
       const Network bnet = grid.model(bname, base, nullptr, "", 0);
-      // Continuations: the same budget with and without SC noise, at a lower learning rate.
+      // Continuations: the same budget and schedule with and without SC noise.
       TrainConfig cont = base;
       cont.epochs = cfg.sc_epochs;
-      cont.lr = default_lr(cont.optimizer) / 4;
       std::string wname = bname;
       Network wnet = bnet;
       if (cfg.sc_epochs > 0) {

@@ -7,10 +7,10 @@
 #include <bit>
 #include <chrono>
 #include <cmath>
-#include <random>
 
 #include "bits/aligned_words.hpp"
 #include "sc/count_kernels.hpp"
+#include "spinsc/binomial.hpp"
 #include "spinsc/bitstream.hpp"
 #include "spinsc/digital.hpp"
 #include "spinsc/error.hpp"
@@ -71,7 +71,7 @@ struct PreparedLayer {
   std::vector<float> bias, gain;
   // Binomial shortcut: the law of an input stream's count of ones, Binomial(L, g/grid), as a
   // cumulative table for every value g/grid of the layer's input grid (pixels: grid 255;
-  // hidden activations: grid K-1). Inputs off the grid fall back to std::binomial_distribution.
+  // hidden activations: grid K-1). Inputs off the grid fall back to binomial().
   int grid = 0;
   std::vector<std::vector<double>> ones_cdf;
 };
@@ -103,19 +103,6 @@ std::vector<double> binomial_cdf(int n, double p) {
   }
   for (double& c : cdf) c /= acc;
   return cdf;
-}
-
-// Binomial(n, p), exact: popcount of n fair bits for p = 1/2, else the standard library's.
-int64_t draw_binomial(int64_t n, double p, Xoshiro256& rng) {
-  if (n <= 0 || p <= 0) return 0;
-  if (p >= 1) return n;
-  if (p == 0.5) {
-    int64_t c = 0, left = n;
-    for (; left >= 64; left -= 64) c += std::popcount(rng.next());
-    if (left > 0) c += std::popcount(rng.next() & ((1ULL << left) - 1));
-    return c;
-  }
-  return std::binomial_distribution<int64_t>(n, p)(rng);
 }
 
 }  // namespace
@@ -248,9 +235,9 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
       if (bipolar || c) ws.active.push_back(i);
     }
   };
-  const bool binomial = !cfg.exact_bits && !cfg.analog && !bipolar && !mux && cfg.sharing == Sharing::Independent &&
+  const bool shortcut = !cfg.exact_bits && !cfg.analog && !bipolar && !mux && cfg.sharing == Sharing::Independent &&
                         source.exact_extremes() && source.iid_bits();
-  if (binomial) {
+  if (shortcut) {
     // Only the inputs' counts of ones matter on this path; for i.i.d. streams each is
     // Binomial(L, x_i), drawn by inverting its tabulated law.
     Xoshiro256 rng(derive_seed(run_seed, {image, static_cast<uint64_t>(l), kBinomialTag, ~0ULL}));
@@ -264,7 +251,7 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
         const auto& cdf = pl.ones_cdf[static_cast<size_t>(k)];
         c = std::upper_bound(cdf.begin(), cdf.end() - 1, rng.uniform()) - cdf.begin();
       } else {
-        c = draw_binomial(L, v, rng);
+        c = binomial(L, v, rng);
       }
       ws.ones[static_cast<size_t>(i)] = c;
       if (c) ws.active.push_back(i);
@@ -283,7 +270,7 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
   // A batch of weight streams; mux needs the streams of up to min(n, L) selected synapses at once.
   uint64_t* W = ws.w.get(static_cast<size_t>(mux ? std::max(kBatch, std::min(n, L)) : kBatch) * snw);
   ws.synapses += static_cast<long long>(n) * m;
-  if (binomial) {
+  if (shortcut) {
     ws.up.resize(pl.level_p.size());
     ws.down.resize(pl.level_p.size());
   }
@@ -298,7 +285,7 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
     const int64_t* ones = ws.ones.data();
     auto xptr = [&](int i) { return X + i * snw; };
     int64_t C = 0;
-    if (binomial) {
+    if (shortcut) {
       // Exact in distribution for i.i.d. sources (see ScEngine::binomial_shortcut): per level,
       // the ones of the inputs routed up (down) through that level, then one binomial draw each.
       std::fill(ws.up.begin(), ws.up.end(), 0);
@@ -315,7 +302,7 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
       Xoshiro256 rng(derive_seed(run_seed, {image, static_cast<uint64_t>(l), kBinomialTag, static_cast<uint64_t>(j)}));
       for (size_t v = 0; v < pl.level_p.size(); ++v) {
         const double q = pl.level_p[v];
-        C += draw_binomial(ws.up[v], q, rng) - draw_binomial(ws.down[v], q, rng);
+        C += binomial(ws.up[v], q, rng) - binomial(ws.down[v], q, rng);
       }
     } else if (!mux) {
       // Synapses with an exact weight stream contribute from the input count alone; the others
