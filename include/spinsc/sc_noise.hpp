@@ -48,8 +48,10 @@ class MomentMatchedNoise : public PreactivationNoise {
   void backward(const PreactivationBatch& batch, const float* du, float* dweight, float* dinput) override;
   void set_variance_gradient(bool on) { variance_gradient_ = on; }
 
-  // Var(s C_j / L) for each row and neuron: rows x out, row-major (for tests and reports).
-  std::vector<double> variance(const float* input, int rows, int in, const float* weight, int out, float scale) const;
+  // Var(s C_j / L) for each row and neuron: rows x out, row-major (for tests and reports);
+  // `threads` 0: OpenMP's default team.
+  std::vector<double> variance(const float* input, int rows, int in, const float* weight, int out, float scale,
+                               int threads = 0) const;
 
  private:
   double rho(double p) const;  // lag-1 correlation of a stream at p (0 for non-Markov sources)

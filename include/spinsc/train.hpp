@@ -84,6 +84,7 @@ struct PreactivationBatch {
   const int* images = nullptr;   // rows: index of each row's image in the training set
   int epoch = 0;                 // 0-based; with `images` and `layer` it names each draw's work item
   float* product = nullptr;      // rows x out, row-major: u = x W^T, to perturb in place
+  int threads = 1;               // the trainer's team size: the hook's parallel regions use as many
 };
 class PreactivationNoise {
  public:

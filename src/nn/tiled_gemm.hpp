@@ -7,7 +7,12 @@
 
 #include <omp.h>
 
+// GCC 12 reports -Wmaybe-uninitialized inside its AVX-512 headers when Eigen instantiates them
+// (false reports on _mm512_undefined_* placeholders): kept out of the build log.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <Eigen/Core>
+#pragma GCC diagnostic pop
 #include <algorithm>
 
 namespace spinsc::nn {

@@ -4,7 +4,12 @@
 
 #include <fmt/ranges.h>
 
+// GCC 12 reports -Wmaybe-uninitialized inside its AVX-512 headers when Eigen instantiates them
+// (false reports on _mm512_undefined_* placeholders): kept out of the build log.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <Eigen/Core>
+#pragma GCC diagnostic pop
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -357,7 +362,7 @@ struct Trainer::Impl {
       PreactivationBatch pb;
       pb.layer = l, pb.rows = rows, pb.in = layer.in, pb.out = m;
       pb.input = layer_input(l), pb.weight = used_weights(l), pb.scale = layer.scale;
-      pb.images = batch_images.data(), pb.epoch = epoch, pb.product = b.product.data();
+      pb.images = batch_images.data(), pb.epoch = epoch, pb.product = b.product.data(), pb.threads = threads;
       noise->perturb(pb);
       for_row_blocks(rows, [&](int r0, int r1) { activate(r0, r1 - r0, 0, m); });
     }
@@ -407,7 +412,7 @@ struct Trainer::Impl {
         PreactivationBatch pb;
         pb.layer = l, pb.rows = rows, pb.in = layer.in, pb.out = m;
         pb.input = layer_input(l), pb.weight = used_weights(l), pb.scale = layer.scale;
-        pb.images = batch_images.data(), pb.epoch = epoch, pb.product = b.product.data();
+        pb.images = batch_images.data(), pb.epoch = epoch, pb.product = b.product.data(), pb.threads = threads;
         if (l > 0) {
           noise_dinput.assign(static_cast<size_t>(rows) * layer.in, 0.0f);
           noise_dx = noise_dinput.data();

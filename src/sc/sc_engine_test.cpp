@@ -382,9 +382,13 @@ TEST(Engine, RejectsBadConfigurations) {
 
 // The binomial shortcut must give counters with the bit-level path's distribution: for each
 // neuron, equal means and variances (5 standard errors) and a two-sample Kolmogorov-Smirnov
-// distance below its 0.1% critical value 1.95 sqrt(2/R).
-TEST(ScEngineShortcut, BinomialCountersMatchBitLevelInDistribution) {
-  const int in = 40, out = 5, K = 5, L = 100, R = 4000;
+// distance below its 0.1% critical value 1.95 sqrt(2/R). K = 5 has weight streams at p = 1/2
+// only; K = 11 at p = 0.2..0.8, whose per-level counts go through both regimes of binomial()
+// (inversion for n p < 10, rejection above).
+class ScEngineShortcutK : public ::testing::TestWithParam<int> {};
+
+TEST_P(ScEngineShortcutK, BinomialCountersMatchBitLevelInDistribution) {
+  const int in = 40, out = 5, K = GetParam(), L = 100, R = 4000;
   Network net = Network::zeros({in, out}, K, TrainMode::Qat);
   Xoshiro256 rng(21);
   net.layers[0].scale = 0.5f;
@@ -428,6 +432,8 @@ TEST(ScEngineShortcut, BinomialCountersMatchBitLevelInDistribution) {
     EXPECT_LT(ks, 1.95 * std::sqrt(2.0 / R)) << "neuron " << j;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(States, ScEngineShortcutK, ::testing::Values(5, 11));
 
 TEST(ScEngineShortcut, OnlyWhereItIsExact) {
   Network net = Network::zeros({4, 2}, 5, TrainMode::Qat);
