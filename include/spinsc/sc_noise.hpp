@@ -52,6 +52,7 @@ class MomentMatchedNoise : public PreactivationNoise {
   // `threads` 0: OpenMP's default team.
   std::vector<double> variance(const float* input, int rows, int in, const float* weight, int out, float scale,
                                int threads = 0) const;
+  ~MomentMatchedNoise() override;
 
  private:
   double rho(double p) const;  // lag-1 correlation of a stream at p (0 for non-Markov sources)
@@ -68,6 +69,13 @@ class MomentMatchedNoise : public PreactivationNoise {
   bool variance_gradient_ = true;
   // Per layer, from the last perturb(): eps / (2 sigma) per row and neuron (0 where sigma = 0).
   std::vector<std::vector<float>> eps_over_sigma_;
+  // Per layer: the matrices of a step, kept between steps (a minibatch's would otherwise be
+  // allocated and page-faulted afresh at every step).
+  struct Scratch;
+  void variance_into(const float* input, int rows, int in, const float* weight, int out, float scale, int threads,
+                     Scratch& scratch, std::vector<double>& result) const;
+  Scratch& scratch(int layer);
+  std::vector<std::unique_ptr<Scratch>> scratch_;
 };
 
 class BitLevelNoise : public PreactivationNoise {

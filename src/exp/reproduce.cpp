@@ -307,17 +307,17 @@ void write_reproduce_report(const ReproduceConfig& cfg, const std::vector<Reprod
     for (int K : cfg.states)
       for (const std::string training : {"without_sc", "with_sc"}) {
         md += fmt::format("| {} | {} |", K, training == "with_sc" ? "with SC" : "without SC");
-        for (int L : cfg.lengths) md += " " + pct(find(cells, "grid", depth, K, L, training)) + " |";
-        md += " " + (training == "without_sc" ? pct(find(cells, "digital", depth, K, 0, training), false) : "") + " |\n";
+        for (int L : cfg.lengths) md += fmt::format(" {} |", pct(find(cells, "grid", depth, K, L, training)));
+        md += fmt::format(" {} |\n", training == "without_sc" ? pct(find(cells, "digital", depth, K, 0, training), false) : "");
       }
     if (cfg.baselines) {
       md += "| — | analog SC (float net) |";
-      for (int L : cfg.lengths) md += " " + pct(find(cells, "analog", depth, 0, L, "float")) + " |";
-      md += " " + pct(find(cells, "float", depth, 0, 0, "float"), false) + " (float) |\n";
+      for (int L : cfg.lengths) md += fmt::format(" {} |", pct(find(cells, "analog", depth, 0, L, "float")));
+      md += fmt::format(" {} (float) |\n", pct(find(cells, "float", depth, 0, 0, "float"), false));
     }
     if (paper) {
       md += "| paper | with SC (reported) |";
-      for (int L : cfg.lengths) md += " " + paper_note(depth, L) + " |";
+      for (int L : cfg.lengths) md += fmt::format(" {} |", paper_note(depth, L));
       md += " |\n";
     }
     md += "\n";

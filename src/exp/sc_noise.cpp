@@ -10,6 +10,7 @@
 #pragma GCC diagnostic pop
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "nn/tiled_gemm.hpp"
 #include "spinsc/error.hpp"
@@ -93,8 +94,31 @@ double MomentMatchedNoise::t_sum(double r) const {
   return total;
 }
 
+struct MomentMatchedNoise::Scratch {
+  Mat level, P, P2, G2;            // out x in: weight level, and the variance's weight-side factors
+  Mat C, A, A2, X2, first, second, ca, ca2;  // backward
+  std::vector<double> var;         // rows x out
+};
+
+MomentMatchedNoise::~MomentMatchedNoise() = default;
+
+MomentMatchedNoise::Scratch& MomentMatchedNoise::scratch(int layer) {
+  if (static_cast<int>(scratch_.size()) <= layer) scratch_.resize(static_cast<size_t>(layer) + 1);
+  auto& s = scratch_[static_cast<size_t>(layer)];
+  if (!s) s = std::make_unique<Scratch>();
+  return *s;
+}
+
 std::vector<double> MomentMatchedNoise::variance(const float* input, int rows, int in, const float* weight, int out,
                                                  float scale, int threads) const {
+  Scratch scratch;
+  std::vector<double> result;
+  variance_into(input, rows, in, weight, out, scale, threads > 0 ? threads : omp_get_max_threads(), scratch, result);
+  return result;
+}
+
+void MomentMatchedNoise::variance_into(const float* input, int rows, int in, const float* weight, int out, float scale,
+                                       int threads, Scratch& sc, std::vector<double>& result) const {
   const double L = length_;
   const int h = (states_ - 1) / 2;
   ConstMap X(input, rows, in), W(weight, out, in);
@@ -106,40 +130,47 @@ std::vector<double> MomentMatchedNoise::variance(const float* input, int rows, i
     rw[l] = rho(pw[l]);
     tw[l] = t_sum(rw[l]);
   }
-  // Magnitude level index of every weight: weight_level() vectorised (Eigen's round is also
-  // half away from zero).
-  const float half = 0.5f * static_cast<float>(states_ - 1);
-  const Mat level = ((W.array() / scale).max(-1.0f).min(1.0f) * half).round().abs().matrix();
-  bool correlated = false;
+  bool correlated = markov_ && rho(0.5) > 0;
   for (int l = 0; l <= h; ++l) correlated |= rw[l] > 0;
-  Mat P(out, in), G2(out, in), P2(out, in);
-  if (!correlated) {
-    P2 = (level.array() / static_cast<float>(h)).square().matrix();
-    P = (level.array() * static_cast<float>(L / h)).matrix();
-    G2 = (P2.array() * static_cast<float>(-L)).matrix();
-  } else {
-    for (int j = 0; j < out; ++j)
+  // Per weight: its magnitude level (weight_level() vectorised: Eigen's round is also half away
+  // from zero) and the factors P = L p_w, P2 = p_w^2, G2 = -L p_w^2 + 2 b T(rho_w), in row tiles.
+  const float half = 0.5f * static_cast<float>(states_ - 1);
+  sc.level.resize(out, in);
+  sc.P.resize(out, in);
+  sc.P2.resize(out, in);
+  sc.G2.resize(out, in);
+  nn::for_tiles(out, in, kChunk, in, threads, [&](int j0, int nj, int, int) {
+    auto lv = sc.level.middleRows(j0, nj);
+    lv = ((W.middleRows(j0, nj).array() / scale).max(-1.0f).min(1.0f) * half).round().abs().matrix();
+    if (!correlated) {
+      sc.P2.middleRows(j0, nj) = (lv.array() / static_cast<float>(h)).square().matrix();
+      sc.P.middleRows(j0, nj) = (lv.array() * static_cast<float>(L / h)).matrix();
+      sc.G2.middleRows(j0, nj) = (sc.P2.middleRows(j0, nj).array() * static_cast<float>(-L)).matrix();
+      return;
+    }
+    for (int j = j0; j < j0 + nj; ++j)
       for (int i = 0; i < in; ++i) {
-        const int l = static_cast<int>(level(j, i));
-        P(j, i) = static_cast<float>(L * pw[l]);
-        P2(j, i) = static_cast<float>(pw[l] * pw[l]);
-        G2(j, i) = static_cast<float>(-L * pw[l] * pw[l] + 2.0 * bw[l] * tw[l]);
+        const int l = static_cast<int>(sc.level(j, i));
+        sc.P(j, i) = static_cast<float>(L * pw[l]);
+        sc.P2(j, i) = static_cast<float>(pw[l] * pw[l]);
+        sc.G2(j, i) = static_cast<float>(-L * pw[l] * pw[l] + 2.0 * bw[l] * tw[l]);
       }
-  }
-  const InputTable ax_t(states_, [&](double x) { return 2.0 * x * (1 - x) * t_sum(rho(x)); });
-  correlated |= markov_ && rho(0.5) > 0;
+  });
+  const Mat& level = sc.level;
+  std::optional<InputTable> ax_t;
   std::vector<InputTable> coupled;
   std::vector<Mat> at_level;  // indicator of each magnitude level
-  if (correlated)
+  if (correlated) {
+    ax_t.emplace(states_, [&](double x) { return 2.0 * x * (1 - x) * t_sum(rho(x)); });
     for (int l = 0; l <= h; ++l) {
       coupled.emplace_back(states_, [&, l](double x) { return 2.0 * x * (1 - x) * bw[l] * t_sum(rho(x) * rw[l]); });
       at_level.push_back((level.array() == static_cast<float>(l)).cast<float>().matrix());
     }
+  }
   const bool plain = !markov_;
-  std::vector<double> result(static_cast<size_t>(rows) * out);
+  result.resize(static_cast<size_t>(rows) * out);
   const int chunks = (rows + kChunk - 1) / kChunk;
-  const int team = threads > 0 ? threads : omp_get_max_threads();
-#pragma omp parallel for schedule(static) num_threads(team) if (team > 1 && chunks > 1)
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && chunks > 1)
   for (int c = 0; c < chunks; ++c) {
     const int r0 = c * kChunk, nr = std::min(kChunk, rows - r0);
     const auto Xc = X.middleRows(r0, nr);
@@ -157,13 +188,13 @@ std::vector<double> MomentMatchedNoise::variance(const float* input, int rows, i
         }
     } else {
       const Mat Xs = Xc.cwiseProduct(Xc);
-      V.noalias() = Xc * P.transpose();
-      V.noalias() += Xs * G2.transpose();
+      V.noalias() = Xc * sc.P.transpose();
+      V.noalias() += Xs * sc.G2.transpose();
       if (correlated) {
         Mat A(nr, in);
         for (int r = 0; r < nr; ++r)
-          for (int i = 0; i < in; ++i) A(r, i) = static_cast<float>(ax_t(Xc(r, i)));
-        V.noalias() += A * P2.transpose();
+          for (int i = 0; i < in; ++i) A(r, i) = static_cast<float>((*ax_t)(Xc(r, i)));
+        V.noalias() += A * sc.P2.transpose();
         for (int l = 1; l <= h; ++l) {
           if (bw[l] == 0) continue;
           for (int r = 0; r < nr; ++r)
@@ -177,11 +208,12 @@ std::vector<double> MomentMatchedNoise::variance(const float* input, int rows, i
       for (int j = 0; j < out; ++j)
         result[static_cast<size_t>(r0 + r) * out + j] = std::max(0.0, static_cast<double>(V(r, j))) * factor;
   }
-  return result;
 }
 
 void MomentMatchedNoise::perturb(const PreactivationBatch& b) {
-  const std::vector<double> var = variance(b.input, b.rows, b.in, b.weight, b.out, b.scale, b.threads);
+  Scratch& sc = scratch(b.layer);
+  variance_into(b.input, b.rows, b.in, b.weight, b.out, b.scale, b.threads, sc, sc.var);
+  const std::vector<double>& var = sc.var;
   if (static_cast<int>(eps_over_sigma_.size()) <= b.layer) eps_over_sigma_.resize(b.layer + 1);
   std::vector<float>& keep = eps_over_sigma_[b.layer];
   keep.assign(static_cast<size_t>(b.rows) * b.out, 0.0f);
@@ -207,31 +239,42 @@ void MomentMatchedNoise::backward(const PreactivationBatch& b, const float* du, 
   // (2 sigma_bj) (s^2 / L):
   //   dL/dw_ji += sign(w_ji) / s [ (C^T X)_ji - 2 a_ji (C^T X^2)_ji ]
   //   dL/dx_bi += (C A)_bi - 2 x_bi (C A^2)_bi
+  // The elementwise parts in row tiles and the products by the trainer's tiled GEMMs, each pair
+  // combined in the second product's epilogue: bit-identical on any thread count.
   const float s = b.scale;
   const float k = s * s / static_cast<float>(length_);
-  ConstMap X(b.input, b.rows, b.in), W(b.weight, b.out, b.in), dU(du, b.rows, b.out), E(keep.data(), b.rows, b.out);
-  const Mat C = (dU.array() * E.array() * k).matrix();
-  const Mat A = (W.array().abs() / s).min(1.0f).matrix();
-  const Mat A2 = A.cwiseProduct(A);
-  const Mat X2 = X.cwiseProduct(X);
-  // The trainer's tiled products (bit-identical on any thread count), each pair combined in the
-  // second product's epilogue.
-  const int m = b.out, n = b.in, rows = b.rows;
-  Mat first(m, n), second(m, n);
+  const int m = b.out, n = b.in, rows = b.rows, T = b.threads;
+  ConstMap X(b.input, rows, n), W(b.weight, m, n), dU(du, rows, m), E(keep.data(), rows, m);
+  Scratch& sc = scratch(b.layer);
+  sc.C.resize(rows, m);
+  sc.X2.resize(rows, n);
+  nn::for_tiles(rows, n, kChunk, n, T, [&](int r0, int nr, int, int) {
+    sc.C.middleRows(r0, nr) = (dU.middleRows(r0, nr).array() * E.middleRows(r0, nr).array() * k).matrix();
+    sc.X2.middleRows(r0, nr) = X.middleRows(r0, nr).cwiseProduct(X.middleRows(r0, nr));
+  });
+  sc.A.resize(m, n);
+  sc.A2.resize(m, n);
+  nn::for_tiles(m, n, kChunk, n, T, [&](int j0, int nj, int, int) {
+    sc.A.middleRows(j0, nj) = (W.middleRows(j0, nj).array().abs() / s).min(1.0f).matrix();
+    sc.A2.middleRows(j0, nj) = sc.A.middleRows(j0, nj).cwiseProduct(sc.A.middleRows(j0, nj));
+  });
+  sc.first.resize(m, n);
+  sc.second.resize(m, n);
   Eigen::Map<Mat> dW(dweight, m, n);
-  nn::gemm_dtx(C.data(), X.data(), first.data(), rows, m, n, b.threads);
-  nn::gemm_dtx(C.data(), X2.data(), second.data(), rows, m, n, b.threads, [&](int r0, int h, int c0, int w) {
-    dW.block(r0, c0, h, w).array() += W.block(r0, c0, h, w).array().sign() / s *
-                                      (first.block(r0, c0, h, w).array() - 2.0f * A.block(r0, c0, h, w).array() *
-                                                                               second.block(r0, c0, h, w).array());
+  nn::gemm_dtx(sc.C.data(), X.data(), sc.first.data(), rows, m, n, T);
+  nn::gemm_dtx(sc.C.data(), sc.X2.data(), sc.second.data(), rows, m, n, T, [&](int r0, int h, int c0, int w) {
+    dW.block(r0, c0, h, w).array() +=
+        W.block(r0, c0, h, w).array().sign() / s *
+        (sc.first.block(r0, c0, h, w).array() - 2.0f * sc.A.block(r0, c0, h, w).array() * sc.second.block(r0, c0, h, w).array());
   });
   if (dinput) {
-    Mat ca(rows, n), ca2(rows, n);
+    sc.ca.resize(rows, n);
+    sc.ca2.resize(rows, n);
     Eigen::Map<Mat> dX(dinput, rows, n);
-    nn::gemm_dw(C.data(), A.data(), ca.data(), rows, m, n, b.threads);
-    nn::gemm_dw(C.data(), A2.data(), ca2.data(), rows, m, n, b.threads, [&](int r0, int h, int c0, int w) {
+    nn::gemm_dw(sc.C.data(), sc.A.data(), sc.ca.data(), rows, m, n, T);
+    nn::gemm_dw(sc.C.data(), sc.A2.data(), sc.ca2.data(), rows, m, n, T, [&](int r0, int h, int c0, int w) {
       dX.block(r0, c0, h, w).array() +=
-          ca.block(r0, c0, h, w).array() - 2.0f * X.block(r0, c0, h, w).array() * ca2.block(r0, c0, h, w).array();
+          sc.ca.block(r0, c0, h, w).array() - 2.0f * X.block(r0, c0, h, w).array() * sc.ca2.block(r0, c0, h, w).array();
     });
   }
 }
