@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "nn/fast_quantize.hpp"
+#include "core/aligned_vector.hpp"
 #include "nn/tiled_gemm.hpp"
 #include "nn/update_kernels.hpp"
 #include "spinsc/digital.hpp"
@@ -89,19 +90,19 @@ constexpr float kBeta1 = 0.9f, kBeta2 = 0.999f, kEps = 1e-8f;
 constexpr int kRowBlock = 16;  // rows per elementwise task: fixed, so results ignore the thread count
 
 struct Moments {
-  std::vector<float> m, v;
+  detail::AlignedVector<float> m, v;
   void resize(size_t n) { m.assign(n, 0.0f), v.assign(n, 0.0f); }
 };
 
 struct LayerBuffers {
-  std::vector<float> wq;       // out x in: weights as used in the forward pass
-  std::vector<float> dwq;      // out x in: dL/dW_q
-  std::vector<float> product;  // rows x out: u = x W_q^T (+ SC noise)
-  std::vector<float> pre;      // rows x out: z = gain*u + b (hidden)
-  std::vector<float> act;      // rows x out: activation (hidden) or logits (output)
-  std::vector<float> dpre;     // rows x out: dL/dz (hidden) or dL/dy (output)
-  std::vector<float> du;       // rows x out: dL/du
-  std::vector<float> db, dg;   // out
+  detail::AlignedVector<float> wq;       // out x in: weights as used in the forward pass
+  detail::AlignedVector<float> dwq;      // out x in: dL/dW_q
+  detail::AlignedVector<float> product;  // rows x out: u = x W_q^T (+ SC noise)
+  detail::AlignedVector<float> pre;      // rows x out: z = gain*u + b (hidden)
+  detail::AlignedVector<float> act;      // rows x out: activation (hidden) or logits (output)
+  detail::AlignedVector<float> dpre;     // rows x out: dL/dz (hidden) or dL/dy (output)
+  detail::AlignedVector<float> du;       // rows x out: dL/du
+  detail::AlignedVector<float> db, dg;   // out
   std::vector<double> scale_partial;  // out: per-row terms of dL/ds, summed in order
   Moments w, b, g;
   float log_scale = 0.0f, ms = 0.0f, vs = 0.0f;
@@ -178,11 +179,11 @@ struct Trainer::Impl {
   long steps_per_epoch = 0;
   long step = 0;  // global minibatch step, 0-based
   int epoch = 0;  // epochs completed
-  std::vector<float> input;  // rows x arch[0]
+  detail::AlignedVector<float> input;  // rows x arch[0]
   std::vector<int> order, batch_images;
-  std::vector<float> row_loss;
+  detail::AlignedVector<float> row_loss;
   std::vector<int> row_correct;
-  std::vector<float> noise_dinput;  // rows x in: dL/dx through the SC noise (noise->backward)
+  detail::AlignedVector<float> noise_dinput;  // rows x in: dL/dx through the SC noise (noise->backward)
   std::vector<double> epoch_seconds;
   bool from_network = false;
   nlohmann::json history = nlohmann::json::array();
@@ -641,9 +642,13 @@ Gradients loss_gradients(const Network& net, const Dataset& data, const std::vec
   g.loss /= rows;
   for (int l = 0; l < impl.layers(); ++l) {
     g.scale.push_back(impl.weight_gradient(l));
-    g.weight.push_back(impl.buf[l].dwq);
-    g.bias.push_back(impl.buf[l].db);
-    g.gain.push_back(l + 1 < impl.layers() ? impl.buf[l].dg : std::vector<float>(net.layers[l].out, 0.0f));
+    const LayerBuffers& b = impl.buf[l];
+    g.weight.emplace_back(b.dwq.begin(), b.dwq.end());
+    g.bias.emplace_back(b.db.begin(), b.db.end());
+    if (l + 1 < impl.layers())
+      g.gain.emplace_back(b.dg.begin(), b.dg.end());
+    else
+      g.gain.emplace_back(static_cast<size_t>(net.layers[l].out), 0.0f);
   }
   return g;
 }
