@@ -17,6 +17,8 @@
 // the rest; the report files are rewritten from the cells at the end. Results depend on the seed
 // only, never on the thread count or on where a run was interrupted.
 //
+// Progress (stderr, unless quiet): one line per job with the elapsed time and an ETA.
+//
 // Outputs: DIR/results.json, results.csv, table.md, accuracy_vs_length_d<depth>.png (+ .csv
 // and .gp), and the hardware cost table of the configurations (cost.md).
 #pragma once

@@ -56,6 +56,21 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// Rough relative costs of the run's jobs, for the ETA only (the run rescales them by the time
+// its finished jobs took): seconds on the 2-core development machine, from a default run.
+double synapses(const std::vector<int>& arch) {
+  double n = 0;
+  for (size_t l = 0; l + 1 < arch.size(); ++l) n += static_cast<double>(arch[l]) * arch[l + 1];
+  return n;
+}
+double training_work(const std::vector<int>& arch, int epochs, bool noise) {
+  return epochs * synapses(arch) * (noise ? 5e-6 : 1.5e-6);
+}
+double cell_work(const std::vector<int>& arch, int L, int repeats, int images, bool bit_level) {
+  const double per_image = bit_level ? 4e-9 + 3e-12 * L : 4e-10;  // per synapse and repeat
+  return 0.05 + synapses(arch) * repeats * images * per_image;
+}
+
 // Everything the grid computes, with the bookkeeping of resumption.
 class Grid {
  public:
@@ -73,6 +88,7 @@ class Grid {
   // A trained model, loaded when DIR/models/<name> holds one with the same fingerprint.
   Network model(const std::string& name, const TrainConfig& tc, const Network* init, const std::string& init_print,
                 int noise_length) {
+    const double work = training_work(tc.arch, tc.epochs, noise_length > 0);
     const fs::path path = cfg_.out / "models" / (name + ".safetensors");
     json print = {{"arch", tc.arch},   {"states", tc.states}, {"mode", to_string(tc.mode)}, {"epochs", tc.epochs},
                   {"lr", tc.lr},       {"seed", tc.seed},     {"dataset", cfg_.dataset},    {"init", init_print},
@@ -84,6 +100,7 @@ class Grid {
         Network net = load_model(path);
         if (net.training.value("fingerprint", std::string()) == fingerprint) {
           prints_[name] = fingerprint;
+          finished(work, false);
           return net;
         }
       } catch (const Error&) {
@@ -102,19 +119,23 @@ class Grid {
     net.training["digital_test_accuracy"] = digital_accuracy(net, test_, cfg_.threads);
     save_model(path, net);
     prints_[name] = fingerprint;
+    finished(work, true);
     return net;
   }
   const std::string& print_of(const std::string& name) { return prints_.at(name); }
 
   // A cell, loaded when DIR/cells/<id>.json holds one with the same fingerprint.
   template <class Compute>
-  ReproduceCell cell(const std::string& id, const json& print, Compute compute) {
+  ReproduceCell cell(const std::string& id, const json& print, double work, Compute compute) {
     const fs::path path = cfg_.out / "cells" / (id + ".json");
     const std::string fingerprint = print.dump();
     if (fs::exists(path)) {
       try {
         const json j = json::parse(read_file(path));
-        if (j.value("fingerprint", std::string()) == fingerprint) return cell_from_json(j.at("cell"));
+        if (j.value("fingerprint", std::string()) == fingerprint) {
+          finished(work, false);
+          return cell_from_json(j.at("cell"));
+        }
       } catch (const std::exception&) {
         // Recomputed below.
       }
@@ -122,6 +143,7 @@ class Grid {
     status(fmt::format("evaluating {}", id));
     ReproduceCell c = compute();
     write_file_atomic(path, json{{"fingerprint", fingerprint}, {"cell", c.to_json()}}.dump(2) + "\n");
+    finished(work, true);
     return c;
   }
 
@@ -131,7 +153,8 @@ class Grid {
     const json print = {{"model", print_of(model_name)}, {"source", cfg_.source}, {"length", L}, {"exact_bits", cfg_.exact_bits},
                         {"repeats", repeats},        {"seed", cfg_.seed},     {"images", test_.count}};
     const std::string id = fmt::format("{}-d{}-k{}-L{}-{}", kind, depth, K, L, training);
-    return cell(id, print, [&] {
+    const double work = cell_work(arch(depth), L, repeats, test_.count, kind == "analog" || cfg_.exact_bits);
+    return cell(id, print, work, [&] {
       ScConfig sc;
       sc.source = cfg_.source;
       sc.length = L;
@@ -150,7 +173,7 @@ class Grid {
                              const Network& net) {
     const json print = {{"model", print_of(model_name)}, {"images", test_.count}};
     const std::string id = fmt::format("digital-d{}-k{}-{}", depth, K, training);
-    return cell(id, print, [&] {
+    return cell(id, print, cell_work(arch(depth), 0, 1, test_.count, false), [&] {
       const auto t0 = std::chrono::steady_clock::now();
       const double acc = digital_accuracy(net, test_, cfg_.threads);
       return ReproduceCell{K ? "digital" : "float", depth, K, 0, training, acc, 0.0, 1, test_.count,
@@ -158,8 +181,19 @@ class Grid {
     });
   }
 
+  // The whole run's estimated work (see training_work / cell_work); set before the first job.
+  void set_total_work(double work) { total_work_ = work; }
+
   void status(const std::string& what) {
-    if (!cfg_.quiet) fmt::print(stderr, "[{:>6.0f} s] {}\n", seconds_since(start_), what);
+    if (cfg_.quiet) return;
+    const double elapsed = seconds_since(start_);
+    std::string eta;
+    if (computed_work_ > 0 && total_work_ > done_work_) {
+      const double left = (total_work_ - done_work_) * elapsed / computed_work_;
+      eta = left >= 60 ? fmt::format("  (ETA {}m{:02}s)", static_cast<int>(left) / 60, static_cast<int>(left) % 60)
+                       : fmt::format("  (ETA {:.0f}s)", left);
+    }
+    fmt::print(stderr, "[{:>6.0f} s] {}{}\n", elapsed, what, eta);
   }
 
   const Dataset& test() const { return test_; }
@@ -169,6 +203,13 @@ class Grid {
   Dataset train_, test_;
   std::map<std::string, std::string> prints_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  // Estimated work: of the whole run, of the jobs finished (computed or reused), of the jobs
+  // computed in this run (whose elapsed time calibrates the estimate).
+  double total_work_ = 0, done_work_ = 0, computed_work_ = 0;
+  void finished(double work, bool computed) {
+    done_work_ += work;
+    if (computed) computed_work_ += work;
+  }
 };
 
 void check(const ReproduceConfig& c) {
@@ -200,6 +241,25 @@ std::vector<ReproduceCell> run_reproduce(const ReproduceConfig& cfg) {
                          {"seed", cfg.seed}, {"dataset", cfg.dataset}, {"epochs", cfg.epochs},
                          {"sc_epochs", cfg.sc_epochs}, {"test_images", grid.test().count}}
                             .dump(2) + "\n");
+  // The run's estimated work, job by job in the order of the loops below (for the ETA).
+  double work = 0;
+  const int images = grid.test().count;
+  for (int depth : cfg.depths) {
+    const std::vector<int>& arch = grid.arch(depth);
+    if (cfg.baselines) {
+      work += training_work(arch, cfg.epochs, false) + cell_work(arch, 0, 1, images, false);
+      for (int L : cfg.lengths) work += cell_work(arch, L, cfg.analog_repeats, images, true);
+    }
+    for (size_t k = 0; k < cfg.states.size(); ++k) {
+      work += training_work(arch, cfg.epochs, false) + training_work(arch, cfg.sc_epochs, false);
+      if (cfg.baselines) work += cell_work(arch, 0, 1, images, false);
+      for (int L : cfg.lengths) {
+        const double cell = cell_work(arch, L, cfg.repeats, images, cfg.exact_bits);
+        work += cfg.sc_epochs > 0 ? 2 * cell + training_work(arch, cfg.sc_epochs, true) : cell;
+      }
+    }
+  }
+  grid.set_total_work(work);
   std::vector<ReproduceCell> cells;
   const auto t0 = std::chrono::steady_clock::now();
   // The float network and the qat base models: trained for `epochs` from scratch.
