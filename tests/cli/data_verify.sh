@@ -1,18 +1,8 @@
 #!/usr/bin/env bash
 # `spinsc data verify|info` and flag handling of `spinsc data`.
-set -euo pipefail
 spinsc=${1:?usage: data_verify.sh /path/to/spinsc}
+source "$(dirname "$0")/lib/common.sh"
 data=${SPINSC_DATA:?SPINSC_DATA must name the MNIST folder}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect_status() {  # expect_status CODE command...: runs it, checks the exit status, prints its output
-  local want=$1 rc=0 out
-  shift
-  out=$("$@" 2>&1) || rc=$?
-  [[ $rc -eq $want ]] || fail "'$*' exited $rc, expected $want: $out"
-  printf '%s' "$out"
-}
 
 out=$(expect_status 0 "$spinsc" data verify --data-dir "$data")
 [[ $(grep -c '^ok ' <<<"$out") -eq 4 ]] || fail "verify of the real data: $out"

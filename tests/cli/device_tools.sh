@@ -1,10 +1,7 @@
 #!/usr/bin/env bash
 # Black-box test of `spinsc device simulate|import|calibrate|stats` (docs/device.md).
-set -euo pipefail
 spinsc=${1:?usage: device_tools.sh /path/to/spinsc}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "$0")/lib/common.sh"
 
 # Telegraph traces at a correlated clock, in resistance format, then import and calibrate.
 "$spinsc" device simulate --out "$tmp/raw" --samples 50000 --period 10e-6 --format resistance --quiet >"$tmp/sim.txt"

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # `spinsc bench`: the JSON keys of the speed report, on a small synthetic run.
-set -euo pipefail
 spinsc=${1:?usage: eval_bench.sh /path/to/spinsc}
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "$0")/lib/common.sh"
 out=$("$spinsc" bench --synthetic --images 40 --json)
 python3 -c "
 import json, sys

@@ -1,12 +1,9 @@
 #!/usr/bin/env bash
 # `spinsc eval`: digital and SC accuracy, JSON keys, --limit wording, several lengths, every
 # source and option, determinism across thread counts, and bad input (exit 2, named value).
-set -euo pipefail
 spinsc=${1:?usage: eval_sc.sh /path/to/spinsc}
+source "$(dirname "$0")/lib/common.sh"
 : "${SPINSC_DATA:?SPINSC_DATA must name the MNIST folder}"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); $1"; }
 
 model="$tmp/m.safetensors"
