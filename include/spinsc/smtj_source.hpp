@@ -10,7 +10,9 @@
 // `"clamp"`. Streams are drawn afresh per image as the device running continuously: the first
 // bit from the stationary distribution (or after `warmup_periods` from a fixed initial state),
 // then exact Markov transitions, from a generator seeded by (key.seed, image, layer, role,
-// device).
+// device). A device whose bits are i.i.d. (iid_bits() with a stationary start, as the reference
+// device) draws them with the ideal source's comparator: Bernoulli(p rounded to 2^-32), the p
+// still taken through the bias curve.
 //
 // Thread-safety: const methods may be called concurrently.
 #pragma once

@@ -95,9 +95,6 @@ double SmtjSource::iid_probability(double p) const { return chain_of(p, nominal_
 
 void SmtjSource::generate_batch(int count, const double* p, const uint64_t* devices, int length, const StreamKey& key,
                                 uint64_t* out, size_t stride) const {
-  // Batches repeat a few p values (quantized levels): a small round-robin cache keyed by p holds
-  // what depends on p alone — the whole chain without variation, the nominal-curve bias current
-  // with it — and skips their transcendental functions.
   if (iid_) {
     // i.i.d. Bernoulli bits: the ideal source's bit-parallel comparator, on its own key space.
     // Batches repeat a few p values (quantized levels): the bias round trip (exp/log) is done
@@ -114,6 +111,9 @@ void SmtjSource::generate_batch(int count, const double* p, const uint64_t* devi
     iid_bits_.generate_batch(count, q.data(), devices, length, k, out, stride);
     return;
   }
+  // Batches repeat a few p values (quantized levels): a small round-robin cache keyed by p holds
+  // what depends on p alone — the whole chain without variation, the nominal-curve bias current
+  // with it — and skips their transcendental functions.
   constexpr int kCache = 8;
   double cached_p[kCache];
   MarkovChain2 cached_chain[kCache];
