@@ -38,6 +38,8 @@ class MomentMatchedNoise : public PreactivationNoise {
   // `states` is the network's K (weights are on its levels). Throws spinsc::Error if the
   // configuration is not the one this model describes (see BitLevelNoise for the others).
   MomentMatchedNoise(std::shared_ptr<const BitSource> source, int length, int states, uint64_t seed);
+  MomentMatchedNoise(const MomentMatchedNoise&) = delete;  // its tables refer to it
+  MomentMatchedNoise& operator=(const MomentMatchedNoise&) = delete;
 
   void perturb(const PreactivationBatch& batch) override;
   // The gradient through sigma(x, W_q) of the drawn noise sigma * eps (reparameterisation), so
@@ -67,10 +69,10 @@ class MomentMatchedNoise : public PreactivationNoise {
   uint64_t seed_;
   bool markov_;
   bool variance_gradient_ = true;
-  // Per layer, from the last perturb(): eps / (2 sigma) per row and neuron (0 where sigma = 0).
-  std::vector<std::vector<float>> eps_over_sigma_;
-  // Per layer: the matrices of a step, kept between steps (a minibatch's would otherwise be
-  // allocated and page-faulted afresh at every step).
+  struct SourceStats;
+  std::unique_ptr<const SourceStats> stats_;  // built by the constructor
+  // Per layer: the last perturb()'s draws and the matrices of a step, kept between steps (a
+  // minibatch's would otherwise be allocated and page-faulted afresh at every step).
   struct Scratch;
   void variance_into(const float* input, int rows, int in, const float* weight, int out, float scale, int threads,
                      Scratch& scratch, std::vector<double>& result) const;

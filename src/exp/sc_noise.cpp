@@ -53,6 +53,33 @@ class InputTable {
 
 }  // namespace
 
+// What the variance needs of the source, L and K, computed once: per weight magnitude level l
+// (p_w = l/h) the stream statistics, and for correlated sources the input-side tables.
+struct MomentMatchedNoise::SourceStats {
+  explicit SourceStats(const MomentMatchedNoise& noise) {
+    const int h = (noise.states_ - 1) / 2;
+    pw.resize(h + 1), bw.resize(h + 1), rw.resize(h + 1), tw.resize(h + 1);
+    for (int l = 0; l <= h; ++l) {
+      pw[l] = static_cast<double>(l) / h;
+      bw[l] = pw[l] * (1 - pw[l]);
+      rw[l] = noise.rho(pw[l]);
+      tw[l] = noise.t_sum(rw[l]);
+    }
+    correlated = noise.markov_ && noise.rho(0.5) > 0;
+    for (int l = 0; l <= h; ++l) correlated |= rw[l] > 0;
+    if (!correlated) return;
+    ax_t.emplace(noise.states_, [&noise](double x) { return 2.0 * x * (1 - x) * noise.t_sum(noise.rho(x)); });
+    for (int l = 0; l <= h; ++l)
+      coupled.emplace_back(noise.states_, [&noise, b = bw[l], r = rw[l]](double x) {
+        return 2.0 * x * (1 - x) * b * noise.t_sum(noise.rho(x) * r);
+      });
+  }
+  std::vector<double> pw, bw, rw, tw;
+  bool correlated = false;
+  std::optional<InputTable> ax_t;  // 2 a T(rho_x), a = p_x (1 - p_x)
+  std::vector<InputTable> coupled;  // per level: 2 a b T(rho_x rho_w)
+};
+
 MomentMatchedNoise::MomentMatchedNoise(std::shared_ptr<const BitSource> source, int length, int states, uint64_t seed)
     : source_(std::move(source)), length_(length), states_(states), seed_(seed) {
   if (!source_) fail("SC noise needs a bit source");
@@ -65,6 +92,7 @@ MomentMatchedNoise::MomentMatchedNoise(std::shared_ptr<const BitSource> source, 
     factor_[0] = factor_[1];
     factor_[kFactorGrid] = factor_[kFactorGrid - 1];
   }
+  stats_ = std::make_unique<const SourceStats>(*this);
 }
 
 double MomentMatchedNoise::factor(double p) const {
@@ -98,6 +126,7 @@ struct MomentMatchedNoise::Scratch {
   Mat level, P, P2, G2;            // out x in: weight level, and the variance's weight-side factors
   Mat C, A, A2, X2, first, second, ca, ca2;  // backward
   std::vector<double> var;         // rows x out
+  std::vector<float> eps_over_sigma;  // rows x out, from the last perturb(): eps / (2 sigma), 0 where sigma = 0
 };
 
 MomentMatchedNoise::~MomentMatchedNoise() = default;
@@ -122,16 +151,8 @@ void MomentMatchedNoise::variance_into(const float* input, int rows, int in, con
   const double L = length_;
   const int h = (states_ - 1) / 2;
   ConstMap X(input, rows, in), W(weight, out, in);
-  // Weight-side statistics per magnitude level l (p_w = l/h).
-  std::vector<double> pw(h + 1), bw(h + 1), rw(h + 1), tw(h + 1);
-  for (int l = 0; l <= h; ++l) {
-    pw[l] = static_cast<double>(l) / h;
-    bw[l] = pw[l] * (1 - pw[l]);
-    rw[l] = rho(pw[l]);
-    tw[l] = t_sum(rw[l]);
-  }
-  bool correlated = markov_ && rho(0.5) > 0;
-  for (int l = 0; l <= h; ++l) correlated |= rw[l] > 0;
+  const std::vector<double>&pw = stats_->pw, &bw = stats_->bw, &tw = stats_->tw;
+  const bool correlated = stats_->correlated;
   // Per weight: its magnitude level (weight_level() vectorised: Eigen's round is also half away
   // from zero) and the factors P = L p_w, P2 = p_w^2, G2 = -L p_w^2 + 2 b T(rho_w), in row tiles.
   const float half = 0.5f * static_cast<float>(states_ - 1);
@@ -157,16 +178,9 @@ void MomentMatchedNoise::variance_into(const float* input, int rows, int in, con
       }
   });
   const Mat& level = sc.level;
-  std::optional<InputTable> ax_t;
-  std::vector<InputTable> coupled;
   std::vector<Mat> at_level;  // indicator of each magnitude level
-  if (correlated) {
-    ax_t.emplace(states_, [&](double x) { return 2.0 * x * (1 - x) * t_sum(rho(x)); });
-    for (int l = 0; l <= h; ++l) {
-      coupled.emplace_back(states_, [&, l](double x) { return 2.0 * x * (1 - x) * bw[l] * t_sum(rho(x) * rw[l]); });
-      at_level.push_back((level.array() == static_cast<float>(l)).cast<float>().matrix());
-    }
-  }
+  if (correlated)
+    for (int l = 0; l <= h; ++l) at_level.push_back((level.array() == static_cast<float>(l)).cast<float>().matrix());
   const bool plain = !markov_;
   result.resize(static_cast<size_t>(rows) * out);
   const int chunks = (rows + kChunk - 1) / kChunk;
@@ -193,12 +207,12 @@ void MomentMatchedNoise::variance_into(const float* input, int rows, int in, con
       if (correlated) {
         Mat A(nr, in);
         for (int r = 0; r < nr; ++r)
-          for (int i = 0; i < in; ++i) A(r, i) = static_cast<float>((*ax_t)(Xc(r, i)));
+          for (int i = 0; i < in; ++i) A(r, i) = static_cast<float>((*stats_->ax_t)(Xc(r, i)));
         V.noalias() += A * sc.P2.transpose();
         for (int l = 1; l <= h; ++l) {
           if (bw[l] == 0) continue;
           for (int r = 0; r < nr; ++r)
-            for (int i = 0; i < in; ++i) A(r, i) = static_cast<float>(coupled[l](Xc(r, i)));
+            for (int i = 0; i < in; ++i) A(r, i) = static_cast<float>(stats_->coupled[l](Xc(r, i)));
           V.noalias() += A * at_level[static_cast<size_t>(l)].transpose();
         }
       }
@@ -214,8 +228,7 @@ void MomentMatchedNoise::perturb(const PreactivationBatch& b) {
   Scratch& sc = scratch(b.layer);
   variance_into(b.input, b.rows, b.in, b.weight, b.out, b.scale, b.threads, sc, sc.var);
   const std::vector<double>& var = sc.var;
-  if (static_cast<int>(eps_over_sigma_.size()) <= b.layer) eps_over_sigma_.resize(b.layer + 1);
-  std::vector<float>& keep = eps_over_sigma_[b.layer];
+  std::vector<float>& keep = sc.eps_over_sigma;
   keep.assign(static_cast<size_t>(b.rows) * b.out, 0.0f);
 #pragma omp parallel for schedule(static) num_threads(b.threads) if (b.threads > 1)
   for (int r = 0; r < b.rows; ++r) {
@@ -232,9 +245,10 @@ void MomentMatchedNoise::perturb(const PreactivationBatch& b) {
 }
 
 void MomentMatchedNoise::backward(const PreactivationBatch& b, const float* du, float* dweight, float* dinput) {
-  if (!variance_gradient_ || b.layer >= static_cast<int>(eps_over_sigma_.size())) return;
-  const std::vector<float>& keep = eps_over_sigma_[b.layer];
-  if (keep.size() != static_cast<size_t>(b.rows) * b.out) return;
+  if (!variance_gradient_) return;
+  Scratch& sc = scratch(b.layer);
+  const std::vector<float>& keep = sc.eps_over_sigma;
+  if (keep.size() != static_cast<size_t>(b.rows) * b.out) return;  // no perturb() of this batch shape
   // Var_bj = (s^2 / L) sum_i p (1 - p), p = x_bi a_ji, a = |w_q| / s. With C_bj = du_bj eps_bj /
   // (2 sigma_bj) (s^2 / L):
   //   dL/dw_ji += sign(w_ji) / s [ (C^T X)_ji - 2 a_ji (C^T X^2)_ji ]
@@ -245,7 +259,6 @@ void MomentMatchedNoise::backward(const PreactivationBatch& b, const float* du, 
   const float k = s * s / static_cast<float>(length_);
   const int m = b.out, n = b.in, rows = b.rows, T = b.threads;
   ConstMap X(b.input, rows, n), W(b.weight, m, n), dU(du, rows, m), E(keep.data(), rows, m);
-  Scratch& sc = scratch(b.layer);
   sc.C.resize(rows, m);
   sc.X2.resize(rows, n);
   nn::for_tiles(rows, n, kChunk, n, T, [&](int r0, int nr, int, int) {
