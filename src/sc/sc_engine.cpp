@@ -81,8 +81,9 @@ struct Workspace {
   detail::AlignedWords xs;          // independent-all: this neuron's input streams, n * nw
   detail::AlignedWords levels;      // per-level weight streams
   detail::AlignedWords w;           // a batch of weight streams, kBatch * nw (mux: up to min(n, L))
-  std::vector<double> bp;
+  std::vector<double> bp, px;      // a batch's weight-stream p; the layer's input-stream p
   std::vector<uint64_t> bd;
+  std::vector<uint8_t> is_active;   // mux: whether each input stream is nonzero
   std::vector<int> active, bidx, slot, sel, needed;
   std::vector<int64_t> ones;        // popcount of each input stream
   std::vector<int64_t> up, down;    // binomial shortcut: input ones per weight level and sign
@@ -215,7 +216,8 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
   ws.bd.resize(ws.bp.size());
   ws.bidx.resize(static_cast<size_t>(kBatch));
   ws.ones.resize(static_cast<size_t>(n));
-  std::vector<double> px(static_cast<size_t>(n));
+  std::vector<double>& px = ws.px;
+  px.resize(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) {
     const double v = input[i];
     if (!(v >= 0.0 && v <= 1.0)) fail("SC layer {}: input {} = {} is outside [0, 1]", l, i, v);
@@ -346,7 +348,8 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
       for (int t = 0; t < L; ++t) ws.sel[static_cast<size_t>(t)] = static_cast<int>(rng.below(static_cast<uint64_t>(n)));
       // Streams of the selected synapses only (those with a nonzero input stream).
       ws.slot.assign(static_cast<size_t>(n), -1);
-      std::vector<uint8_t> is_active(static_cast<size_t>(n), 0);
+      std::vector<uint8_t>& is_active = ws.is_active;
+      is_active.assign(static_cast<size_t>(n), 0);
       for (int i : ws.active) is_active[static_cast<size_t>(i)] = 1;
       ws.needed.clear();
       for (int t = 0; t < L; ++t) {
@@ -397,6 +400,20 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
   }
 }
 
+// The stream seed of stochastic repeat r.
+uint64_t repeat_seed(uint64_t seed, int repeat) { return derive_seed(seed, {static_cast<uint64_t>(repeat)}); }
+
+// All layers for one image, each fed the previous one's output.
+void run_network(const std::vector<PreparedLayer>& layers, const ScConfig& cfg, const BitSource& source, int states,
+                 const float* x, uint64_t run_seed, uint64_t image, Workspace& ws, std::vector<ScLayerResult>& results) {
+  results.resize(layers.size());
+  const float* input = x;
+  for (size_t l = 0; l < layers.size(); ++l) {
+    run_layer(layers[l], static_cast<int>(l), cfg, source, states, input, run_seed, image, ws, results[l]);
+    input = results[l].output.data();
+  }
+}
+
 }  // namespace
 
 ScLayerResult ScEngine::layer(int l, const float* input, uint64_t image, int repeat) const {
@@ -404,19 +421,14 @@ ScLayerResult ScEngine::layer(int l, const float* input, uint64_t image, int rep
   Workspace ws;
   ScLayerResult r;
   run_layer(impl_->layers[static_cast<size_t>(l)], l, config_, *source_, impl_->states, input,
-            derive_seed(config_.seed, {static_cast<uint64_t>(repeat)}), image, ws, r);
+            repeat_seed(config_.seed, repeat), image, ws, r);
   return r;
 }
 
 std::vector<ScLayerResult> ScEngine::forward(const float* x, uint64_t image, int repeat) const {
   Workspace ws;
-  std::vector<ScLayerResult> results(impl_->layers.size());
-  const uint64_t run_seed = derive_seed(config_.seed, {static_cast<uint64_t>(repeat)});
-  const float* input = x;
-  for (size_t l = 0; l < impl_->layers.size(); ++l) {
-    run_layer(impl_->layers[l], static_cast<int>(l), config_, *source_, impl_->states, input, run_seed, image, ws, results[l]);
-    input = results[l].output.data();
-  }
+  std::vector<ScLayerResult> results;
+  run_network(impl_->layers, config_, *source_, impl_->states, x, repeat_seed(config_.seed, repeat), image, ws, results);
   return results;
 }
 
@@ -440,20 +452,15 @@ ScAccuracy ScEngine::accuracy(const Dataset& data, int repeats, int threads, boo
 #pragma omp parallel num_threads(nthreads)
   {
     Workspace ws;
-    std::vector<ScLayerResult> results(impl_->layers.size());
+    std::vector<ScLayerResult> results;
     std::vector<float> x(static_cast<size_t>(data.features()));
     std::vector<long> mine(static_cast<size_t>(repeats), 0);
 #pragma omp for schedule(dynamic, 8)
     for (long k = 0; k < total; ++k) {
       const int r = static_cast<int>(k / data.count), i = static_cast<int>(k % data.count);
-      const uint64_t run_seed = derive_seed(config_.seed, {static_cast<uint64_t>(r)});
       for (int f = 0; f < data.features(); ++f) x[static_cast<size_t>(f)] = data.pixel(i, f);
-      const float* input = x.data();
-      for (size_t l = 0; l < impl_->layers.size(); ++l) {
-        run_layer(impl_->layers[l], static_cast<int>(l), config_, *source_, impl_->states, input, run_seed,
-                  static_cast<uint64_t>(i), ws, results[l]);
-        input = results[l].output.data();
-      }
+      run_network(impl_->layers, config_, *source_, impl_->states, x.data(), repeat_seed(config_.seed, r),
+                  static_cast<uint64_t>(i), ws, results);
       const auto& y = results.back().output;
       mine[static_cast<size_t>(r)] += argmax_class(y.data(), static_cast<int>(y.size())) == data.labels[static_cast<size_t>(i)];
       const long d = ++done;
