@@ -2,25 +2,17 @@
 
 #include <cmath>
 
+#include "core/enum_names.hpp"
 #include "spinsc/error.hpp"
 
 namespace spinsc {
 
-std::string to_string(TrainMode mode) {
-  switch (mode) {
-    case TrainMode::Float: return "float";
-    case TrainMode::Qat: return "qat";
-    case TrainMode::Sc: return "sc";
-  }
-  return "?";
-}
+namespace {
+constexpr detail::EnumNames<TrainMode, 3> kModes{{{TrainMode::Float, "float"}, {TrainMode::Qat, "qat"}, {TrainMode::Sc, "sc"}}};
+}  // namespace
 
-TrainMode parse_train_mode(const std::string& text) {
-  if (text == "float") return TrainMode::Float;
-  if (text == "qat") return TrainMode::Qat;
-  if (text == "sc") return TrainMode::Sc;
-  fail("unknown training mode '{}' (float, qat or sc)", text);
-}
+std::string to_string(TrainMode mode) { return detail::enum_name(kModes, mode); }
+TrainMode parse_train_mode(const std::string& text) { return detail::parse_enum(kModes, text, "training mode"); }
 
 Network Network::zeros(const std::vector<int>& arch, int states, TrainMode mode) {
   Network net;

@@ -20,6 +20,7 @@
 
 #include "nn/fast_quantize.hpp"
 #include "core/aligned_vector.hpp"
+#include "core/enum_names.hpp"
 #include "nn/tiled_gemm.hpp"
 #include "nn/update_kernels.hpp"
 #include "spinsc/digital.hpp"
@@ -29,29 +30,16 @@
 
 namespace spinsc {
 
-std::string to_string(Optimizer optimizer) { return optimizer == Optimizer::Adam ? "adam" : "sgd"; }
+namespace {
+constexpr detail::EnumNames<Optimizer, 2> kOptimizers{{{Optimizer::Adam, "adam"}, {Optimizer::Sgd, "sgd"}}};
+constexpr detail::EnumNames<LrSchedule, 3> kSchedules{
+    {{LrSchedule::Constant, "constant"}, {LrSchedule::Cosine, "cosine"}, {LrSchedule::Step, "step"}}};
+}  // namespace
 
-Optimizer parse_optimizer(const std::string& text) {
-  if (text == "adam") return Optimizer::Adam;
-  if (text == "sgd") return Optimizer::Sgd;
-  fail("unknown optimizer '{}' (adam or sgd)", text);
-}
-
-std::string to_string(LrSchedule schedule) {
-  switch (schedule) {
-    case LrSchedule::Constant: return "constant";
-    case LrSchedule::Cosine: return "cosine";
-    case LrSchedule::Step: return "step";
-  }
-  return "?";
-}
-
-LrSchedule parse_schedule(const std::string& text) {
-  if (text == "constant") return LrSchedule::Constant;
-  if (text == "cosine") return LrSchedule::Cosine;
-  if (text == "step") return LrSchedule::Step;
-  fail("unknown learning-rate schedule '{}' (constant, cosine or step)", text);
-}
+std::string to_string(Optimizer optimizer) { return detail::enum_name(kOptimizers, optimizer); }
+Optimizer parse_optimizer(const std::string& text) { return detail::parse_enum(kOptimizers, text, "optimizer"); }
+std::string to_string(LrSchedule schedule) { return detail::enum_name(kSchedules, schedule); }
+LrSchedule parse_schedule(const std::string& text) { return detail::parse_enum(kSchedules, text, "learning-rate schedule"); }
 
 double default_lr(Optimizer optimizer) { return optimizer == Optimizer::Adam ? 5e-3 : 0.1; }
 double default_weight_decay(Optimizer optimizer) { return optimizer == Optimizer::Adam ? 0.1 : 1e-3; }

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "bits/aligned_words.hpp"
+#include "core/enum_names.hpp"
 #include "sc/count_kernels.hpp"
 #include "spinsc/binomial.hpp"
 #include "spinsc/bitstream.hpp"
@@ -20,32 +21,19 @@
 
 namespace spinsc {
 
-std::string to_string(Multiply m) { return m == Multiply::SignMagnitude ? "signmag" : "bipolar"; }
-std::string to_string(Accumulate a) { return a == Accumulate::Apc ? "apc" : "mux"; }
-std::string to_string(Sharing s) {
-  switch (s) {
-    case Sharing::Independent: return "independent";
-    case Sharing::PerLevel: return "per-level";
-    case Sharing::IndependentAll: return "independent-all";
-  }
-  return "?";
-}
-Multiply parse_multiply(const std::string& text) {
-  if (text == "signmag") return Multiply::SignMagnitude;
-  if (text == "bipolar") return Multiply::Bipolar;
-  fail("unknown multiply '{}' (signmag or bipolar)", text);
-}
-Accumulate parse_accumulate(const std::string& text) {
-  if (text == "apc") return Accumulate::Apc;
-  if (text == "mux") return Accumulate::Mux;
-  fail("unknown accumulate '{}' (apc or mux)", text);
-}
-Sharing parse_sharing(const std::string& text) {
-  if (text == "independent") return Sharing::Independent;
-  if (text == "per-level") return Sharing::PerLevel;
-  if (text == "independent-all") return Sharing::IndependentAll;
-  fail("unknown sharing '{}' (independent, per-level or independent-all)", text);
-}
+namespace {
+constexpr detail::EnumNames<Multiply, 2> kMultiplies{{{Multiply::SignMagnitude, "signmag"}, {Multiply::Bipolar, "bipolar"}}};
+constexpr detail::EnumNames<Accumulate, 2> kAccumulates{{{Accumulate::Apc, "apc"}, {Accumulate::Mux, "mux"}}};
+constexpr detail::EnumNames<Sharing, 3> kSharings{
+    {{Sharing::Independent, "independent"}, {Sharing::PerLevel, "per-level"}, {Sharing::IndependentAll, "independent-all"}}};
+}  // namespace
+
+std::string to_string(Multiply m) { return detail::enum_name(kMultiplies, m); }
+std::string to_string(Accumulate a) { return detail::enum_name(kAccumulates, a); }
+std::string to_string(Sharing s) { return detail::enum_name(kSharings, s); }
+Multiply parse_multiply(const std::string& text) { return detail::parse_enum(kMultiplies, text, "multiply"); }
+Accumulate parse_accumulate(const std::string& text) { return detail::parse_enum(kAccumulates, text, "accumulate"); }
+Sharing parse_sharing(const std::string& text) { return detail::parse_enum(kSharings, text, "sharing"); }
 
 namespace {
 
