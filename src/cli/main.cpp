@@ -73,7 +73,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; a bad option or value exits 2 like any other bad input
+    // (CLI11's own codes are 100 and up).
+    return app.exit(e) == 0 ? 0 : 2;
   } catch (const spinsc::Error& e) {
     fmt::print(stderr, "spinsc: error: {}\n", e.what());
     return 2;

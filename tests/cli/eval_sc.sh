@@ -65,14 +65,10 @@ out=$("$spinsc" eval --model "$model" --sc-length 200 --limit 200 --analog --jso
 json "assert d['analog'] is True, d" <<<"$out" || fail "--analog ignored: $out"
 
 # Bad input: exit status 2 and a message naming the value.
-expect_error() {
-  local pattern=$1
+expect_error() {  # expect_error PATTERN spinsc-arguments...
+  local pattern=$1 err
   shift
-  set +e
-  err=$("$spinsc" "$@" 2>&1 >/dev/null)
-  rc=$?
-  set -e
-  [[ $rc -eq 2 ]] || fail "'$*' exited $rc (expected 2): $err"
+  err=$(expect_status 2 "$spinsc" "$@")
   grep -q -- "$pattern" <<<"$err" || fail "'$*' error does not mention '$pattern': $err"
 }
 expect_error "sc-length" eval --model "$model" --sc-length 0
@@ -82,4 +78,5 @@ expect_error "lfsr:99" eval --model "$model" --sc-length 10 --source lfsr:99
 expect_error "per-level" eval --model "$model" --sc-length 10 --analog --sharing per-level
 expect_error "absent.safetensors" eval --model "$tmp/absent.safetensors"
 expect_error "repeats" eval --model "$model" --sc-length 10 --repeats 0
+expect_error "bogus" eval --model "$model" --sc-length 10 --sharing bogus  # refused by the option parser
 echo "eval_sc: ok"
