@@ -57,9 +57,11 @@ struct PreparedLayer {
   std::vector<uint32_t> level;      // [j*n+i]: per-level device index
   std::vector<double> level_p;      // per-level: probability of each level's stream
   std::vector<float> bias, gain;
-  // Binomial shortcut: the law of an input stream's count of ones, Binomial(L, g/grid), as a
-  // cumulative table for every value g/grid of the layer's input grid (pixels: grid 255;
-  // hidden activations: grid K-1). Inputs off the grid fall back to binomial().
+  // Binomial shortcut (when `shortcut`, see ScEngine::binomial_shortcut): the law of an input
+  // stream's count of ones, Binomial(L, g/grid), as a cumulative table for every value g/grid of
+  // the layer's input grid (pixels: grid 255; hidden activations: grid K-1). Inputs off the grid
+  // fall back to binomial().
+  bool shortcut = false;
   int grid = 0;
   std::vector<std::vector<double>> ones_cdf;
 };
@@ -99,6 +101,7 @@ std::vector<double> binomial_cdf(int n, double p) {
 struct ScEngine::Impl {
   Network reference;  // the network whose digital forward the engine converges to
   int states = 5;
+  bool shortcut = false;  // binomial_shortcut(), decided once
   std::vector<PreparedLayer> layers;
 };
 
@@ -165,19 +168,19 @@ ScEngine::ScEngine(const Network& net, ScConfig config, std::shared_ptr<const Bi
       pl.kind[k] = !source_->exact_extremes() ? kDraw : pl.p[k] == 0.0 ? kZero : pl.p[k] == 1.0 ? kOne : kDraw;
     im.layers.push_back(std::move(pl));
   }
-  if (binomial_shortcut())
+  im.shortcut = !config_.exact_bits && !config_.analog && config_.multiply == Multiply::SignMagnitude &&
+                config_.accumulate == Accumulate::Apc && config_.sharing == Sharing::Independent &&
+                source_->exact_extremes() && source_->iid_bits();
+  if (im.shortcut)
     for (size_t l = 0; l < im.layers.size(); ++l) {
       PreparedLayer& pl = im.layers[l];
+      pl.shortcut = true;
       pl.grid = l == 0 ? 255 : K - 1;
       for (int g = 0; g <= pl.grid; ++g) pl.ones_cdf.push_back(binomial_cdf(config_.length, static_cast<double>(g) / pl.grid));
     }
 }
 
-bool ScEngine::binomial_shortcut() const {
-  return !config_.exact_bits && !config_.analog && config_.multiply == Multiply::SignMagnitude &&
-         config_.accumulate == Accumulate::Apc && config_.sharing == Sharing::Independent && source_->exact_extremes() &&
-         source_->iid_bits();
-}
+bool ScEngine::binomial_shortcut() const { return impl_->shortcut; }
 
 int ScEngine::layers() const { return static_cast<int>(impl_->layers.size()); }
 
@@ -225,8 +228,7 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
       if (bipolar || c) ws.active.push_back(i);
     }
   };
-  const bool shortcut = !cfg.exact_bits && !cfg.analog && !bipolar && !mux && cfg.sharing == Sharing::Independent &&
-                        source.exact_extremes() && source.iid_bits();
+  const bool shortcut = pl.shortcut;
   if (shortcut) {
     // Only the inputs' counts of ones matter on this path; for i.i.d. streams each is
     // Binomial(L, x_i), drawn by inverting its tabulated law.
