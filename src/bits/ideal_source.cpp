@@ -31,6 +31,8 @@ namespace {
 
 constexpr uint64_t kFull = uint64_t{1} << 32;  // threshold of p = 1
 constexpr int kDense = IdealSource::kDenseSteps;
+// Steps of the vector comparison of continuation word 0 in the one-vector path (then scalar).
+constexpr int kVectorContinuationSteps = 12;
 // Phase B's hash: its counters h' + (i + 1) golden are phase A's from index 2^40 on.
 inline uint64_t continuation_hash(uint64_t h) { return h + IdealSource::kContinuationIndex * detail::kGolden; }
 
@@ -154,6 +156,112 @@ inline int max_useful_steps(__m512i thr) {
   const __m512i lowest = _mm512_and_si512(thr, _mm512_sub_epi64(_mm512_setzero_si512(), thr));
   return static_cast<int>(_mm512_reduce_max_epi64(_mm512_maskz_add_epi64(live, _mm512_maskz_lzcnt_epi64(live, lowest), _mm512_set1_epi64(1))));
 }
+
+#if defined(__AVX512VPOPCNTDQ__)
+// mix64 of rng.hpp on 8 lanes.
+inline __m512i mix64_8(__m512i x) { return finalise8(_mm512_add_epi64(x, _mm512_set1_epi64(static_cast<long long>(detail::kGolden)))); }
+
+// Streams of 5 to 8 words (L = 257..512, the engine's usual lengths): one vector per stream.
+// Groups of 8 streams share the per-stream set-up (hash and threshold, computed on 8 lanes) and
+// one phase-B comparison for their continuation words; phase A runs in registers with a fixed
+// kDense steps (steps past T's lowest set bit leave the result unchanged and only shrink the
+// undecided lanes of a stream that has no continuation), and only streams with a continuation
+// are revisited, scalar, to scatter its bits. Same bits as the general path.
+void generate_vector_streams(int count, const double* p, const uint64_t* devices, int nw, uint64_t tail, uint64_t prefix, uint64_t* out,
+                             size_t stride, Scratch& sc) {
+  constexpr uint64_t kLowMask = (uint64_t{1} << (32 - kDense)) - 1;
+  const __m512i lane_counter = _mm512_mullo_epi64(_mm512_set_epi64(449, 385, 321, 257, 193, 129, 65, 1),
+                                                  _mm512_set1_epi64(static_cast<long long>(detail::kGolden)));
+  const __mmask8 words = static_cast<__mmask8>((1u << nw) - 1);
+  // The valid bits of a stream: nw words, the last one cut at L.
+  const __m512i valid = _mm512_mask_set1_epi64(_mm512_maskz_set1_epi64(words, -1), static_cast<__mmask8>(1u << (nw - 1)),
+                                               static_cast<long long>(tail));
+  const size_t padded = (static_cast<size_t>(count) + 7) & ~size_t{7};
+  uint64_t* R = sc.res0.get(padded * 8);  // phase A results, 8 words per stream
+  uint64_t* U = sc.und.get(padded * 8);   // and their undecided lanes
+  uint64_t* H = sc.hash.get(padded);      // per stream: hash, threshold, continuation word 0
+  uint64_t* TH = sc.thr.get(padded);
+  uint64_t* C = sc.cont.get(padded);
+  uint64_t* CU = sc.staging.get(padded);   // lanes of C still undecided after kVectorContinuationSteps
+  // The continuation bits go, in order, to the undecided lanes of pending stream s. Scalar work,
+  // interleaved below with the next group's vector work so that the two overlap. The vector
+  // comparison of continuation word 0 stops after a fixed number of steps (running until every
+  // lane of 8 streams is decided takes ~10); the few lanes this stream needs that are still
+  // undecided finish here, scalar, with the same random words.
+  auto deposit = [&](size_t s) {
+    uint64_t* o = out + s * stride;
+    const uint64_t* uq = U + 8 * s;
+    const uint64_t* rq = R + 8 * s;
+    // All 64 lanes, not just the ~L/16 the stream uses: counting them first costs more than the
+    // few extra scalar finishes.
+    uint64_t word0 = C[s];
+    if (uint64_t late = CU[s]) {
+      constexpr int kBits = 32 - kDense - kVectorContinuationSteps;
+      const uint64_t low = TH[s] & kLowMask, rest = low & ((uint64_t{1} << kBits) - 1);
+      const uint64_t counter = first_counter(continuation_hash(H[s]), 0) + kVectorContinuationSteps * detail::kGolden;
+      word0 |= compare_scalar(counter, rest, kBits, useful_steps(rest, kBits), late);
+    }
+    unsigned off = 0;
+    for (int w = 0; w < nw; ++w) {
+      o[w] = rq[w] | detail::deposit_bits(word0 >> (off & 63), uq[w]);
+      off += static_cast<unsigned>(std::popcount(uq[w]));
+    }
+    if (off > 64) {
+      // More than one continuation word: the general path.
+      for (int w = 0; w < nw; ++w) o[w] = rq[w];
+      finish_stream(H[s], TH[s], uq, off, nw, o, sc.extra, &word0);
+    }
+  };
+  unsigned prev_pending = 0;
+  int prev_g0 = 0;
+  for (int g0 = 0; g0 < count; g0 += 8) {
+    const int g = std::min(8, count - g0);
+    const __mmask8 in = static_cast<__mmask8>((1u << g) - 1);
+    const __m512d pv = _mm512_maskz_loadu_pd(in, p + g0);
+    const __mmask8 ok = _mm512_cmp_pd_mask(pv, _mm512_setzero_pd(), _CMP_GE_OQ) & _mm512_cmp_pd_mask(pv, _mm512_set1_pd(1.0), _CMP_LE_OQ);
+    if ((ok & in) != in)
+      for (int q = 0; q < g; ++q) IdealSource::threshold(p[g0 + q]);  // throws, naming the value
+    // threshold(): round(p 2^32), computed the same way in double.
+    const __m512i T = _mm512_cvttpd_epu64(_mm512_add_pd(_mm512_mul_pd(pv, _mm512_set1_pd(4294967296.0)), _mm512_set1_pd(0.5)));
+    const __m512i dv = _mm512_maskz_loadu_epi64(in, devices + g0);
+    const __m512i h = mix64_8(_mm512_xor_si512(_mm512_set1_epi64(static_cast<long long>(prefix)),
+                                               _mm512_mullo_epi64(dv, _mm512_set1_epi64(static_cast<long long>(0xd1b54a32d192ed03ULL)))));
+    const __m512i full_t = _mm512_set1_epi64(static_cast<long long>(kFull));
+    const unsigned live = _mm512_mask_cmplt_epu64_mask(_mm512_test_epi64_mask(T, T) & in, T, full_t);
+    const unsigned full = _mm512_mask_cmpge_epu64_mask(in, T, full_t);
+    const __m512i low = _mm512_and_si512(T, _mm512_set1_epi64(static_cast<long long>(kLowMask)));
+    const unsigned pending = _mm512_mask_test_epi64_mask(static_cast<__mmask8>(live), low, low);
+    const __m512i thr_all = _mm512_maskz_slli_epi64(static_cast<__mmask8>(live), T, 32);
+    for (int q = 0; q < 8; ++q) {
+      if (q < g) {
+        const __m512i idx = _mm512_set1_epi64(q);
+        const __m512i thr = _mm512_permutexvar_epi64(idx, thr_all);
+        const __m512i counter = _mm512_add_epi64(_mm512_permutexvar_epi64(idx, h), lane_counter);
+        // Phase A: a fixed kDense steps (steps past T's lowest set bit leave r unchanged).
+        __m512i und = _mm512_maskz_mov_epi64(static_cast<__mmask8>(-((live >> q) & 1u)), valid);
+        __m512i r = compare8<false>(counter, thr, und, kDense);
+        r = _mm512_mask_mov_epi64(r, static_cast<__mmask8>(-((full >> q) & 1u)), valid);
+        _mm512_mask_storeu_epi64(out + static_cast<size_t>(g0 + q) * stride, words, r);
+        _mm512_store_si512(R + 8 * static_cast<size_t>(g0 + q), r);
+        _mm512_store_si512(U + 8 * static_cast<size_t>(g0 + q), und);
+      }
+      if ((prev_pending >> q) & 1u) deposit(static_cast<size_t>(prev_g0 + q));
+    }
+    prev_pending = pending;
+    prev_g0 = g0;
+    if (!pending) continue;
+    // Phase B: continuation word 0 of every pending stream of the group, one stream per lane.
+    const __m512i t = _mm512_maskz_slli_epi64(static_cast<__mmask8>(pending), low, 32 + kDense);
+    __m512i need = _mm512_maskz_set1_epi64(static_cast<__mmask8>(pending), -1);
+    const __m512i c0 = _mm512_add_epi64(h, _mm512_set1_epi64(static_cast<long long>((IdealSource::kContinuationIndex + 1) * detail::kGolden)));
+    _mm512_store_si512(C + g0, compare8<false>(c0, t, need, kVectorContinuationSteps));
+    _mm512_store_si512(CU + g0, need);
+    _mm512_store_si512(H + g0, h);
+    _mm512_store_si512(TH + g0, T);
+  }
+  for (unsigned m = prev_pending; m; m &= m - 1) deposit(static_cast<size_t>(prev_g0 + std::countr_zero(m)));
+}
+#endif  // __AVX512VPOPCNTDQ__
 #endif
 
 }  // namespace
@@ -208,6 +316,12 @@ void IdealSource::generate_batch(int count, const double* p, const uint64_t* dev
   const uint64_t prefix = detail::stream_prefix(key);
   constexpr uint64_t kLowMask = (uint64_t{1} << (32 - kDense)) - 1;
   thread_local Scratch sc;
+#if defined(__AVX512VPOPCNTDQ__)
+  if (nw >= 5 && nw <= 8) {
+    generate_vector_streams(count, p, devices, nw, tail, prefix, out, stride, sc);
+    return;
+  }
+#endif
   sc.plan.resize(static_cast<size_t>(count));
   for (int s = 0; s < count; ++s) sc.plan[static_cast<size_t>(s)] = {detail::stream_hash(prefix, devices[s]), threshold(p[s])};
   const size_t total = static_cast<size_t>(count) * nw, padded = (total + 7) & ~size_t{7};

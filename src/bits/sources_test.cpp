@@ -115,7 +115,8 @@ std::vector<uint64_t> ideal_reference(uint64_t h, uint64_t T, int length) {
 
 TEST(Ideal, MatchesDefinitionBitForBit) {
   const IdealSource src;
-  for (int length : {1, 63, 64, 65, 100, 500, 3000}) {
+  // 257..512 bits take the one-vector-per-stream path, 1..256 the packed one, longer the general one.
+  for (int length : {1, 63, 64, 65, 100, 257, 300, 448, 500, 512, 3000}) {
     for (double p : {0.0, 1e-9, 0.1, 0.2, 0.5, 0.7, 0.999, 0.99999999, 1.0}) {
       const StreamKey key = key_of(static_cast<uint64_t>(length), StreamRole::Input, 7);
       const Bitstream s = draw_stream(src, p, length, key);
@@ -127,7 +128,7 @@ TEST(Ideal, MatchesDefinitionBitForBit) {
 
 TEST(Ideal, BatchEqualsSingleStreams) {
   const IdealSource src;
-  for (int length : {1, 100, 130, 500}) {
+  for (int length : {1, 100, 130, 300, 500, 512}) {
     const int nw = words_for(length), count = 13;
     const size_t stride = static_cast<size_t>(nw) + 3;  // non-contiguous on purpose
     std::vector<double> p(count);
@@ -148,9 +149,48 @@ TEST(Ideal, BatchEqualsSingleStreams) {
   }
 }
 
+// A stream with more than 64 undecided bits after the dense steps needs a second continuation
+// word: rare at L <= 512 (~1e-7 per stream), so the test uses a key found by search (71
+// undecided bits at p = 0.3) inside a batch of ordinary streams.
+TEST(Ideal, MoreThanOneContinuationWordMatchesDefinition) {
+  const IdealSource src;
+  const StreamKey key{3, 0, 0, StreamRole::Weight, 0};
+  const int length = 512, nw = words_for(length);
+  const std::vector<uint64_t> dev = {1, 2, 226498616, 3, 4, 5, 6, 7, 8, 9};
+  const std::vector<double> p(dev.size(), 0.3);
+  std::vector<uint64_t> out(dev.size() * nw);
+  src.generate_batch(static_cast<int>(dev.size()), p.data(), dev.data(), length, key, out.data(), static_cast<size_t>(nw));
+  for (size_t s = 0; s < dev.size(); ++s) {
+    StreamKey k = key;
+    k.device = dev[s];
+    const std::vector<uint64_t> want = ideal_reference(IdealSource::stream_seed(k), IdealSource::threshold(0.3), length);
+    ASSERT_EQ(std::vector<uint64_t>(out.begin() + static_cast<long>(s * nw), out.begin() + static_cast<long>((s + 1) * nw)), want)
+        << "device " << dev[s];
+  }
+}
+
+// The one-vector path stops its comparison of continuation word 0 after a fixed number of
+// steps and finishes the ~1.6% of streams with a lane still undecided scalar: enough streams
+// that this happens dozens of times.
+TEST(Ideal, ManyStreamsMatchPortablePath) {
+  const IdealSource src;
+  for (int length : {300, 500}) {
+    const int nw = words_for(length), count = 3000;
+    std::vector<double> p(count);
+    std::vector<uint64_t> dev(count), a(static_cast<size_t>(count) * nw), b(a.size());
+    for (int s = 0; s < count; ++s) {
+      p[static_cast<size_t>(s)] = std::fmod(0.05 + 0.6180339887 * s, 1.0);
+      dev[static_cast<size_t>(s)] = 7u * s + 3;
+    }
+    src.generate_batch(count, p.data(), dev.data(), length, key_of(9), a.data(), static_cast<size_t>(nw));
+    src.generate_batch_portable(count, p.data(), dev.data(), length, key_of(9), b.data(), static_cast<size_t>(nw));
+    ASSERT_EQ(a, b) << "L=" << length;
+  }
+}
+
 TEST(Ideal, PortablePathEqualsVectorPath) {
   const IdealSource src;
-  for (int length : {1, 100, 500, 2000}) {
+  for (int length : {1, 100, 257, 384, 500, 512, 2000}) {
     const int nw = words_for(length), count = 37;
     std::vector<double> p(count);
     std::vector<uint64_t> dev(count), a(static_cast<size_t>(count) * nw), b(a.size());

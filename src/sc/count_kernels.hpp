@@ -20,7 +20,16 @@ template <class X, class W, class Neg>
 int64_t signed_and_sum(int count, int nw, X x, W w, Neg neg) {
 #if defined(__AVX512F__) && defined(__AVX512VPOPCNTDQ__)
   __m512i acc = _mm512_setzero_si512();
-  const int full = nw & ~7;
+  if (nw <= 8) {
+    // Streams of one vector (L <= 512): no inner loop.
+    const __mmask8 m = static_cast<__mmask8>(0xffu >> (8 - nw));
+    for (int a = 0; a < count; ++a) {
+      const __m512i s = _mm512_set1_epi64(-static_cast<long long>(neg(a)));
+      const __m512i v = _mm512_popcnt_epi64(_mm512_and_si512(_mm512_maskz_loadu_epi64(m, x(a)), _mm512_maskz_loadu_epi64(m, w(a))));
+      acc = _mm512_add_epi64(acc, _mm512_sub_epi64(_mm512_xor_si512(v, s), s));
+    }
+  } else {
+    const int full = nw & ~7;
   const __mmask8 tail = static_cast<__mmask8>((1u << (nw & 7)) - 1);
   for (int a = 0; a < count; ++a) {
     const uint64_t* xa = x(a);
@@ -35,7 +44,11 @@ int64_t signed_and_sum(int count, int nw, X x, W w, Neg neg) {
     }
     acc = _mm512_add_epi64(acc, _mm512_sub_epi64(_mm512_xor_si512(v, s), s));  // -v for a negative weight
   }
-  return _mm512_reduce_add_epi64(acc);
+  }
+  // Reduced through memory: GCC 12 reports its own _mm512_reduce_add_epi64 as uninitialized use.
+  alignas(64) int64_t lanes[8];
+  _mm512_store_si512(lanes, acc);
+  return lanes[0] + lanes[1] + lanes[2] + lanes[3] + lanes[4] + lanes[5] + lanes[6] + lanes[7];
 #else
   int64_t sum = 0;
   for (int a = 0; a < count; ++a) {
@@ -44,6 +57,30 @@ int64_t signed_and_sum(int count, int nw, X x, W w, Neg neg) {
   }
   return sum;
 #endif
+}
+
+// For one input stream x and the weight streams w(a), a < count: acc[8 neuron[a] + lane] +=
+// the lane's popcount(x AND w(a)), negated where neg[a]. acc holds 8 partial counts per neuron
+// (their sum is the neuron's count), so no horizontal sum is needed per synapse.
+template <class W>
+void accumulate_signed_and(int count, int nw, const uint64_t* x, W w, const uint8_t* neg, const uint32_t* neuron, int64_t* acc) {
+#if defined(__AVX512F__) && defined(__AVX512VPOPCNTDQ__)
+  if (nw <= 8) {
+    const __mmask8 m = static_cast<__mmask8>(0xffu >> (8 - nw));
+    const __m512i xv = _mm512_maskz_loadu_epi64(m, x);
+    for (int a = 0; a < count; ++a) {
+      const __m512i s = _mm512_set1_epi64(-static_cast<long long>(neg[a]));
+      const __m512i v = _mm512_popcnt_epi64(_mm512_and_si512(xv, _mm512_maskz_loadu_epi64(m, w(a))));
+      int64_t* dst = acc + static_cast<size_t>(neuron[a]) * 8;
+      _mm512_storeu_si512(dst, _mm512_add_epi64(_mm512_loadu_si512(dst), _mm512_sub_epi64(_mm512_xor_si512(v, s), s)));
+    }
+    return;
+  }
+#endif
+  for (int a = 0; a < count; ++a) {
+    const int64_t c = and_count(x, w(a), nw), s = neg[a];
+    acc[static_cast<size_t>(neuron[a]) * 8] += (c ^ -s) + s;
+  }
 }
 
 // sum_a (2 popcount(XNOR(x(a), w(a))) - L) over the first L bits.

@@ -64,6 +64,14 @@ struct PreparedLayer {
   bool shortcut = false;
   int grid = 0;
   std::vector<std::vector<double>> ones_cdf;
+  // Input-major order (signmag + apc, broadcast inputs, independent or per-level weights; see
+  // run_layer): for input i, the synapses whose weight stream is drawn are entries
+  // draw_begin[i] .. draw_begin[i+1] of the draw_* arrays, those at p = 1 the one_* entries.
+  bool input_major = false;
+  std::vector<uint32_t> draw_begin, draw_neuron, draw_level, one_begin, one_neuron;
+  std::vector<double> draw_p;
+  std::vector<uint64_t> draw_device;
+  std::vector<uint8_t> draw_neg, one_neg;
 };
 
 struct Workspace {
@@ -77,6 +85,8 @@ struct Workspace {
   std::vector<int> active, bidx, slot, sel, needed;
   std::vector<int64_t> ones;        // popcount of each input stream
   std::vector<int64_t> up, down;    // binomial shortcut: input ones per weight level and sign
+  detail::AlignedWords acc;         // input-major: per neuron, 8 lanes of partial counts
+  std::vector<int64_t> exact;       // input-major: per neuron, the products with p = 1 streams
   long long weight_streams = 0, synapses = 0;  // work counters for ScAccuracy
 };
 
@@ -166,6 +176,33 @@ ScEngine::ScEngine(const Network& net, ScConfig config, std::shared_ptr<const Bi
     pl.kind.resize(nsyn);
     for (size_t k = 0; k < nsyn; ++k)
       pl.kind[k] = !source_->exact_extremes() ? kDraw : pl.p[k] == 0.0 ? kZero : pl.p[k] == 1.0 ? kOne : kDraw;
+    pl.input_major = config_.multiply == Multiply::SignMagnitude && config_.accumulate == Accumulate::Apc &&
+                     (config_.sharing == Sharing::Independent || config_.sharing == Sharing::PerLevel);
+    if (pl.input_major) {
+      // Transposed once here so that run_layer walks each active input's synapses in order.
+      const size_t n = static_cast<size_t>(pl.in), m = static_cast<size_t>(pl.out);
+      pl.draw_begin.assign(n + 1, 0);
+      pl.one_begin.assign(n + 1, 0);
+      for (size_t i = 0; i < n; ++i) {
+        pl.draw_begin[i + 1] = pl.draw_begin[i];
+        pl.one_begin[i + 1] = pl.one_begin[i];
+        for (size_t j = 0; j < m; ++j) {
+          const size_t k = j * n + i;
+          if (pl.kind[k] == kDraw) {
+            ++pl.draw_begin[i + 1];
+            pl.draw_neuron.push_back(static_cast<uint32_t>(j));
+            pl.draw_p.push_back(pl.p[k]);
+            pl.draw_device.push_back(k);
+            pl.draw_neg.push_back(pl.negative[k]);
+            pl.draw_level.push_back(pl.level.empty() ? 0 : pl.level[k]);
+          } else if (pl.kind[k] == kOne) {
+            ++pl.one_begin[i + 1];
+            pl.one_neuron.push_back(static_cast<uint32_t>(j));
+            pl.one_neg.push_back(pl.negative[k]);
+          }
+        }
+      }
+    }
     im.layers.push_back(std::move(pl));
   }
   im.shortcut = !config_.exact_bits && !config_.analog && config_.multiply == Multiply::SignMagnitude &&
@@ -191,6 +228,40 @@ namespace {
 // Generates `count` streams at probabilities p[], devices d[] into buf (nw words each).
 void draw(const BitSource& source, int count, const double* p, const uint64_t* d, int L, const StreamKey& key, uint64_t* buf) {
   if (count > 0) source.generate_batch(count, p, d, L, key, buf, static_cast<size_t>(words_for(L)));
+}
+
+// One batch of synapses of a neuron, from the active inputs active[pos..]: the products with
+// an exact weight stream summed into `exact`, up to kBatch others listed (input index, p,
+// device) in the workspace's batch arrays for drawing. A separate small function so that its
+// loop keeps everything in registers.
+struct Collected {
+  size_t next = 0;   // the first active input not looked at
+  int count = 0;     // synapses listed for drawing
+  int64_t exact = 0;
+};
+
+Collected collect_batch(const int* active, size_t nact, size_t pos, const uint8_t* kind, const int64_t* ones, const uint8_t* neg,
+                        const double* prow, uint64_t row, bool bipolar, int L, Workspace& ws) {
+  int* bidx = ws.bidx.data();
+  double* bp = ws.bp.data();
+  uint64_t* bd = ws.bd.data();
+  int cnt = 0;
+  int64_t C = 0;
+  for (; pos < nact && cnt < kBatch; ++pos) {
+    const int i = active[pos];
+    const uint8_t k = kind[i];
+    const int64_t c = ones[i], s = neg[i];
+    if (bipolar) {
+      C += (k == kOne) * (2 * c - L) + (k == kZero) * (L - 2 * c);  // XNOR with all ones / all zeros
+    } else {
+      C += (k == kOne) * ((c ^ -s) + s);  // AND with all ones: the input count, signed
+    }
+    bidx[cnt] = i;
+    bp[cnt] = prow[i];
+    bd[cnt] = row + static_cast<uint64_t>(i);
+    cnt += k == kDraw;
+  }
+  return {pos, cnt, C};
 }
 
 void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSource& source, int states, const float* input,
@@ -268,7 +339,41 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
   }
 
   out.counter.assign(static_cast<size_t>(m), 0);
-  for (int j = 0; j < m; ++j) {
+  if (pl.input_major && !shortcut) {
+    // Input-major: each active input stream is loaded once and ANDed with the weight streams
+    // of all its synapses, drawn in batches from the lists prepared in the constructor; the
+    // counts go to per-neuron vector accumulators. Streams are keyed by synapse, so the bits
+    // (and every count) are those of the neuron-by-neuron order below.
+    int64_t* acc = reinterpret_cast<int64_t*>(ws.acc.get(static_cast<size_t>(m) * 8));  // signed view: same type family
+    std::fill(acc, acc + static_cast<size_t>(m) * 8, 0);
+    ws.exact.assign(static_cast<size_t>(m), 0);
+    for (int i : ws.active) {
+      const int64_t c = ws.ones[static_cast<size_t>(i)];
+      for (uint32_t e = pl.one_begin[static_cast<size_t>(i)]; e < pl.one_begin[static_cast<size_t>(i) + 1]; ++e)
+        ws.exact[pl.one_neuron[e]] += pl.one_neg[e] ? -c : c;  // AND with all ones: the input count
+      const uint64_t* x = X + static_cast<size_t>(i) * snw;
+      for (uint32_t b = pl.draw_begin[static_cast<size_t>(i)], end = pl.draw_begin[static_cast<size_t>(i) + 1]; b < end;) {
+        const int cnt = static_cast<int>(std::min<uint32_t>(kBatch, end - b));
+        const uint32_t* neuron = pl.draw_neuron.data() + b;
+        const uint8_t* neg = pl.draw_neg.data() + b;
+        if (cfg.sharing == Sharing::PerLevel) {
+          const uint32_t* level = pl.draw_level.data() + b;
+          detail::accumulate_signed_and(cnt, nw, x, [&](int a) { return LV + level[a] * snw; }, neg, neuron, acc);
+        } else {
+          draw(source, cnt, pl.draw_p.data() + b, pl.draw_device.data() + b, L, w_key, W);
+          ws.weight_streams += cnt;
+          detail::accumulate_signed_and(cnt, nw, x, [&](int a) { return W + static_cast<size_t>(a) * snw; }, neg, neuron, acc);
+        }
+        b += static_cast<uint32_t>(cnt);
+      }
+    }
+    for (int j = 0; j < m; ++j) {
+      int64_t C = ws.exact[static_cast<size_t>(j)];
+      for (int q = 0; q < 8; ++q) C += acc[static_cast<size_t>(j) * 8 + q];
+      out.counter[static_cast<size_t>(j)] = C;
+    }
+  }
+  for (int j = 0; j < m && !(pl.input_major && !shortcut); ++j) {
     const size_t row = static_cast<size_t>(j) * n;
     const double* prow = pl.p.data() + row;
     const uint8_t* neg = pl.negative.data() + row;
@@ -298,39 +403,27 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
       }
     } else if (!mux) {
       // Synapses with an exact weight stream contribute from the input count alone; the others
-      // are drawn in batches and counted bit by bit.
-      int cnt = 0;
-      auto flush = [&] {
+      // are drawn in batches and counted bit by bit. The batch count and the running sum stay
+      // in registers: flush() takes the count and returns the batch's signed sum.
+      auto flush = [&](int cnt) -> int64_t {
+        auto xp = [&](int a) { return xptr(ws.bidx[static_cast<size_t>(a)]); };
+        auto ng = [&](int a) { return neg[ws.bidx[static_cast<size_t>(a)]]; };
         if (cfg.sharing == Sharing::PerLevel) {
           auto wp = [&](int a) { return LV + pl.level[row + static_cast<size_t>(ws.bidx[static_cast<size_t>(a)])] * snw; };
-          auto xp = [&](int a) { return xptr(ws.bidx[static_cast<size_t>(a)]); };
-          C += bipolar ? detail::xnor_sum(cnt, L, xp, wp)
-                       : detail::signed_and_sum(cnt, nw, xp, wp, [&](int a) { return neg[ws.bidx[static_cast<size_t>(a)]]; });
-        } else {
-          draw(source, cnt, ws.bp.data(), ws.bd.data(), L, w_key, W);
-          ws.weight_streams += cnt;
-          auto wp = [&](int a) { return W + static_cast<size_t>(a) * snw; };
-          auto xp = [&](int a) { return xptr(ws.bidx[static_cast<size_t>(a)]); };
-          C += bipolar ? detail::xnor_sum(cnt, L, xp, wp)
-                       : detail::signed_and_sum(cnt, nw, xp, wp, [&](int a) { return neg[ws.bidx[static_cast<size_t>(a)]]; });
+          return bipolar ? detail::xnor_sum(cnt, L, xp, wp) : detail::signed_and_sum(cnt, nw, xp, wp, ng);
         }
-        cnt = 0;
+        draw(source, cnt, ws.bp.data(), ws.bd.data(), L, w_key, W);
+        ws.weight_streams += cnt;
+        auto wp = [&](int a) { return W + static_cast<size_t>(a) * snw; };
+        return bipolar ? detail::xnor_sum(cnt, L, xp, wp) : detail::signed_and_sum(cnt, nw, xp, wp, ng);
       };
-      for (int i : ws.active) {
-        const uint8_t k = kind[i];
-        const int64_t c = ones[i], s = neg[i];
-        if (bipolar) {
-          C += (k == kOne) * (2 * c - L) + (k == kZero) * (L - 2 * c);  // XNOR with all ones / all zeros
-        } else {
-          C += (k == kOne) * ((c ^ -s) + s);  // AND with all ones: the input count, signed
-        }
-        ws.bidx[static_cast<size_t>(cnt)] = i;
-        ws.bp[static_cast<size_t>(cnt)] = prow[i];
-        ws.bd[static_cast<size_t>(cnt)] = row + static_cast<uint64_t>(i);
-        cnt += k == kDraw;
-        if (cnt == kBatch) flush();
+      const size_t nact = ws.active.size();
+      for (size_t pos = 0; pos < nact;) {
+        const Collected got = collect_batch(ws.active.data(), nact, pos, kind, ones, neg, prow, row, bipolar, L, ws);
+        pos = got.next;
+        C += got.exact;
+        if (got.count) C += flush(got.count);
       }
-      if (cnt) flush();
     } else {
       // The scaled adder: cycle t passes the product bit of synapse sel[t] only.
       Xoshiro256 rng(derive_seed(run_seed, {image, static_cast<uint64_t>(l), kMuxTag, static_cast<uint64_t>(j)}));
