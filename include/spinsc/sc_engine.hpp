@@ -29,6 +29,9 @@
 // Speed: the product bits of a synapse whose input stream is all zero are zero whatever the
 // weight stream, so such weight streams are not generated (an exact skip: the same bits as
 // computing them, because every stream has its own key). Everything else is computed bit by bit.
+// With signmag + apc and broadcast inputs the engine walks a layer input by input (each input
+// stream is loaded once and meets the weight streams of all its synapses; counts go to
+// per-neuron accumulators); otherwise neuron by neuron. Keys make both orders give the same bits.
 //
 // Thread-safety: a constructed ScEngine is immutable; all methods are const and may run
 // concurrently (each call uses its own buffers).

@@ -13,8 +13,13 @@
 // spends random words only on the few undecided bits (scattered back with pdep), so a 500-bit
 // stream costs about S + 1.3 random vectors instead of the ~11 a dense comparison needs.
 // Comparisons stop at T's lowest set bit (below it an undecided bit can only end as 0), so
-// p = 1/2 costs one step and no continuation. The AVX-512 path and the scalar path compute the
-// same bits; the tests check both against this definition.
+// p = 1/2 costs one step and no continuation. The AVX-512 paths and the scalar path compute the
+// same bits; the tests check all of them against this definition.
+//
+// AVX-512 paths: streams of 1..4 words share vectors; 5..8 words (L = 257..512) take one vector
+// each (generate_vector_streams); longer streams go 8 words per vector. The cost is vector
+// operations (~9 per random vector), so the one-vector path avoids unpredictable branches: a
+// fixed number of continuation steps, the rare lanes still undecided finished scalar.
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -157,47 +162,60 @@ inline int max_useful_steps(__m512i thr) {
   return static_cast<int>(_mm512_reduce_max_epi64(_mm512_maskz_add_epi64(live, _mm512_maskz_lzcnt_epi64(live, lowest), _mm512_set1_epi64(1))));
 }
 
-#if defined(__AVX512VPOPCNTDQ__)
 // mix64 of rng.hpp on 8 lanes.
 inline __m512i mix64_8(__m512i x) { return finalise8(_mm512_add_epi64(x, _mm512_set1_epi64(static_cast<long long>(detail::kGolden)))); }
 
-// Streams of 5 to 8 words (L = 257..512, the engine's usual lengths): one vector per stream.
-// Groups of 8 streams share the per-stream set-up (hash and threshold, computed on 8 lanes) and
-// one phase-B comparison for their continuation words; phase A runs in registers with a fixed
-// kDense steps (steps past T's lowest set bit leave the result unchanged and only shrink the
-// undecided lanes of a stream that has no continuation), and only streams with a continuation
-// are revisited, scalar, to scatter its bits. Same bits as the general path.
+// Streams of 1 to 8 words (L <= 512, the engine's lengths): P = bit_ceil(nw) lanes per stream,
+// G = 8 / P streams per vector. Groups of 8 streams share the per-stream set-up (hash and
+// threshold, computed on 8 lanes) and one phase-B comparison for their continuation words.
+// Phase A runs a fixed kDense steps (steps past T's lowest set bit leave the result unchanged
+// and only shrink the undecided lanes of a stream that has no continuation). Phase B's vector
+// comparison also runs a fixed number of steps, and each pending stream is then finished
+// scalar: its few lanes still undecided, and the scatter of the continuation bits. Vector
+// operations are what this costs, so nothing here branches on random data. Same bits as the
+// general path.
+template <int P>
 void generate_vector_streams(int count, const double* p, const uint64_t* devices, int nw, uint64_t tail, uint64_t prefix, uint64_t* out,
                              size_t stride, Scratch& sc) {
   constexpr uint64_t kLowMask = (uint64_t{1} << (32 - kDense)) - 1;
-  const __m512i lane_counter = _mm512_mullo_epi64(_mm512_set_epi64(449, 385, 321, 257, 193, 129, 65, 1),
+  constexpr int G = 8 / P;
+  const __m512i lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+  const __m512i lane_stream = _mm512_srli_epi64(lane, static_cast<unsigned>(std::countr_zero(static_cast<unsigned>(P))));
+  static_assert(P == 1 || P == 2 || P == 4 || P == 8);
+  const __m512i lane_word = _mm512_and_si512(lane, _mm512_set1_epi64(P - 1));
+  // Random word 64 w + k of a stream: counter h + (64 w + 1 + k) golden (first_counter).
+  const __m512i word_counter = _mm512_mullo_epi64(_mm512_add_epi64(_mm512_slli_epi64(lane_word, 6), _mm512_set1_epi64(1)),
                                                   _mm512_set1_epi64(static_cast<long long>(detail::kGolden)));
+  // The valid bits of each lane: words < nw, the last one cut at L.
+  const __mmask8 word_lanes = _mm512_cmplt_epi64_mask(lane_word, _mm512_set1_epi64(nw));
+  const __m512i valid = _mm512_mask_set1_epi64(_mm512_maskz_set1_epi64(word_lanes, -1),
+                                               _mm512_cmpeq_epi64_mask(lane_word, _mm512_set1_epi64(nw - 1)), static_cast<long long>(tail));
   const __mmask8 words = static_cast<__mmask8>((1u << nw) - 1);
-  // The valid bits of a stream: nw words, the last one cut at L.
-  const __m512i valid = _mm512_mask_set1_epi64(_mm512_maskz_set1_epi64(words, -1), static_cast<__mmask8>(1u << (nw - 1)),
-                                               static_cast<long long>(tail));
+  // The lanes of the vector's streams whose bit is set in `streams` (bit q: its stream q).
+  const unsigned first_lanes = 0xffu / ((1u << P) - 1);  // bit q P for every q < G
+  auto lanes_of = [&](unsigned streams) {
+    if constexpr (G == 1) return static_cast<__mmask8>(-(streams & 1u));
+    return static_cast<__mmask8>(detail::deposit_bits(streams & ((1u << G) - 1), first_lanes) * ((1u << P) - 1));
+  };
   const size_t padded = (static_cast<size_t>(count) + 7) & ~size_t{7};
-  uint64_t* R = sc.res0.get(padded * 8);  // phase A results, 8 words per stream
-  uint64_t* U = sc.und.get(padded * 8);   // and their undecided lanes
+  uint64_t* R = sc.res0.get(padded * P);  // phase A results, P words per stream
+  uint64_t* U = sc.und.get(padded * P);   // and their undecided lanes
   uint64_t* H = sc.hash.get(padded);      // per stream: hash, threshold, continuation word 0
   uint64_t* TH = sc.thr.get(padded);
   uint64_t* C = sc.cont.get(padded);
-  uint64_t* CU = sc.staging.get(padded);   // lanes of C still undecided after kVectorContinuationSteps
-  // The continuation bits go, in order, to the undecided lanes of pending stream s. Scalar work,
-  // interleaved below with the next group's vector work so that the two overlap. The vector
-  // comparison of continuation word 0 stops after a fixed number of steps (running until every
-  // lane of 8 streams is decided takes ~10); the few lanes this stream needs that are still
-  // undecided finish here, scalar, with the same random words.
-  auto deposit = [&](size_t s) {
+  uint64_t* CU = sc.staging.get(padded);  // lanes of C still undecided after kVectorContinuationSteps
+  // Pending stream s, scalar: the lanes of its continuation word 0 still undecided after the
+  // vector steps (all 64: counting the ~L/16 it uses first costs more), then the continuation
+  // bits go, in order, to its undecided bits. Interleaved below with the next group's vector
+  // work so that the two overlap.
+  auto finish = [&](size_t s) {
     uint64_t* o = out + s * stride;
-    const uint64_t* uq = U + 8 * s;
-    const uint64_t* rq = R + 8 * s;
-    // All 64 lanes, not just the ~L/16 the stream uses: counting them first costs more than the
-    // few extra scalar finishes.
+    const uint64_t* uq = U + static_cast<size_t>(P) * s;
+    const uint64_t* rq = R + static_cast<size_t>(P) * s;
     uint64_t word0 = C[s];
     if (uint64_t late = CU[s]) {
       constexpr int kBits = 32 - kDense - kVectorContinuationSteps;
-      const uint64_t low = TH[s] & kLowMask, rest = low & ((uint64_t{1} << kBits) - 1);
+      const uint64_t rest = TH[s] & kLowMask & ((uint64_t{1} << kBits) - 1);
       const uint64_t counter = first_counter(continuation_hash(H[s]), 0) + kVectorContinuationSteps * detail::kGolden;
       word0 |= compare_scalar(counter, rest, kBits, useful_steps(rest, kBits), late);
     }
@@ -227,25 +245,32 @@ void generate_vector_streams(int count, const double* p, const uint64_t* devices
     const __m512i h = mix64_8(_mm512_xor_si512(_mm512_set1_epi64(static_cast<long long>(prefix)),
                                                _mm512_mullo_epi64(dv, _mm512_set1_epi64(static_cast<long long>(0xd1b54a32d192ed03ULL)))));
     const __m512i full_t = _mm512_set1_epi64(static_cast<long long>(kFull));
-    const unsigned live = _mm512_mask_cmplt_epu64_mask(_mm512_test_epi64_mask(T, T) & in, T, full_t);
-    const unsigned full = _mm512_mask_cmpge_epu64_mask(in, T, full_t);
+    const __mmask8 live = _mm512_mask_cmplt_epu64_mask(_mm512_test_epi64_mask(T, T) & in, T, full_t);
+    const __mmask8 full = _mm512_mask_cmpge_epu64_mask(in, T, full_t);
     const __m512i low = _mm512_and_si512(T, _mm512_set1_epi64(static_cast<long long>(kLowMask)));
-    const unsigned pending = _mm512_mask_test_epi64_mask(static_cast<__mmask8>(live), low, low);
-    const __m512i thr_all = _mm512_maskz_slli_epi64(static_cast<__mmask8>(live), T, 32);
-    for (int q = 0; q < 8; ++q) {
-      if (q < g) {
-        const __m512i idx = _mm512_set1_epi64(q);
+    const unsigned pending = _mm512_mask_test_epi64_mask(live, low, low);
+    const __m512i thr_all = _mm512_maskz_slli_epi64(live, T, 32);
+    for (int v = 0; v < 8 / G; ++v) {
+      const int s0 = g0 + v * G;  // first stream of this vector
+      if (s0 < count) {
+        const __m512i idx = G == 1 ? _mm512_set1_epi64(v) : _mm512_add_epi64(_mm512_set1_epi64(v * G), lane_stream);
         const __m512i thr = _mm512_permutexvar_epi64(idx, thr_all);
-        const __m512i counter = _mm512_add_epi64(_mm512_permutexvar_epi64(idx, h), lane_counter);
-        // Phase A: a fixed kDense steps (steps past T's lowest set bit leave r unchanged).
-        __m512i und = _mm512_maskz_mov_epi64(static_cast<__mmask8>(-((live >> q) & 1u)), valid);
+        const __m512i counter = _mm512_add_epi64(_mm512_permutexvar_epi64(idx, h), word_counter);
+        __m512i und = _mm512_maskz_mov_epi64(lanes_of(live >> (v * G)), valid);
         __m512i r = compare8<false>(counter, thr, und, kDense);
-        r = _mm512_mask_mov_epi64(r, static_cast<__mmask8>(-((full >> q) & 1u)), valid);
-        _mm512_mask_storeu_epi64(out + static_cast<size_t>(g0 + q) * stride, words, r);
-        _mm512_store_si512(R + 8 * static_cast<size_t>(g0 + q), r);
-        _mm512_store_si512(U + 8 * static_cast<size_t>(g0 + q), und);
+        r = _mm512_mask_mov_epi64(r, lanes_of(full >> (v * G)), valid);
+        _mm512_store_si512(R + static_cast<size_t>(P) * s0, r);
+        _mm512_store_si512(U + static_cast<size_t>(P) * s0, und);
+        if constexpr (G == 1) {
+          _mm512_mask_storeu_epi64(out + static_cast<size_t>(s0) * stride, words, r);
+        } else {
+          for (int q = 0; q < G && s0 + q < count; ++q)
+            _mm512_mask_storeu_epi64(out + static_cast<size_t>(s0 + q) * stride, words,
+                                     _mm512_maskz_compress_epi64(static_cast<__mmask8>(((1u << P) - 1) << (q * P)), r));
+        }
       }
-      if ((prev_pending >> q) & 1u) deposit(static_cast<size_t>(prev_g0 + q));
+      for (int q = v * G; q < (v + 1) * G; ++q)
+        if ((prev_pending >> q) & 1u) finish(static_cast<size_t>(prev_g0 + q));
     }
     prev_pending = pending;
     prev_g0 = g0;
@@ -259,9 +284,8 @@ void generate_vector_streams(int count, const double* p, const uint64_t* devices
     _mm512_store_si512(H + g0, h);
     _mm512_store_si512(TH + g0, T);
   }
-  for (unsigned m = prev_pending; m; m &= m - 1) deposit(static_cast<size_t>(prev_g0 + std::countr_zero(m)));
+  for (unsigned m = prev_pending; m; m &= m - 1) finish(static_cast<size_t>(prev_g0 + std::countr_zero(m)));
 }
-#endif  // __AVX512VPOPCNTDQ__
 #endif
 
 }  // namespace
@@ -316,12 +340,16 @@ void IdealSource::generate_batch(int count, const double* p, const uint64_t* dev
   const uint64_t prefix = detail::stream_prefix(key);
   constexpr uint64_t kLowMask = (uint64_t{1} << (32 - kDense)) - 1;
   thread_local Scratch sc;
-#if defined(__AVX512VPOPCNTDQ__)
-  if (nw >= 5 && nw <= 8) {
-    generate_vector_streams(count, p, devices, nw, tail, prefix, out, stride, sc);
+  if (nw <= 8) {
+    switch (std::bit_ceil(static_cast<unsigned>(nw))) {
+      case 1: generate_vector_streams<1>(count, p, devices, nw, tail, prefix, out, stride, sc); break;
+      case 2: generate_vector_streams<2>(count, p, devices, nw, tail, prefix, out, stride, sc); break;
+      case 4: generate_vector_streams<4>(count, p, devices, nw, tail, prefix, out, stride, sc); break;
+      default: generate_vector_streams<8>(count, p, devices, nw, tail, prefix, out, stride, sc); break;
+    }
     return;
   }
-#endif
+  // Longer streams: phase A stream by stream, 8 words per vector (the last vector masked).
   sc.plan.resize(static_cast<size_t>(count));
   for (int s = 0; s < count; ++s) sc.plan[static_cast<size_t>(s)] = {detail::stream_hash(prefix, devices[s]), threshold(p[s])};
   const size_t total = static_cast<size_t>(count) * nw, padded = (total + 7) & ~size_t{7};
@@ -331,84 +359,38 @@ void IdealSource::generate_batch(int count, const double* p, const uint64_t* dev
   uint64_t* dst = sc.staging.get(padded + 8);
   thread_local std::vector<long> undecided;
   undecided.assign(static_cast<size_t>(count), 0);
-  if (nw >= 8) {
-    // Phase A stream by stream, 8 words per vector (the last vector masked).
-    const __m512i lane_counter = _mm512_mullo_epi64(_mm512_set_epi64(449, 385, 321, 257, 193, 129, 65, 1),
-                                                    _mm512_set1_epi64(static_cast<long long>(detail::kGolden)));
-    const __m512i chunk_step = _mm512_set1_epi64(static_cast<long long>(512 * detail::kGolden));
-    for (int s = 0; s < count; ++s) {
-      const StreamPlan& pl = sc.plan[static_cast<size_t>(s)];
-      const bool live = pl.T > 0 && pl.T < kFull;
-      const __m512i thr = _mm512_set1_epi64(live ? static_cast<long long>(pl.T << 32) : 0);
-      const __m512i r0 = _mm512_set1_epi64(pl.T >= kFull ? -1 : 0);
-      const int steps = live ? std::min(kDense, useful_steps(pl.T, 32)) : 0;
-      __m512i counter = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(pl.h)), lane_counter);
-      uint64_t* d = dst + static_cast<size_t>(s) * nw;
-      uint64_t* u = und_lanes + static_cast<size_t>(s) * nw;
-      for (int w = 0; w < nw; w += 8) {
-        const int left = nw - w;
-        const __mmask8 m = left >= 8 ? 0xff : static_cast<__mmask8>((1u << left) - 1);
-        __m512i und = _mm512_maskz_set1_epi64(live ? m : 0, -1);
-        const __m512i r = _mm512_or_si512(r0, compare8<false>(counter, thr, und, steps));
-        if (left <= 8) {  // the stream's last word: positions past L take no continuation bits
-          const __m512i last = _mm512_mask_set1_epi64(_mm512_set1_epi64(-1), static_cast<__mmask8>(1u << (left - 1)),
-                                                       static_cast<long long>(tail));
-          und = _mm512_and_si512(und, last);
-        }
-        _mm512_storeu_si512(d + w, r);  // spills past the stream are overwritten by the next one
-        _mm512_storeu_si512(u + w, und);
-        counter = _mm512_add_epi64(counter, chunk_step);
-      }
-    }
-    for (int s = 0; s < count; ++s) {
-      const uint64_t* u = und_lanes + static_cast<size_t>(s) * nw;
-      long c = 0;
-      for (int w = 0; w < nw; ++w) c += std::popcount(u[w]);
-      undecided[static_cast<size_t>(s)] = c;
-    }
-  } else {
-    // Short streams: P = bit_ceil(nw) lanes per stream, 8 / P streams per vector, built in
-    // registers from per-stream arrays; the nw valid lanes of each stream are compressed out.
-    const int P = static_cast<int>(std::bit_ceil(static_cast<unsigned>(nw))), G = 8 / P;
-    const size_t sp = (static_cast<size_t>(count) + 7) & ~size_t{7};
-    uint64_t* hs = sc.hash.get(sp);
-    uint64_t* ts = sc.thr.get(sp);
-    uint64_t* rs = sc.res0.get(sp);
-    for (int s = 0; s < count; ++s) {
-      const StreamPlan& pl = sc.plan[static_cast<size_t>(s)];
-      hs[s] = pl.h;
-      ts[s] = (pl.T > 0 && pl.T < kFull) ? pl.T << 32 : 0;
-      rs[s] = pl.T >= kFull ? ~uint64_t{0} : 0;
-    }
-    for (size_t s = static_cast<size_t>(count); s < sp; ++s) hs[s] = ts[s] = rs[s] = 0;
-    const __m512i lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
-    const int shift = std::countr_zero(static_cast<unsigned>(P));
-    const __m512i stream_of = _mm512_srli_epi64(lane, static_cast<unsigned>(shift));
-    const __m512i word_of = _mm512_and_si512(lane, _mm512_set1_epi64(P - 1));
-    const __m512i word_counter = _mm512_mullo_epi64(_mm512_add_epi64(_mm512_slli_epi64(word_of, 6), _mm512_set1_epi64(1)),
-                                                    _mm512_set1_epi64(static_cast<long long>(detail::kGolden)));
-    const __mmask8 valid_words = _mm512_cmplt_epi64_mask(word_of, _mm512_set1_epi64(nw));
-    const __mmask8 last_words = _mm512_cmpeq_epi64_mask(word_of, _mm512_set1_epi64(nw - 1));
-    const __m512i tmask = _mm512_mask_set1_epi64(_mm512_set1_epi64(-1), last_words, static_cast<long long>(tail));
-    for (int s0 = 0; s0 < count; s0 += G) {
-      const int g = std::min(G, count - s0);
-      const __mmask8 live = valid_words & static_cast<__mmask8>((1u << (g * P)) - 1);
-      const __m512i thr = _mm512_maskz_permutexvar_epi64(live, stream_of, _mm512_loadu_si512(ts + s0));
-      const __m512i counter = _mm512_add_epi64(_mm512_permutexvar_epi64(stream_of, _mm512_loadu_si512(hs + s0)), word_counter);
-      const __m512i r0 = _mm512_maskz_permutexvar_epi64(live, stream_of, _mm512_loadu_si512(rs + s0));
-      __m512i und = _mm512_maskz_set1_epi64(_mm512_test_epi64_mask(thr, thr), -1);
-      const int steps = std::min(kDense, max_useful_steps(thr));
+  const __m512i lane_counter = _mm512_mullo_epi64(_mm512_set_epi64(449, 385, 321, 257, 193, 129, 65, 1),
+                                                  _mm512_set1_epi64(static_cast<long long>(detail::kGolden)));
+  const __m512i chunk_step = _mm512_set1_epi64(static_cast<long long>(512 * detail::kGolden));
+  for (int s = 0; s < count; ++s) {
+    const StreamPlan& pl = sc.plan[static_cast<size_t>(s)];
+    const bool live = pl.T > 0 && pl.T < kFull;
+    const __m512i thr = _mm512_set1_epi64(live ? static_cast<long long>(pl.T << 32) : 0);
+    const __m512i r0 = _mm512_set1_epi64(pl.T >= kFull ? -1 : 0);
+    const int steps = live ? std::min(kDense, useful_steps(pl.T, 32)) : 0;
+    __m512i counter = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(pl.h)), lane_counter);
+    uint64_t* d = dst + static_cast<size_t>(s) * nw;
+    uint64_t* u = und_lanes + static_cast<size_t>(s) * nw;
+    for (int w = 0; w < nw; w += 8) {
+      const int left = nw - w;
+      const __mmask8 m = left >= 8 ? 0xff : static_cast<__mmask8>((1u << left) - 1);
+      __m512i und = _mm512_maskz_set1_epi64(live ? m : 0, -1);
       const __m512i r = _mm512_or_si512(r0, compare8<false>(counter, thr, und, steps));
-      und = _mm512_and_si512(und, tmask);
-      _mm512_storeu_si512(dst + static_cast<size_t>(s0) * nw, _mm512_maskz_compress_epi64(live, r));
-      _mm512_storeu_si512(und_lanes + static_cast<size_t>(s0) * nw, _mm512_maskz_compress_epi64(live, und));
+      if (left <= 8) {  // the stream's last word: positions past L take no continuation bits
+        const __m512i last = _mm512_mask_set1_epi64(_mm512_set1_epi64(-1), static_cast<__mmask8>(1u << (left - 1)),
+                                                     static_cast<long long>(tail));
+        und = _mm512_and_si512(und, last);
+      }
+      _mm512_storeu_si512(d + w, r);  // spills past the stream are overwritten by the next one
+      _mm512_storeu_si512(u + w, und);
+      counter = _mm512_add_epi64(counter, chunk_step);
     }
-    for (int s = 0; s < count; ++s) {
-      const uint64_t* u = und_lanes + static_cast<size_t>(s) * nw;
-      long c = 0;
-      for (int w = 0; w < nw; ++w) c += std::popcount(u[w]);
-      undecided[static_cast<size_t>(s)] = c;
-    }
+  }
+  for (int s = 0; s < count; ++s) {
+    const uint64_t* u = und_lanes + static_cast<size_t>(s) * nw;
+    long c = 0;
+    for (int w = 0; w < nw; ++w) c += std::popcount(u[w]);
+    undecided[static_cast<size_t>(s)] = c;
   }
   // Phase B: continuation word 0 of up to 8 pending streams at once, one stream per lane.
   sc.pending.clear();

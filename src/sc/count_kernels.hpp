@@ -30,20 +30,20 @@ int64_t signed_and_sum(int count, int nw, X x, W w, Neg neg) {
     }
   } else {
     const int full = nw & ~7;
-  const __mmask8 tail = static_cast<__mmask8>((1u << (nw & 7)) - 1);
-  for (int a = 0; a < count; ++a) {
-    const uint64_t* xa = x(a);
-    const uint64_t* wa = w(a);
-    const __m512i s = _mm512_set1_epi64(-static_cast<long long>(neg(a)));
-    __m512i v = _mm512_setzero_si512();
-    for (int c = 0; c < full; c += 8)
-      v = _mm512_add_epi64(v, _mm512_popcnt_epi64(_mm512_and_si512(_mm512_loadu_si512(xa + c), _mm512_loadu_si512(wa + c))));
-    if (tail) {
-      const __m512i xv = _mm512_maskz_loadu_epi64(tail, xa + full), wv = _mm512_maskz_loadu_epi64(tail, wa + full);
-      v = _mm512_add_epi64(v, _mm512_popcnt_epi64(_mm512_and_si512(xv, wv)));
+    const __mmask8 tail = static_cast<__mmask8>((1u << (nw & 7)) - 1);
+    for (int a = 0; a < count; ++a) {
+      const uint64_t* xa = x(a);
+      const uint64_t* wa = w(a);
+      const __m512i s = _mm512_set1_epi64(-static_cast<long long>(neg(a)));
+      __m512i v = _mm512_setzero_si512();
+      for (int c = 0; c < full; c += 8)
+        v = _mm512_add_epi64(v, _mm512_popcnt_epi64(_mm512_and_si512(_mm512_loadu_si512(xa + c), _mm512_loadu_si512(wa + c))));
+      if (tail) {
+        const __m512i xv = _mm512_maskz_loadu_epi64(tail, xa + full), wv = _mm512_maskz_loadu_epi64(tail, wa + full);
+        v = _mm512_add_epi64(v, _mm512_popcnt_epi64(_mm512_and_si512(xv, wv)));
+      }
+      acc = _mm512_add_epi64(acc, _mm512_sub_epi64(_mm512_xor_si512(v, s), s));  // -v for a negative weight
     }
-    acc = _mm512_add_epi64(acc, _mm512_sub_epi64(_mm512_xor_si512(v, s), s));  // -v for a negative weight
-  }
   }
   // Reduced through memory: GCC 12 reports its own _mm512_reduce_add_epi64 as uninitialized use.
   alignas(64) int64_t lanes[8];

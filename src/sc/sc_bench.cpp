@@ -7,6 +7,8 @@
 #include <cmath>
 #include <vector>
 
+#include "bits/aligned_words.hpp"
+#include "bits/simd.hpp"
 #include "spinsc/error.hpp"
 #include "spinsc/rng.hpp"
 #include "spinsc/sc_engine.hpp"
@@ -39,11 +41,30 @@ Dataset synthetic_images(int count, uint64_t seed) {
 
 namespace {
 
-// The tight kernel: sum of popcount(a & b) over arrays that stay in L1.
+// The tight kernel: sum of popcount(a & b) over arrays that stay in L1 (n a multiple of 32).
+// With AVX-512 VPOPCNTDQ: four independent vector accumulators, so that neither the adds'
+// dependency chain nor loop overhead limits it (the compiler's own vectorisation of the plain
+// loop reaches only ~60% of this); otherwise 64-bit words and hardware popcount.
 __attribute__((noinline)) uint64_t and_popcount(const uint64_t* a, const uint64_t* b, int n) {
+#if defined(__AVX512F__) && defined(__AVX512VPOPCNTDQ__)
+  __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
+  auto term = [&](int i) { return _mm512_popcnt_epi64(_mm512_and_si512(_mm512_loadu_si512(a + i), _mm512_loadu_si512(b + i))); };
+  for (int i = 0; i < n; i += 32) {
+    s0 = _mm512_add_epi64(s0, term(i));
+    s1 = _mm512_add_epi64(s1, term(i + 8));
+    s2 = _mm512_add_epi64(s2, term(i + 16));
+    s3 = _mm512_add_epi64(s3, term(i + 24));
+  }
+  alignas(64) uint64_t lanes[8];
+  _mm512_store_si512(lanes, _mm512_add_epi64(_mm512_add_epi64(s0, s1), _mm512_add_epi64(s2, s3)));
+  uint64_t s = 0;
+  for (uint64_t v : lanes) s += v;
+  return s;
+#else
   uint64_t s = 0;
   for (int i = 0; i < n; ++i) s += static_cast<uint64_t>(std::popcount(a[i] & b[i]));
   return s;
+#endif
 }
 
 }  // namespace
@@ -54,11 +75,14 @@ double and_popcount_peak(int threads, double seconds) {
   std::vector<double> rate(static_cast<size_t>(nthreads), 0.0);
 #pragma omp parallel num_threads(nthreads)
   {
-    std::vector<uint64_t> a(kWords), b(kWords);
+    // 64-byte aligned, as the engine's streams are: a vector load across two cache lines costs double.
+    detail::AlignedWords abuf, bbuf;
+    uint64_t* a = abuf.get(kWords);
+    uint64_t* b = bbuf.get(kWords);
     Xoshiro256 rng(static_cast<uint64_t>(omp_get_thread_num()) + 1);
     for (int i = 0; i < kWords; ++i) {
-      a[static_cast<size_t>(i)] = rng();
-      b[static_cast<size_t>(i)] = rng();
+      a[i] = rng();
+      b[i] = rng();
     }
     uint64_t sink = 0;
     long reps = 0;
@@ -68,8 +92,8 @@ double and_popcount_peak(int threads, double seconds) {
     do {
       for (int r = 0; r < 256; ++r) {
         // The clobber tells the compiler the arrays may have changed, so every call is made.
-        asm volatile("" : : "r"(a.data()), "r"(b.data()) : "memory");
-        sink += and_popcount(a.data(), b.data(), kWords);
+        asm volatile("" : : "r"(a), "r"(b) : "memory");
+        sink += and_popcount(a, b, kWords);
       }
       reps += 256;
       elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
