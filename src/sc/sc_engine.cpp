@@ -137,6 +137,9 @@ ScEngine::ScEngine(const Network& net, ScConfig config, std::shared_ptr<const Bi
   im.states = net.states;
   const int K = net.states, half = (K - 1) / 2;
   const bool bipolar = config_.multiply == Multiply::Bipolar;
+  im.shortcut = !config_.exact_bits && !config_.analog && config_.multiply == Multiply::SignMagnitude &&
+                config_.accumulate == Accumulate::Apc && config_.sharing == Sharing::Independent &&
+                source_->exact_extremes() && source_->iid_bits();
   for (size_t l = 0; l < net.layers.size(); ++l) {
     const DenseLayer& src = net.layers[l];
     PreparedLayer pl;
@@ -176,7 +179,7 @@ ScEngine::ScEngine(const Network& net, ScConfig config, std::shared_ptr<const Bi
     pl.kind.resize(nsyn);
     for (size_t k = 0; k < nsyn; ++k)
       pl.kind[k] = !source_->exact_extremes() ? kDraw : pl.p[k] == 0.0 ? kZero : pl.p[k] == 1.0 ? kOne : kDraw;
-    pl.input_major = config_.multiply == Multiply::SignMagnitude && config_.accumulate == Accumulate::Apc &&
+    pl.input_major = !im.shortcut && config_.multiply == Multiply::SignMagnitude && config_.accumulate == Accumulate::Apc &&
                      (config_.sharing == Sharing::Independent || config_.sharing == Sharing::PerLevel);
     if (pl.input_major) {
       // Transposed once here so that run_layer walks each active input's synapses in order.
@@ -205,9 +208,6 @@ ScEngine::ScEngine(const Network& net, ScConfig config, std::shared_ptr<const Bi
     }
     im.layers.push_back(std::move(pl));
   }
-  im.shortcut = !config_.exact_bits && !config_.analog && config_.multiply == Multiply::SignMagnitude &&
-                config_.accumulate == Accumulate::Apc && config_.sharing == Sharing::Independent &&
-                source_->exact_extremes() && source_->iid_bits();
   if (im.shortcut)
     for (size_t l = 0; l < im.layers.size(); ++l) {
       PreparedLayer& pl = im.layers[l];
@@ -339,7 +339,7 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
   }
 
   out.counter.assign(static_cast<size_t>(m), 0);
-  if (pl.input_major && !shortcut) {
+  if (pl.input_major) {
     // Input-major: each active input stream is loaded once and ANDed with the weight streams
     // of all its synapses, drawn in batches from the lists prepared in the constructor; the
     // counts go to per-neuron vector accumulators. Streams are keyed by synapse, so the bits
@@ -373,7 +373,8 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
       out.counter[static_cast<size_t>(j)] = C;
     }
   }
-  for (int j = 0; j < m && !(pl.input_major && !shortcut); ++j) {
+  // Neuron by neuron: every other configuration (and the shortcut).
+  for (int j = 0; !pl.input_major && j < m; ++j) {
     const size_t row = static_cast<size_t>(j) * n;
     const double* prow = pl.p.data() + row;
     const uint8_t* neg = pl.negative.data() + row;

@@ -197,7 +197,7 @@ TEST(Engine, CountersEqualTheStreamByStreamDefinition) {
     for (Multiply mul : {Multiply::SignMagnitude, Multiply::Bipolar})
       for (Accumulate acc : {Accumulate::Apc, Accumulate::Mux})
         for (Sharing sh : {Sharing::Independent, Sharing::PerLevel, Sharing::IndependentAll})
-          for (int L : {1, 63, 65, 100}) {
+          for (int L : {1, 63, 65, 100, 200, 500, 600}) {  // 1, 2, 4, 8 lanes per stream, and longer
             ScConfig cfg;
             cfg.source = source;
             cfg.length = L;
