@@ -1,6 +1,7 @@
 #include "spinsc/files.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,7 +21,7 @@ void write_file_atomic(const fs::path& path, std::string_view bytes) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) fail("cannot create directory '{}': {}", dir.string(), ec.message());
-  std::string tmpl = (dir / ("." + path.filename().string() + ".XXXXXX.tmp")).string();
+  std::string tmpl = (dir / fmt::format(".{}.XXXXXX.tmp", path.filename().string())).string();  // fmt: GCC 12 -Wrestrict false positive on +
   int fd = ::mkstemps(tmpl.data(), 4);
   if (fd < 0) fail("cannot create a temporary file beside '{}': {}", path.string(), std::strerror(errno));
   const char* p = bytes.data();

@@ -43,7 +43,7 @@ void render_plot(const fs::path& image, const fs::path& csv, const std::string& 
     terminal = fmt::format("svg size {},{} enhanced font 'sans,10' background rgb 'white'", width, height);
   else
     fail("plot '{}': the extension must be .png or .svg", image.string());
-  const fs::path tmp = image.parent_path() / ("." + image.filename().string() + ".tmp" + ext);
+  const fs::path tmp = image.parent_path() / fmt::format(".{}.tmp{}", image.filename().string(), ext);
   std::string script = fmt::format("set terminal {}\nset output {}\nset datafile separator ','\n", terminal, quoted(tmp));
   std::string b = body;
   for (size_t pos = 0; (pos = b.find("DATA", pos)) != std::string::npos;) {

@@ -1,5 +1,6 @@
 #include "spinsc/calibrate.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -22,7 +23,7 @@ std::vector<Trace> traces_of(const TelegraphMtj& mtj, int64_t samples, uint64_t 
   int k = 0;
   for (double p : {0.1, 0.2, 0.35, 0.5, 0.65, 0.8, 0.9}) {
     Trace t;
-    t.origin = "p" + std::to_string(p);
+    t.origin = fmt::format("p{:f}", p);  // as std::to_string; fmt avoids a GCC 12 -Wrestrict false positive
     t.bias_current_A = kTrue.offset_current_A + w * std::log(p / (1 - p));
     t.sample_period_s = kTs;
     t.length = samples;
