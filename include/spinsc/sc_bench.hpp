@@ -45,6 +45,9 @@ struct ScBenchResult {
   double roofline_bit_ops_per_s = 0; // AND+popcount peak, same threads
   double ratio = 0;                  // synapse_bit_ops_per_s / roofline_bit_ops_per_s
   double generated_fraction = 0;     // weight streams generated / synapses (zero-input skip)
+  // Core time (seconds x threads) per generated weight stream, and what it would have to be for
+  // a ratio of 0.25 (the time scales as 1 / ratio).
+  double ns_per_weight_stream = 0, ns_per_weight_stream_at_quarter_peak = 0;
   double accuracy = 0;               // of the random network: a checksum, not a figure of merit
   // The same workload with per-level weight sharing (one SNG per weight level and layer):
   // still bit level, but almost no weight-stream generation, so it shows the counting path alone.

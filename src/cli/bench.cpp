@@ -38,6 +38,8 @@ int run_bench(BenchCommandOptions& opt) {
                               {"sharing", "broadcast+independent"},
                               {"path", "bit-level"},
                               {"generated_weight_stream_fraction", r.generated_fraction},
+                              {"ns_per_weight_stream", r.ns_per_weight_stream},
+                              {"ns_per_weight_stream_at_quarter_peak", r.ns_per_weight_stream_at_quarter_peak},
                               {"accuracy_random_network", r.accuracy},
                               {"per_level_synapse_bit_ops_per_s", r.per_level_synapse_bit_ops_per_s},
                               {"per_level_ratio", r.per_level_ratio},
@@ -57,6 +59,8 @@ int run_bench(BenchCommandOptions& opt) {
   fmt::print("  weight streams generated: {:.1f}% of synapses (the others have an all-zero input stream or a\n"
              "  weight at p = 0 or 1, whose products follow exactly from the input stream)\n",
              100.0 * r.generated_fraction);
+  fmt::print("  core time per generated weight stream: {:.1f} ns (a ratio of 0.25 would need {:.1f} ns)\n", r.ns_per_weight_stream,
+             r.ns_per_weight_stream_at_quarter_peak);
   fmt::print("  same workload, per-level weight streams (K SNGs per layer, still bit level): {:.3e} bit-ops/s, ratio {:.3f}\n",
              r.per_level_synapse_bit_ops_per_s, r.per_level_ratio);
   fmt::print("  binomial shortcut (exact in distribution, not bit level): {:.1f} images/s, equivalent to {:.3e} bit-ops/s\n",

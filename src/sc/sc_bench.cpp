@@ -143,6 +143,10 @@ ScBenchResult run_sc_bench(const ScBenchOptions& opt) {
   res.roofline_bit_ops_per_s = and_popcount_peak(res.threads, opt.peak_seconds);
   res.ratio = res.synapse_bit_ops_per_s / res.roofline_bit_ops_per_s;
   res.per_level_ratio = res.per_level_synapse_bit_ops_per_s / res.roofline_bit_ops_per_s;
+  if (acc.weight_streams > 0) {
+    res.ns_per_weight_stream = acc.seconds * res.threads / static_cast<double>(acc.weight_streams) * 1e9;
+    res.ns_per_weight_stream_at_quarter_peak = res.ns_per_weight_stream * res.ratio / 0.25;
+  }
   return res;
 }
 
