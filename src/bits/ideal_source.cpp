@@ -95,21 +95,27 @@ struct Scratch {
   std::vector<int> pending;
 };
 
+// out[w] = in[w] | the bits of word0, in order, at the set bits of und[w], for w < nw; returns the
+// number of undecided bits. This is the whole of phase B when that number is at most 64 (one
+// continuation word); word w takes its bits from offset off_w < 64 whenever it has an undecided
+// bit (otherwise pdep with an empty mask gives 0).
+inline unsigned deposit_first_word(uint64_t word0, const uint64_t* und, int nw, const uint64_t* in, uint64_t* out) {
+  unsigned off = 0;
+  for (int w = 0; w < nw; ++w) {
+    out[w] = in[w] | detail::deposit_bits(word0 >> (off & 63), und[w]);
+    off += static_cast<unsigned>(std::popcount(und[w]));
+  }
+  return off;
+}
+
 // Phase B for one stream: scatters the continuation bits into the undecided positions.
 // `first_word` is continuation word 0 when already computed (vector path), else computed here.
 void finish_stream(uint64_t h, uint64_t T, const uint64_t* und, long total, int nw, uint64_t* out, std::vector<uint64_t>& extra,
                    const uint64_t* first_word) {
   if (total == 0) return;
   const uint64_t low = T & ((uint64_t{1} << (32 - kDense)) - 1);
-  if (total <= 64 && first_word) {
-    // The common case: one continuation word. Word w takes its bits from offset off_w (< 64
-    // whenever word w has an undecided bit; otherwise pdep with an empty mask gives 0).
-    const uint64_t word0 = *first_word;
-    unsigned off = 0;
-    for (int w = 0; w < nw; ++w) {
-      out[w] |= detail::deposit_bits(word0 >> (off & 63), und[w]);
-      off += static_cast<unsigned>(std::popcount(und[w]));
-    }
+  if (total <= 64 && first_word) {  // the common case: one continuation word
+    deposit_first_word(*first_word, und, nw, out, out);
     return;
   }
   const uint64_t h2 = continuation_hash(h);
@@ -220,11 +226,7 @@ void generate_vector_streams(int count, const double* p, const uint64_t* devices
       const uint64_t counter = first_counter(continuation_hash(H[s]), 0) + kVectorContinuationSteps * detail::kGolden;
       word0 |= compare_scalar(counter, rest, kBits, useful_steps(rest, kBits), late);
     }
-    unsigned off = 0;
-    for (int w = 0; w < nw; ++w) {
-      o[w] = rq[w] | detail::deposit_bits(word0 >> (off & 63), uq[w]);
-      off += static_cast<unsigned>(std::popcount(uq[w]));
-    }
+    const unsigned off = deposit_first_word(word0, uq, nw, rq, o);
     if (off > 64) {
       // More than one continuation word: the general path.
       for (int w = 0; w < nw; ++w) o[w] = rq[w];
@@ -419,18 +421,8 @@ void IdealSource::generate_batch(int count, const double* p, const uint64_t* dev
     const int s = sc.pending[q];
     const size_t f0 = static_cast<size_t>(s) * nw;
     const uint64_t* und = und_lanes + f0;
-    uint64_t* d = dst + f0;
-    if (undecided[static_cast<size_t>(s)] <= 64) {  // the common case, inline: see finish_stream
-      const uint64_t word0 = cont[q];
-      unsigned off = 0;
-      for (int w = 0; w < nw; ++w) {
-        d[w] |= detail::deposit_bits(word0 >> (off & 63), und[w]);
-        off += static_cast<unsigned>(std::popcount(und[w]));
-      }
-    } else {
-      const StreamPlan& pl = sc.plan[static_cast<size_t>(s)];
-      finish_stream(pl.h, pl.T, und, undecided[static_cast<size_t>(s)], nw, d, sc.extra, cont + q);
-    }
+    const StreamPlan& pl = sc.plan[static_cast<size_t>(s)];
+    finish_stream(pl.h, pl.T, und, undecided[static_cast<size_t>(s)], nw, dst + f0, sc.extra, cont + q);
   }
   const __mmask8 last_mask = static_cast<__mmask8>(1u << ((nw - 1) & 7));
   for (int s = 0; s < count; ++s) {
