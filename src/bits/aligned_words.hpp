@@ -4,7 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+
+#include "core/aligned_vector.hpp"
 
 namespace spinsc::detail {
 
@@ -12,13 +13,12 @@ class AlignedWords {
  public:
   // At least n words, 64-byte aligned; contents are kept only while the size does not grow.
   uint64_t* get(size_t n) {
-    if (raw_.size() < n + 8) raw_.resize(n + 8);
-    auto addr = reinterpret_cast<uintptr_t>(raw_.data());
-    return reinterpret_cast<uint64_t*>((addr + 63) & ~uintptr_t{63});
+    if (words_.size() < n) words_.resize(n);
+    return words_.data();
   }
 
  private:
-  std::vector<uint64_t> raw_;
+  AlignedVector<uint64_t> words_;
 };
 
 }  // namespace spinsc::detail
