@@ -4,7 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <fstream>
 
 #include "spinsc/error.hpp"
 #include "spinsc/files.hpp"
@@ -24,12 +26,41 @@ void write_csv(const fs::path& path, const CsvTable& table) {
   write_file_atomic(path, text);
 }
 
+std::string gnuplot_string(std::string_view text) {
+  // gnuplot 5.4 mis-parses its own '' escape just before a closing quote ('x''' is an error), so a
+  // quote is spliced in by concatenation instead: a'b becomes 'a'."'".'b'.
+  std::string s = "'";
+  for (char c : text) {
+    if (c == '\'')
+      s += "'.\"'\".'";
+    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      s += ' ';
+    else
+      s += c;
+  }
+  return s + "'";
+}
+
 namespace {
 
-std::string quoted(const fs::path& p) {
-  std::string s = "'";
-  for (char c : p.string()) s += (c == '\'') ? std::string("''") : std::string(1, c);
-  return s + "'";
+std::string quoted(const fs::path& p) { return gnuplot_string(p.string()); }
+
+// Whether the image gnuplot wrote is whole: a PNG ends in its IEND chunk, an SVG closes with
+// </svg>. gnuplot can exit 0 after a failed write (a full disk), leaving a truncated file.
+bool image_complete(const fs::path& file, const std::string& ext) {
+  std::ifstream in(file, std::ios::binary | std::ios::ate);
+  if (!in) return false;
+  const std::streamoff size = in.tellg();
+  const std::streamoff tail = std::min<std::streamoff>(size, 64);
+  std::string end(static_cast<size_t>(tail), '\0');
+  in.seekg(size - tail);
+  if (!in.read(end.data(), tail)) return false;
+  if (ext == ".png") {
+    static const std::string iend("IEND\xae\x42\x60\x82", 8);
+    return end.size() >= iend.size() && end.compare(end.size() - iend.size(), iend.size(), iend) == 0;
+  }
+  const auto close = end.rfind("</svg>");
+  return close != std::string::npos && end.find_first_not_of(" \r\n\t", close + 6) == std::string::npos;
 }
 
 }  // namespace
@@ -44,13 +75,9 @@ void render_plot(const fs::path& image, const fs::path& csv, const std::string& 
   else
     fail("plot '{}': the extension must be .png or .svg", image.string());
   const fs::path tmp = image.parent_path() / fmt::format(".{}.tmp{}", image.filename().string(), ext);
-  std::string script = fmt::format("set terminal {}\nset output {}\nset datafile separator ','\n", terminal, quoted(tmp));
-  std::string b = body;
-  for (size_t pos = 0; (pos = b.find("DATA", pos)) != std::string::npos;) {
-    b.replace(pos, 4, quoted(csv));
-    pos += csv.string().size();
-  }
-  script += b + "\nset output\n";
+  // DATA is a gnuplot variable, not a text substitution: a "DATA" inside a quoted title stays text.
+  const std::string script = fmt::format("set terminal {}\nset output {}\nset datafile separator ','\nDATA = {}\n{}\nset output\n",
+                                         terminal, quoted(tmp), quoted(csv), body);
   fs::path gp = image;
   gp += ".gp";
   write_file_atomic(gp, script);
@@ -70,6 +97,11 @@ void render_plot(const fs::path& image, const fs::path& csv, const std::string& 
     fail("plot '{}': gnuplot failed on '{}'", image.string(), gp.string());
   }
   std::error_code ec;
+  if (!image_complete(tmp, ext)) {
+    fs::remove(tmp, ec);
+    fail("plot '{}': gnuplot wrote an incomplete image (is the disk full?); the data is in '{}'", image.string(),
+         csv.string());
+  }
   fs::rename(tmp, image, ec);
   if (ec) fail("plot '{}': cannot rename the rendered image: {}", image.string(), ec.message());
 }

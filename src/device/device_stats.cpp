@@ -102,12 +102,12 @@ void autocorrelation_figure(const uint64_t* words, int64_t length, double rho, d
   const fs::path csv = dir / "autocorrelation.csv", img = image_path(dir, "autocorrelation", o);
   write_csv(csv, t);
   render_plot(img, csv,
-              fmt::format("set title \"{}\" noenhanced\nset xlabel \"lag k (samples, Ts = {:.3g} s)\"\n"
+              fmt::format("set title {} noenhanced\nset xlabel \"lag k (samples, Ts = {:.3g} s)\"\n"
                           "set ylabel \"autocorrelation\"\nset grid\nset key top right\n"
                           "plot DATA skip 1 using 1:3:4 with yerrorbars pt 7 ps 0.5 lc rgb '#1f77b4' title "
                           "\"sample (±1 s.e.)\", DATA skip 1 using 1:5 with lines lw 2 lc rgb '#d62728' title "
                           "\"exp(-k {{/Symbol l}} T_s), {{/Symbol r}} = {:.4g}\"",
-                          title, ts, rho));
+                          gnuplot_string(title), ts, rho));
   written.push_back(csv), written.push_back(img);
 }
 
@@ -142,14 +142,14 @@ void dwell_figure(const uint64_t* words, int64_t length, double a, double b, dou
   const fs::path csv = dir / "dwell_times.csv", img = image_path(dir, "dwell_times", o);
   write_csv(csv, t);
   render_plot(img, csv,
-              fmt::format("set title \"{}\" noenhanced\nset xlabel \"dwell time ({})\"\nset ylabel \"complete runs per bin\"\n"
+              fmt::format("set title {} noenhanced\nset xlabel \"dwell time ({})\"\nset ylabel \"complete runs per bin\"\n"
                           "set logscale y\nset grid\nset key top right\n"
                           "plot DATA skip 1 using ($1*{}):($2>0?$2:1/0) with points pt 7 ps 0.6 lc rgb '#d62728' title "
                           "\"AP runs ({} complete)\", DATA skip 1 using ($1*{}):($3>0?$3:1/0) with lines lw 2 lc rgb '#d62728' "
                           "title \"{}\", DATA skip 1 using ($1*{}):($4>0?$4:1/0) with points pt 5 "
                           "ps 0.6 lc rgb '#1f77b4' title \"P runs ({} complete)\", DATA skip 1 using ($1*{}):($5>0?$5:1/0) "
                           "with lines lw 2 dt 2 lc rgb '#1f77b4' title \"{}\"",
-                          title, u.label, u.scale, runs.ones.size(), u.scale, label("AP", mean_ap, tau_ap), u.scale,
+                          gnuplot_string(title), u.label, u.scale, runs.ones.size(), u.scale, label("AP", mean_ap, tau_ap), u.scale,
                           runs.zeros.size(), u.scale, label("P", mean_p, tau_p)));
   written.push_back(csv), written.push_back(img);
 }
@@ -200,9 +200,9 @@ std::vector<fs::path> write_device_stats(const DeviceConfig& config, const fs::p
   fs::path csv = dir / "p_vs_bias.csv", img = image_path(dir, "p_vs_bias", o);
   write_csv(csv, t);
   std::string body = fmt::format(
-      "set title \"{}\" noenhanced\nset xlabel \"bias current (uA)\"\nset ylabel \"P(AP)\"\nset grid\n"
+      "set title {} noenhanced\nset xlabel \"bias current (uA)\"\nset ylabel \"P(AP)\"\nset grid\n"
       "set key top left\nset yrange [-0.02:1.02]\nplot ",
-      title);
+      gnuplot_string(title));
   for (int k = 0; k < devices; ++k)
     body += fmt::format("DATA skip 1 using ($1*1e6):{} with lines lw 1 lc rgb '#bbbbbb' {}, ", 5 + k,
                         k == 0 ? "title \"sampled devices (variation)\"" : "notitle");
@@ -252,12 +252,12 @@ std::vector<fs::path> write_trace_stats(const std::vector<Trace>& traces, const 
     sort_rows(t);
     write_csv(csv, t);
     render_plot(img, csv,
-                fmt::format("set title \"{}\" noenhanced\nset xlabel \"bias current (uA)\"\nset ylabel \"P(AP)\"\n"
+                fmt::format("set title {} noenhanced\nset xlabel \"bias current (uA)\"\nset ylabel \"P(AP)\"\n"
                             "set grid\nset key top left\nset yrange [-0.02:1.02]\n"
                             "plot DATA skip 1 using ($1*1e6):4 with lines lw 2 lc rgb '#d62728' title \"logistic fit: "
                             "I0 = {:.3g} uA, w = {:.3g} ± {:.2g} uA\", DATA skip 1 using ($1*1e6):2:3 with yerrorbars "
                             "pt 7 ps 0.6 lc rgb '#1f77b4' title \"traces (±1 s.e.)\"",
-                            title, g.center_A.value * 1e6, g.width_A.value * 1e6, g.width_A.se * 1e6));
+                            gnuplot_string(title), g.center_A.value * 1e6, g.width_A.value * 1e6, g.width_A.se * 1e6));
   } else {
     // No bias currents: replay accuracy, measured p against the target p of each trace.
     CsvTable t{{"target_p", "p_ap_measured", "stderr"}, {}};
@@ -266,10 +266,10 @@ std::vector<fs::path> write_trace_stats(const std::vector<Trace>& traces, const 
     sort_rows(t);
     write_csv(csv, t);
     render_plot(img, csv,
-                fmt::format("set title \"{}\" noenhanced\nset xlabel \"target p (header)\"\nset ylabel \"measured P(AP)\"\n"
+                fmt::format("set title {} noenhanced\nset xlabel \"target p (header)\"\nset ylabel \"measured P(AP)\"\n"
                             "set grid\nset key top left\nplot x with lines lc rgb '#888888' title \"measured = target\", "
                             "DATA skip 1 using 1:2:3 with yerrorbars pt 7 ps 0.6 lc rgb '#1f77b4' title \"traces\"",
-                            title));
+                            gnuplot_string(title)));
   }
   written.push_back(csv), written.push_back(img);
 

@@ -403,16 +403,17 @@ void write_reproduce_report(const ReproduceConfig& cfg, const std::vector<Reprod
     const fs::path csvp = cfg.out / fmt::format("accuracy_vs_length_d{}.csv", depth);
     write_csv(csvp, table);
     std::string body = fmt::format(
-        "set title '{} hidden layer{} ({}), source {}, {} repeats'\nset xlabel 'bitstream length L'\n"
-        "set ylabel 'test accuracy (%)'\nset key bottom right\nset grid\n",
-        depth, depth > 1 ? "s" : "", fmt::join(arch, "-"), cfg.source, cfg.repeats);
+        "set title {} noenhanced\nset xlabel 'bitstream length L'\n"
+        "set ylabel 'test accuracy (%)'\nset key bottom right noenhanced\nset grid\n",
+        gnuplot_string(fmt::format("{} hidden layer{} ({}), source {}, {} repeats", depth, depth > 1 ? "s" : "",
+                                   fmt::join(arch, "-"), cfg.source, cfg.repeats)));
     if (cfg.lengths.size() > 1 && *std::max_element(cfg.lengths.begin(), cfg.lengths.end()) >=
                                       8 * *std::min_element(cfg.lengths.begin(), cfg.lengths.end()))
       body += "set logscale x 2\n";
     body += "plot ";
     for (size_t c = 1; c < table.columns.size(); ++c)
-      body += fmt::format("{}DATA using 1:{} with linespoints lw 2 title '{}'", c > 1 ? ", " : "", c + 1,
-                          table.columns[c]);
+      body += fmt::format("{}DATA using 1:{} with linespoints lw 2 title {} noenhanced", c > 1 ? ", " : "", c + 1,
+                          gnuplot_string(table.columns[c]));
     if (paper && depth == 3) body += ", '-' using 1:2 with points pt 7 ps 1.5 lc rgb 'black' title 'paper peak'\n400,96.82\ne";
     try {
       render_plot(cfg.out / fmt::format("accuracy_vs_length_d{}.png", depth), csvp, body);

@@ -302,18 +302,21 @@ void write_cost_outputs(const CostReport& r, const std::filesystem::path& dir) {
     return s;
   };
   std::string body = fmt::format(
-      "set multiplot layout 1,3 title \"{} K={} L={}, weights {}, hw '{}'\" noenhanced\n"
+      "set multiplot layout 1,3 title {} noenhanced\n"
       "set style data histograms\nset style histogram rowstacked\nset style fill solid 0.85 border -1\n"
       "set boxwidth 0.6\nset key inside top left vertical maxrows 4 font ',9' noenhanced\nset offsets 0, 0, graph 0.4, 0\nset bmargin 4\nset grid ytics\n"
       "set xtics ({}) font ',9'\nset xrange [-0.6:{}]\nset yrange [0:*]\nset datafile columnheaders\n",
-      arch_text(a), a.states, r.options.length, to_string(r.options.sharing), r.hw.name, xtics, r.designs.size() - 0.4);
+      gnuplot_string(fmt::format("{} K={} L={}, weights {}, hw '{}'", arch_text(a), a.states, r.options.length,
+                                 to_string(r.options.sharing), r.hw.name)),
+      xtics, r.designs.size() - 0.4);
   body += "set title 'energy per inference'\nset ylabel 'nJ'\nplot ";
   for (int p = 0; p < kEnergyParts; ++p)
-    body += fmt::format("{}DATA using {} title '{}'", p ? ", " : "", p + 2, title(to_string(static_cast<EnergyPart>(p))));
+    body += fmt::format("{}DATA using {} title {}", p ? ", " : "", p + 2,
+                        gnuplot_string(title(to_string(static_cast<EnergyPart>(p)))));
   body += "\nset title 'latency per inference'\nset ylabel 'µs'\nplot ";
   for (int p = 0; p < kLatencyParts; ++p)
-    body += fmt::format("{}DATA using {} title '{}'", p ? ", " : "", p + 2 + kEnergyParts,
-                        title(to_string(static_cast<LatencyPart>(p))));
+    body += fmt::format("{}DATA using {} title {}", p ? ", " : "", p + 2 + kEnergyParts,
+                        gnuplot_string(title(to_string(static_cast<LatencyPart>(p)))));
   body += fmt::format(
       "\nset title 'neuron activation latency (hidden layers)'\nset ylabel 'ns'\n"
       "plot DATA using {} title 'activation logic', DATA using {} title 'next layer bias settling'\n",
