@@ -46,7 +46,7 @@ std::string to_string(LrSchedule schedule);
 LrSchedule parse_schedule(const std::string& text);  // throws spinsc::Error
 
 struct TrainConfig {
-  std::vector<int> arch{784, 128, 10};
+  Architecture arch{784, 128, 10};
   int states = 5;                       // K, odd >= 3 (used by qat and sc)
   TrainMode mode = TrainMode::Qat;
   int epochs = 30;

@@ -27,7 +27,14 @@ int run_cost(const CostCliOptions& opt) {
     arch = cost_architecture(load_model(opt.model), opt.model);
   } else {
     if (opt.arch.empty()) fail("give --model FILE or --arch WIDTHS (e.g. --arch 784,128,10 --states 5)");
-    arch = cost_architecture(parse_int_list(opt.arch, "--arch"), opt.states.value_or(5));
+    Architecture a;
+    try {
+      a = parse_architecture(opt.arch);
+    } catch (const Error& e) {
+      fail("--arch: {}", e.what());
+    }
+    if (!a.is_mlp()) fail("--arch {}: the cost model prices MLPs only so far (conv2d and pooling layers are not priced)", opt.arch);
+    arch = cost_architecture(a.widths(), opt.states.value_or(5));
   }
   CostOptions options;
   options.length = opt.length;

@@ -35,6 +35,7 @@ struct EvalOptions {
 };
 
 std::string arch_text(const Network& net) {
+  if (!net.is_mlp()) return to_string(net.architecture);
   std::string s;
   for (int w : net.arch) s += (s.empty() ? "" : "-") + std::to_string(w);
   return s;

@@ -50,7 +50,11 @@ struct TrainOptions {
 int run_train(const TrainOptions& opt) {
   const TrainMode mode = parse_train_mode(opt.mode);
   TrainConfig cfg;
-  cfg.arch = parse_int_list(opt.arch, "--arch");
+  try {
+    cfg.arch = parse_architecture(opt.arch);
+  } catch (const Error& e) {
+    fail("--arch: {}", e.what());
+  }
   cfg.states = opt.states;
   cfg.mode = mode;
   cfg.epochs = opt.epochs;
@@ -79,7 +83,8 @@ int run_train(const TrainOptions& opt) {
   std::optional<Network> init;
   if (!opt.init.empty()) {
     init = load_model(opt.init);
-    if (init->arch != cfg.arch) fail("--init '{}' has architecture {} but --arch is {}", opt.init, fmt::join(init->arch, ","), opt.arch);
+    if (init->architecture != cfg.arch)
+      fail("--init '{}' has architecture {} but --arch is {}", opt.init, to_string(init->architecture), to_string(cfg.arch));
     if (init->states != cfg.states && mode != TrainMode::Float)
       fail("--init '{}' has K = {} but --states is {}", opt.init, init->states, cfg.states);
   }
@@ -154,7 +159,10 @@ int run_train(const TrainOptions& opt) {
 
 const bool registered = register_command("train", "Train an MLP (modes float, qat, sc) and save it", [](CLI::App& app) {
   auto opt = std::make_shared<TrainOptions>();
-  app.add_option("--arch", opt->arch, "Layer widths, input first")->capture_default_str();
+  app.add_option("--arch", opt->arch,
+                 "Layer widths, input first (784,128,10), a layer list (conv:6x5x5:p2,maxpool:2,dense:10), the preset lenet5, "
+                 "or a JSON file (docs/network.md)")
+      ->capture_default_str();
   app.add_option("--states,-K", opt->states, "K: levels of weights and hidden activations (odd, >= 3)")->capture_default_str();
   app.add_option("--mode", opt->mode, "float (no quantization), qat (quantization-aware) or sc (quantized, with SC noise in the loop)")
       ->check(CLI::IsMember({"float", "qat", "sc"}))

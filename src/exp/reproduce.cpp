@@ -88,9 +88,9 @@ class Grid {
   // A trained model, loaded when DIR/models/<name> holds one with the same fingerprint.
   Network model(const std::string& name, const TrainConfig& tc, const Network* init, const std::string& init_print,
                 int noise_length) {
-    const double work = training_work(tc.arch, tc.epochs, noise_length > 0);
+    const double work = training_work(tc.arch.widths(), tc.epochs, noise_length > 0);
     const fs::path path = cfg_.out / "models" / (name + ".safetensors");
-    json print = {{"arch", tc.arch},   {"states", tc.states}, {"mode", to_string(tc.mode)}, {"epochs", tc.epochs},
+    json print = {{"arch", tc.arch.widths()}, {"states", tc.states}, {"mode", to_string(tc.mode)}, {"epochs", tc.epochs},
                   {"lr", tc.lr},       {"seed", tc.seed},     {"dataset", cfg_.dataset},    {"init", init_print},
                   {"batch", tc.batch}};
     if (noise_length > 0) print["noise"] = {{"source", cfg_.source}, {"length", noise_length}};

@@ -137,6 +137,8 @@ CostArchitecture cost_architecture(const std::vector<int>& arch, int states) {
 
 CostArchitecture cost_architecture(const Network& net, const std::string& origin) {
   validate(net);
+  if (!net.is_mlp())
+    fail("'{}': the cost model prices MLPs only so far; {} has conv2d or pooling layers", origin, to_string(net.architecture));
   CostArchitecture a = cost_architecture(net.arch, net.states);
   a.origin = origin;
   a.mode = to_string(net.mode);

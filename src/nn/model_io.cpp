@@ -20,8 +20,12 @@ static_assert(std::endian::native == std::endian::little, "model files are littl
 
 namespace {
 
-constexpr const char* kFormat = "spinsc-mlp";
-constexpr const char* kFormatVersion = "1";
+// Version 2 (written): any architecture, its layer list in the metadata. Version 1 (read):
+// MLPs, format "spinsc-mlp", the widths in "arch".
+constexpr const char* kFormat = "spinsc-net";
+constexpr const char* kFormatVersion = "2";
+constexpr const char* kFormatV1 = "spinsc-mlp";
+constexpr const char* kFormatVersionV1 = "1";
 // The reference safetensors implementation refuses headers above 100 MB; so do we, which also
 // bounds what a damaged length field can make us parse.
 constexpr uint64_t kMaxHeader = 100'000'000;
@@ -44,11 +48,18 @@ struct TensorRef {
   const std::vector<float>* values;
 };
 
+// A weight tensor's shape: [out, in] for dense, [F, C, k, k] for conv2d.
+std::vector<int64_t> weight_shape(const Stage& s) {
+  if (s.kind == LayerKind::Conv2d) return {s.units(), s.in.channels, s.kernel, s.kernel};
+  return {s.units(), s.fan_in()};
+}
+
 std::vector<TensorRef> tensors_of(const Network& net) {
   std::vector<TensorRef> out;
+  const std::vector<Stage> stages = net.stages();
   for (size_t l = 0; l < net.layers.size(); ++l) {
     const DenseLayer& layer = net.layers[l];
-    out.push_back({tensor_name(l, "weight"), {layer.out, layer.in}, &layer.weight});
+    out.push_back({tensor_name(l, "weight"), weight_shape(stages[l]), &layer.weight});
     out.push_back({tensor_name(l, "bias"), {layer.out}, &layer.bias});
     out.push_back({tensor_name(l, "gain"), {layer.out}, &layer.gain});
   }
@@ -127,6 +138,8 @@ void save_model(const fs::path& path, const Network& net) {
   header["__metadata__"] = {
       {"format", kFormat},
       {"format_version", kFormatVersion},
+      {"architecture", to_string(net.architecture)},
+      {"layers", to_json(net.architecture).dump()},
       {"arch", arch_string(net.arch)},
       {"states", std::to_string(net.states)},
       {"mode", to_string(net.mode)},
@@ -180,13 +193,28 @@ Network load_model(const fs::path& path) {
   const json& meta = *meta_it;
   for (const auto& [key, value] : meta.items())
     if (!value.is_string()) r.bad("metadata field '{}' is not a string, as safetensors requires", key);
-  if (const std::string& format = r.meta_string(meta, "format"); format != kFormat)
-    r.bad("metadata says format '{}', expected '{}': not a spinsc model", format, kFormat);
-  if (const std::string& version = r.meta_string(meta, "format_version"); version != kFormatVersion)
-    r.bad("model format version '{}' is not supported (this spinsc reads version {})", version, kFormatVersion);
+  const std::string& format = r.meta_string(meta, "format");
+  const bool v1 = format == kFormatV1;
+  if (format != kFormat && !v1) r.bad("metadata says format '{}', expected '{}' (or '{}'): not a spinsc model", format, kFormat, kFormatV1);
+  if (const std::string& version = r.meta_string(meta, "format_version"); version != (v1 ? kFormatVersionV1 : kFormatVersion))
+    r.bad("model format '{}' version '{}' is not supported (this spinsc reads {} version {} and {} version {})", format,
+          version, kFormat, kFormatVersion, kFormatV1, kFormatVersionV1);
 
   Network net;
-  net.arch = r.meta_arch(meta);
+  if (v1) {
+    net.architecture = Architecture::mlp(r.meta_arch(meta));
+  } else {
+    try {
+      net.architecture = architecture_from_json(r.meta_json(meta, "layers"));
+    } catch (const Error& e) {
+      r.bad("metadata field 'layers': {}", e.what());
+    }
+  }
+  net.arch = net.architecture.widths();
+  if (!v1 && meta.contains("arch") && r.meta_string(meta, "arch") != arch_string(net.arch))
+    r.bad("metadata field 'arch' = '{}' disagrees with the layer list, whose sizes are {}", r.meta_string(meta, "arch"),
+          arch_string(net.arch));
+  const std::vector<Stage> stages = net.stages();
   net.states = r.meta_int(meta, "states");
   try {
     net.mode = parse_train_mode(r.meta_string(meta, "mode"));
@@ -194,8 +222,8 @@ Network load_model(const fs::path& path) {
     r.bad("metadata field 'mode': {}", e.what());
   }
   const json scales = r.meta_json(meta, "scales");
-  if (!scales.is_array() || scales.size() + 1 != net.arch.size())
-    r.bad("metadata field 'scales' must be a JSON list of {} numbers, one per layer; it is '{}'", net.arch.size() - 1,
+  if (!scales.is_array() || scales.size() != stages.size())
+    r.bad("metadata field 'scales' must be a JSON list of {} numbers, one per layer; it is '{}'", stages.size(),
           scales.dump());
   net.training = r.meta_json(meta, "training");
   if (!net.training.is_object()) r.bad("metadata field 'training' is not a JSON object");
@@ -205,16 +233,16 @@ Network load_model(const fs::path& path) {
   const uint64_t data_size = bytes.size() - 8 - n;
   const char* data = bytes.data() + 8 + n;
   std::map<std::string, std::pair<size_t, const char*>> expected;  // name -> (layer, part)
-  for (size_t l = 0; l + 1 < net.arch.size(); ++l)
+  for (size_t l = 0; l < stages.size(); ++l)
     for (const char* part : {"weight", "bias", "gain"}) expected[tensor_name(l, part)] = {l, part};
   for (const auto& [key, value] : header.items())
     if (key != "__metadata__" && !expected.contains(key))
-      r.bad("unexpected tensor '{}' for an architecture of {} layers", key, net.arch.size() - 1);
+      r.bad("unexpected tensor '{}' for an architecture of {} layers", key, stages.size());
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
-  for (size_t l = 0; l + 1 < net.arch.size(); ++l) {
+  for (size_t l = 0; l < stages.size(); ++l) {
     DenseLayer layer;
-    layer.in = net.arch[l];
-    layer.out = net.arch[l + 1];
+    layer.in = stages[l].fan_in();
+    layer.out = stages[l].units();
     const json& s = scales[l];
     if (!s.is_number()) r.bad("metadata 'scales' entry {} = {} is not a number", l, s.dump());
     layer.scale = static_cast<float>(s.get<double>());
@@ -226,16 +254,16 @@ Network load_model(const fs::path& path) {
       if (!t.is_object()) r.bad("tensor '{}' entry is not an object", name);
       const std::string dtype = t.contains("dtype") && t["dtype"].is_string() ? t["dtype"].get<std::string>() : "(none)";
       if (dtype != "F32") r.bad("tensor '{}' has dtype {}, expected F32", name, dtype);
-      const std::vector<int64_t> want = part == std::string("weight") ? std::vector<int64_t>{layer.out, layer.in}
-                                                                      : std::vector<int64_t>{layer.out};
+      const std::vector<int64_t> want = part == std::string("weight") ? weight_shape(stages[l]) : std::vector<int64_t>{layer.out};
       const json shape = t.value("shape", json());
       if (!shape.is_array() || shape != json(want))
-        r.bad("tensor '{}' has shape {}, expected {} for arch {}", name, shape.dump(), json(want).dump(), arch_string(net.arch));
+        r.bad("tensor '{}' has shape {}, expected {} for arch {}", name, shape.dump(), json(want).dump(), to_string(net.architecture));
       const json off = t.value("data_offsets", json());
       if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
         r.bad("tensor '{}' data_offsets {} is not a pair of byte offsets", name, off.dump());
       const uint64_t begin = off[0].get<uint64_t>(), end = off[1].get<uint64_t>();
-      const uint64_t numel = want.size() == 2 ? uint64_t(want[0]) * uint64_t(want[1]) : uint64_t(want[0]);
+      uint64_t numel = 1;
+      for (int64_t d : want) numel *= static_cast<uint64_t>(d);
       if (begin > end || end > data_size)
         r.bad("tensor '{}' byte range [{}, {}) lies outside the {} data bytes: file truncated or damaged", name, begin, end, data_size);
       if (end - begin != numel * sizeof(float))

@@ -127,9 +127,13 @@ TEST_F(ModelIoTest, LayoutFollowsTheDocumentedFormat) {
   const ModelParts parts = split_model(good_bytes);
   EXPECT_EQ((good_bytes.size() - parts.data.size()) % 8, 0u) << "tensor data is not 8-byte aligned";
   const json& meta = parts.header.at("__metadata__");
-  EXPECT_EQ(meta.at("format"), "spinsc-mlp");
-  EXPECT_EQ(meta.at("format_version"), "1");
+  EXPECT_EQ(meta.at("format"), "spinsc-net");
+  EXPECT_EQ(meta.at("format_version"), "2");
   EXPECT_EQ(meta.at("arch"), "6,4,5,3");
+  EXPECT_EQ(meta.at("architecture"), "6,4,5,3");
+  EXPECT_EQ(json::parse(meta.at("layers").get<std::string>()),
+            json::parse(R"({"input": [6, 1, 1], "layers": [{"kind": "dense", "units": 4}, {"kind": "dense", "units": 5},
+                            {"kind": "dense", "units": 3}]})"));
   EXPECT_EQ(meta.at("states"), "5");
   EXPECT_EQ(meta.at("mode"), "qat");
   EXPECT_EQ(json::parse(meta.at("scales").get<std::string>()).size(), 3u);
@@ -192,13 +196,71 @@ TEST_F(ModelIoTest, RejectsWrongDtype) {
 }
 
 TEST_F(ModelIoTest, RejectsWrongShape) {
+  auto dense = [](std::vector<int> units) {
+    json layers = json::array();
+    for (int u : units) layers.push_back({{"kind", "dense"}, {"units", u}});
+    return json{{"input", {6, 1, 1}}, {"layers", layers}}.dump();
+  };
   EXPECT_TRUE(Contains(mutated_error([](ModelParts& p) { p.header["layers.1.weight"]["shape"] = {4, 5}; }), "shape [4,5]"));
-  EXPECT_TRUE(Contains(mutated_error([](ModelParts& p) { p.header["__metadata__"]["arch"] = "6,5,5,3"; }), "layers.0.weight"));
-  EXPECT_TRUE(Contains(mutated_error([](ModelParts& p) { 
+  EXPECT_TRUE(Contains(mutated_error([&](ModelParts& p) {
+    p.header["__metadata__"]["layers"] = dense({5, 5, 3});
+    p.header["__metadata__"]["arch"] = "6,5,5,3";
+  }), "layers.0.weight"));
+  EXPECT_TRUE(Contains(mutated_error([&](ModelParts& p) {
+    p.header["__metadata__"]["layers"] = dense({4, 5});
     p.header["__metadata__"]["arch"] = "6,4,5";
     p.header["__metadata__"]["scales"] = "[1, 1]";
   }), "unexpected tensor 'layers.2.bias'"));
-  EXPECT_TRUE(Contains(mutated_error([](ModelParts& p) { p.header["__metadata__"]["arch"] = "6,x,5,3"; }), "arch"));
+  EXPECT_TRUE(Contains(mutated_error([](ModelParts& p) { p.header["__metadata__"]["arch"] = "6,5,5,3"; }), "disagrees"));
+  EXPECT_TRUE(Contains(mutated_error([](ModelParts& p) { p.header["__metadata__"]["layers"] = "{\"input\": [6, 1, 1]}"; }), "'layers'"));
+  EXPECT_TRUE(Contains(mutated_error([](ModelParts& p) { p.header["__metadata__"]["layers"] = "[6,x"; }), "'layers'"));
+  EXPECT_TRUE(Contains(mutated_error([&](ModelParts& p) {
+    p.header["__metadata__"]["layers"] = json{{"input", {6, 1, 1}}, {"layers", {{{"kind", "maxpool2d"}, {"kernel", 2}}}}}.dump();
+  }), "'layers'"));
+}
+
+// Version 1 files (MLPs: format "spinsc-mlp", widths in "arch", no layer list) keep loading.
+TEST_F(ModelIoTest, LoadsVersionOneFiles) {
+  ModelParts parts = split_model(good_bytes);
+  json& meta = parts.header["__metadata__"];
+  meta["format"] = "spinsc-mlp";
+  meta["format_version"] = "1";
+  meta.erase("layers");
+  meta.erase("architecture");
+  const fs::path v1 = dir / "v1.safetensors";
+  write_file_atomic(v1, parts.assemble());
+  const Network loaded = load_model(v1);
+  expect_same_network(sample_network(), loaded);
+  EXPECT_TRUE(loaded.is_mlp());
+  // Written back, it is a version 2 file with the same tensors.
+  save_model(dir / "v2.safetensors", loaded);
+  EXPECT_EQ(read_file(dir / "v2.safetensors"), good_bytes);
+  meta["arch"] = "6,x,5,3";
+  EXPECT_TRUE(Contains(load_error(parts.assemble()), "arch"));
+  meta["arch"] = "6,4,5,3";
+  meta["format_version"] = "2";
+  EXPECT_TRUE(Contains(load_error(parts.assemble()), "version"));
+}
+
+// A convolutional network: conv weights are [F, C, k, k]; the round trip is bit-exact.
+TEST_F(ModelIoTest, ConvolutionalRoundTrip) {
+  Network net = Network::zeros(parse_architecture("conv:3x3x3:p1,maxpool:2,conv:4x3x3,avgpool:2,dense:5", {2, 12, 12}), 5,
+                               TrainMode::Qat);
+  Xoshiro256 rng(derive_seed(3, {1}));
+  for (DenseLayer& layer : net.layers)
+    for (float& w : layer.weight) w = static_cast<float>(rng.normal());
+  net.layers[1].scale = 0.75f;
+  const fs::path path = dir / "conv.safetensors";
+  save_model(path, net);
+  const Network loaded = load_model(path);
+  expect_same_network(net, loaded);
+  EXPECT_EQ(loaded.architecture, net.architecture);
+  const ModelParts parts = split_model(read_file(path));
+  EXPECT_EQ(parts.header["layers.0.weight"]["shape"], json({3, 2, 3, 3}));
+  EXPECT_EQ(parts.header["layers.1.weight"]["shape"], json({4, 3, 3, 3}));
+  EXPECT_EQ(parts.header["layers.2.weight"]["shape"], json({5, 16}));
+  EXPECT_EQ(parts.header["__metadata__"]["architecture"], "input:2x12x12,conv:3x3x3:p1,maxpool:2,conv:4x3x3,avgpool:2,dense:5");
+  EXPECT_EQ(parts.header["__metadata__"]["arch"], "288,108,16,5");
 }
 
 TEST_F(ModelIoTest, RejectsMissingTensorAndMetadata) {
@@ -206,7 +268,7 @@ TEST_F(ModelIoTest, RejectsMissingTensorAndMetadata) {
   EXPECT_TRUE(Contains(mutated_error([](ModelParts& p) { p.header["__metadata__"].erase("states"); }), "'states' is missing"));
   EXPECT_TRUE(Contains(mutated_error([](ModelParts& p) { p.header["__metadata__"]["mode"] = "fancy"; }), "fancy"));
   EXPECT_TRUE(Contains(mutated_error([](ModelParts& p) { p.header["__metadata__"]["states"] = "4"; }), "states"));
-  EXPECT_TRUE(Contains(mutated_error([](ModelParts& p) { p.header["__metadata__"]["format_version"] = "2"; }), "version"));
+  EXPECT_TRUE(Contains(mutated_error([](ModelParts& p) { p.header["__metadata__"]["format_version"] = "3"; }), "version"));
 }
 
 TEST_F(ModelIoTest, RejectsOverlappingOrOutOfRangeData) {
@@ -279,7 +341,7 @@ TEST_F(ModelIoTest, ReadableWithPythonAndNumpy) {
   const json result = json::parse(out);
   const Network net = sample_network();
   const json& meta = result.at("metadata");
-  EXPECT_EQ(meta.at("format"), "spinsc-mlp");
+  EXPECT_EQ(meta.at("format"), "spinsc-net");
   EXPECT_EQ(meta.at("arch"), "6,4,5,3");
   EXPECT_EQ(json::parse(meta.at("training").get<std::string>()), net.training);
   const json& tensors = result.at("tensors");

@@ -45,12 +45,20 @@ double default_lr(Optimizer optimizer) { return optimizer == Optimizer::Adam ? 5
 double default_weight_decay(Optimizer optimizer) { return optimizer == Optimizer::Adam ? 0.1 : 1e-3; }
 
 void validate(const TrainConfig& c, int features) {
-  if (c.arch.size() < 2) fail("--arch needs at least an input and an output width, got {} entries", c.arch.size());
-  for (size_t l = 0; l < c.arch.size(); ++l)
-    if (c.arch[l] < 1 || c.arch[l] > 1 << 16) fail("--arch width {} at position {} is out of range (1..65536)", c.arch[l], l);
-  if (features > 0 && c.arch.front() != features)
-    fail("--arch starts with {} inputs but the {} images have {} pixels", c.arch.front(), c.dataset, features);
-  if (c.arch.back() < 2) fail("--arch must end with at least 2 classes, got {}", c.arch.back());
+  if (c.arch.layers.empty()) fail("--arch needs at least an input and an output width, got {} entries", c.arch.layers.size() + 1);
+  std::vector<int> widths;
+  try {
+    widths = c.arch.widths();
+  } catch (const Error& e) {
+    fail("--arch {}: {}", to_string(c.arch), e.what());
+  }
+  for (size_t l = 0; l < widths.size(); ++l)
+    if (c.arch.is_mlp() && (widths[l] < 1 || widths[l] > 1 << 16))
+      fail("--arch width {} at position {} is out of range (1..65536)", widths[l], l);
+  if (features > 0 && widths.front() != features)
+    fail("--arch starts with {} inputs but the {} images have {} pixels", widths.front(), c.dataset, features);
+  if (widths.back() < 2) fail("--arch must end with at least 2 classes, got {}", widths.back());
+  if (!c.arch.is_mlp()) fail("--arch {}: the trainer does not train conv2d or pooling layers yet", to_string(c.arch));
   if (c.states < 3 || c.states % 2 == 0 || c.states > 1025) fail("--states K = {} must be odd and between 3 and 1025", c.states);
   if (c.epochs < 1 || c.epochs > 100000) fail("--epochs {} must be between 1 and 100000", c.epochs);
   if (c.batch < 1 || c.batch > 65536) fail("--batch {} must be between 1 and 65536", c.batch);
@@ -188,8 +196,8 @@ struct Trainer::Impl {
     if (data.count < 1) fail("the training set '{}' is empty", data.name);
     if (cfg.val >= data.count) fail("--val {} leaves no training images out of {}", cfg.val, data.count);
     for (int i = 0; i < data.count; ++i)
-      if (data.labels[i] >= cfg.arch.back())
-        fail("label {} of training image {} does not fit the {} outputs of --arch", data.labels[i], i, cfg.arch.back());
+      if (data.labels[i] >= cfg.arch.classes())
+        fail("label {} of training image {} does not fit the {} outputs of --arch", data.labels[i], i, cfg.arch.classes());
     threads = resolve_threads(cfg.threads);
     // Eigen's own threading would change its blocking with the thread count; the trainer
     // parallelises over fixed tiles instead.
@@ -211,8 +219,8 @@ struct Trainer::Impl {
     net = Network::zeros(cfg.arch, cfg.states, cfg.mode);
     if (init) {
       validate(*init);
-      if (init->arch != cfg.arch)
-        fail("the initial network's arch {} differs from --arch {}", fmt::join(init->arch, ","), fmt::join(cfg.arch, ","));
+      if (init->architecture != cfg.arch)
+        fail("the initial network's arch {} differs from --arch {}", to_string(init->architecture), to_string(cfg.arch));
     }
     from_network = init != nullptr;
     const bool keep_scales = init && init->quantized() && init->states == cfg.states;
@@ -248,7 +256,7 @@ struct Trainer::Impl {
   }
 
   void resize_batch(int rows) {
-    input.resize(static_cast<size_t>(rows) * cfg.arch[0]);
+    input.resize(static_cast<size_t>(rows) * net.arch[0]);
     for (int l = 0; l < layers(); ++l) {
       const size_t n = static_cast<size_t>(rows) * net.layers[l].out;
       for (auto* v : {&buf[l].product, &buf[l].pre, &buf[l].act, &buf[l].dpre, &buf[l].du}) v->resize(n);
@@ -289,7 +297,7 @@ struct Trainer::Impl {
     first_task.push_back(with_input ? (rows + kRowBlock - 1) / kRowBlock : 0);
     for (int l = 0; l < layers(); ++l)
       first_task.push_back(first_task.back() + (qat() ? (net.layers[l].out + kRowBlock - 1) / kRowBlock : 0));
-    const int tasks = first_task.back(), n0 = cfg.arch[0];
+    const int tasks = first_task.back(), n0 = net.arch[0];
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1 && tasks > 1)
     for (int t = 0; t < tasks; ++t) {
       if (t < first_task[1]) {
@@ -493,7 +501,7 @@ struct Trainer::Impl {
   // [-shift, shift]^2 drawn from (seed, epoch, image), the uncovered border filled with 0.
   void gather(int i, float* x) const {
     const uint8_t* px = data.image(i);
-    const int n0 = cfg.arch[0];
+    const int n0 = net.arch[0];
     if (cfg.shift == 0) {
       for (int f = 0; f < n0; ++f) x[f] = px[f] * (1.0f / 255.0f);
       return;
@@ -563,7 +571,7 @@ struct Trainer::Impl {
         const float m = max_abs(layer.weight);
         layer.scale = m > 0.0f ? m : 1.0f;
       }
-    const std::string arch = fmt::format("{}", fmt::join(cfg.arch, ","));
+    const std::string arch = to_string(cfg.arch);
     nlohmann::json& t = out.training;
     t = nlohmann::json::object();
     t["arch"] = arch;
@@ -611,7 +619,7 @@ Gradients loss_gradients(const Network& net, const Dataset& data, const std::vec
   for (int i : images)
     if (i < 0 || i >= data.count) fail("image {} is outside the {} images of '{}'", i, data.count, data.name);
   TrainConfig cfg;
-  cfg.arch = net.arch;
+  cfg.arch = net.architecture;
   cfg.states = net.states;
   cfg.mode = net.quantized() ? TrainMode::Qat : TrainMode::Float;
   cfg.batch = static_cast<int>(images.size());

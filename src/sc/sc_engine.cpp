@@ -124,6 +124,8 @@ ScEngine::ScEngine(ScEngine&&) noexcept = default;
 ScEngine::ScEngine(const Network& net, ScConfig config, std::shared_ptr<const BitSource> source)
     : config_(std::move(config)), source_(std::move(source)), impl_(std::make_unique<Impl>()) {
   validate(net);
+  if (!net.is_mlp())
+    fail("the SC engine runs MLPs only so far; {} has conv2d or pooling layers", to_string(net.architecture));
   if (!source_) fail("SC engine: no bit source");
   // 2^20 bits keeps a layer's streams (n * L / 8 bytes per thread) within memory.
   if (config_.length < 1 || config_.length > (1 << 20)) fail("SC stream length {} must be between 1 and 1048576 (2^20)", config_.length);
