@@ -3,19 +3,25 @@
 //
 // A transparent, data-independent model: every figure is a count of operations (from the
 // architecture, K, L and the stream sharing of SPEC §4) times a per-operation energy or delay
-// from HwParams. docs/cost-model.md states every formula; in short, per layer of n inputs and
-// m neurons, per inference:
-//   input SNGs   broadcast n (independent-all: m n), each L bits
-//   weight SNGs  independent m n; per-level one per distinct weight level (quantized only; the
-//                analog baseline always has one per synapse, biased by its own DAC)
-//   gates        m n L (AND signmag, XNOR bipolar)
-//   counters     per neuron per cycle: an n-input parallel counter (n - floor(log2 n) - 1 full
-//                adders) and an accumulator of ceil(log2(n L + 1)) + 1 bits (adder + register)
-//   activation   hidden, quantized: K-1 comparators on the accumulator; hidden, analog: a clip
+// from HwParams. docs/cost-model.md states every formula; in short, per stage (a weight layer
+// with its pooling, network.hpp) of n inputs, m units (dense: neurons; conv2d: filters x
+// output positions), fan-in f, S synapses (dense: m n; conv2d: padding excluded), W stored
+// weights (conv2d: F C k k), per inference:
+//   input SNGs   broadcast n (independent-all: S), each L bits
+//   weight SNGs  independent S; per-tap W (one per kernel weight, shared by the positions);
+//                per-level one per distinct weight level (quantized only; the analog baseline
+//                has one per synapse, or per kernel weight with per-tap, each with its own DAC)
+//   gates        S L (AND signmag, XNOR bipolar)
+//   counters     per unit per cycle: an f-input parallel counter (f - floor(log2 f) - 1 full
+//                adders) and an accumulator of ceil(log2(f L + 1)) + 1 bits (adder + register)
+//   pooling      avgpool: the window's accumulators added (w^2 - 1 adders per pooled output)
+//                before the comparators; maxpool: w^2 - 1 comparators of the activation codes
+//   activation   hidden, quantized: K-1 comparators per activation; hidden, analog: a clip
 //                (2 comparators) and a scaling multiplier to the DAC's bits; output: argmax
 //   bias         how the SNGs' bias is set: preset levels + switches (quantized) vs DACs
 //                (+ logit lookup for activations) (analog); LFSRs take a digital threshold
-//   memory       weight codes log2 K bits (quantized) vs b bits (analog) + neuron constants
+//   memory       weight codes log2 K bits (quantized) vs b bits (analog) + per-channel constants
+// For an MLP every stage is a dense layer (m = neurons, f = n, S = W = m n).
 // Latency: layers run one after another; each is setup (biases settle) + L bit periods +
 // activation. The "neuron activation latency" of a hidden layer is its activation time plus the
 // settling of the next layer's input biases: from final counts to the next layer ready.
@@ -37,12 +43,12 @@
 namespace spinsc {
 
 // Names match the SC engine's options (sc_engine.hpp), whose module this one does not depend on.
-enum class CostSharing { Independent, PerLevel, IndependentAll };
+enum class CostSharing { Independent, PerLevel, IndependentAll, PerTap };
 enum class CostMultiply { SignMagnitude, Bipolar };
 enum class CostDesign { Quantized, Analog };
 enum class CostSource { Smtj, Lfsr };
 
-std::string to_string(CostSharing s);   // "independent", "per-level", "independent-all"
+std::string to_string(CostSharing s);   // "independent", "per-level", "independent-all", "per-tap"
 std::string to_string(CostMultiply m);  // "signmag", "bipolar"
 std::string to_string(CostDesign d);    // "quantized", "analog"
 std::string to_string(CostSource s);    // "smtj", "lfsr"
@@ -51,20 +57,41 @@ CostMultiply parse_cost_multiply(const std::string& text);
 CostDesign parse_cost_design(const std::string& text);
 CostSource parse_cost_source(const std::string& text);
 
-// What the cost depends on in a network: widths, K and, for per-level sharing, how many
+// The counts one stage's cost depends on (see the header comment).
+struct CostStage {
+  int64_t inputs = 0;       // n: input values, one broadcast input SNG each
+  int64_t units = 0;        // m: parallel counters (dense: neurons; conv2d: filters x positions)
+  int64_t fan_in = 0;       // f: inputs of each unit's parallel counter
+  int64_t synapses = 0;     // S: product gates (dense m n; conv2d: receptive fields without padding)
+  int64_t weights = 0;      // W: stored weights (dense m n; conv2d F C k k)
+  int64_t channels = 0;     // units with their own constants (dense: m; conv2d: F)
+  int64_t activations = 0;  // outputs after pooling
+  LayerKind pool = LayerKind::Flatten;  // Flatten: none; AvgPool2d or MaxPool2d
+  int window = 1;
+  // Values passing through the activation comparators: after an avgpool, before a maxpool.
+  int64_t activated() const { return pool == LayerKind::MaxPool2d ? units : activations; }
+};
+// The stages of an MLP of these widths, or of any architecture.
+std::vector<CostStage> cost_stages(const std::vector<int>& widths);
+std::vector<CostStage> cost_stages(const Architecture& arch);
+
+// What the cost depends on in a network: its stages, K and, for per-level sharing, how many
 // distinct weight levels each layer really uses.
 struct CostArchitecture {
-  std::vector<int> arch;  // widths, input first
+  std::vector<int> arch;  // sizes between stages, input first (an MLP's widths)
+  std::vector<CostStage> stages;
+  std::string spelling;   // the architecture's canonical spelling
   int states = 5;         // K
   // Per layer: distinct nonzero |q| (signmag) and distinct q (bipolar) among the quantized
   // weights. Empty: every level is assumed used ((K-1)/2 and K).
   std::vector<int> magnitude_levels, signed_levels;
   std::string origin = "--arch";  // the model file, or "--arch"
   std::string mode;               // the model's training mode ("" without a model)
-  int layers() const { return static_cast<int>(arch.size()) - 1; }
+  int layers() const { return static_cast<int>(stages.size()); }
 };
-// Checks widths (>= 2 of them, each >= 1) and K (odd, >= 3); throws spinsc::Error.
-CostArchitecture cost_architecture(const std::vector<int>& arch, int states);
+// Checks the architecture (MLP widths, {784, 128, 10}, convert implicitly: >= 2 of them, each
+// >= 1) and K (odd, >= 3); throws spinsc::Error.
+CostArchitecture cost_architecture(const Architecture& arch, int states);
 CostArchitecture cost_architecture(const Network& net, const std::string& origin);
 
 struct CostOptions {
@@ -81,7 +108,7 @@ std::string to_string(EnergyPart p);   // "input_sng", "weight_sng", "gates", "c
 std::string to_string(LatencyPart p);  // "setup", "stream", "activation"
 
 struct LayerCost {
-  int index = 0, in = 0, out = 0;
+  int index = 0, in = 0, out = 0;  // inputs n and activations (outputs after pooling)
   bool hidden = false;
   int64_t input_sngs = 0, weight_sngs = 0;
   int weight_levels = 0;     // quantized: preset weight levels (signmag |q| > 0, bipolar q); analog: 0

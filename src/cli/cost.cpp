@@ -33,8 +33,7 @@ int run_cost(const CostCliOptions& opt) {
     } catch (const Error& e) {
       fail("--arch: {}", e.what());
     }
-    if (!a.is_mlp()) fail("--arch {}: the cost model prices MLPs only so far (conv2d and pooling layers are not priced)", opt.arch);
-    arch = cost_architecture(a.widths(), opt.states.value_or(5));
+    arch = cost_architecture(a, opt.states.value_or(5));
   }
   CostOptions options;
   options.length = opt.length;
@@ -56,12 +55,13 @@ const bool registered = register_command(
     "cost", "Hardware latency and energy per inference: quantized vs analog, s-MTJ vs LFSR", [](CLI::App& app) {
       auto opt = std::make_shared<CostCliOptions>();
       app.add_option("--model", opt->model, "Model file (safetensors): its architecture, K and weight levels");
-      app.add_option("--arch", opt->arch, "Layer widths, input first, instead of --model (e.g. 784,128,10)");
+      app.add_option("--arch", opt->arch,
+                     "Architecture instead of --model: widths (784,128,10), a layer list, lenet5 or a JSON file (docs/network.md)");
       app.add_option("--states,-K", opt->states, "K with --arch (default 5)");
       app.add_option("--hw", opt->hw, "Hardware parameter file (default: built-in configs/hw/default.json)");
       app.add_option("--sc-length,-L", opt->length, "L: bits per stream")->capture_default_str();
       app.add_option("--sharing", opt->sharing, "Weight streams of the quantized design")
-          ->check(CLI::IsMember({"independent", "per-level", "independent-all"}))
+          ->check(CLI::IsMember({"independent", "per-level", "per-tap", "independent-all"}))
           ->capture_default_str();
       app.add_option("--multiply", opt->multiply, "signmag (AND) or bipolar (XNOR)")
           ->check(CLI::IsMember({"signmag", "bipolar"}))

@@ -86,6 +86,7 @@ std::string to_string(CostSharing s) {
     case CostSharing::Independent: return "independent";
     case CostSharing::PerLevel: return "per-level";
     case CostSharing::IndependentAll: return "independent-all";
+    case CostSharing::PerTap: return "per-tap";
   }
   return "?";
 }
@@ -94,9 +95,9 @@ std::string to_string(CostDesign d) { return d == CostDesign::Analog ? "analog" 
 std::string to_string(CostSource s) { return s == CostSource::Lfsr ? "lfsr" : "smtj"; }
 
 CostSharing parse_cost_sharing(const std::string& text) {
-  for (auto s : {CostSharing::Independent, CostSharing::PerLevel, CostSharing::IndependentAll})
+  for (auto s : {CostSharing::Independent, CostSharing::PerLevel, CostSharing::IndependentAll, CostSharing::PerTap})
     if (text == to_string(s)) return s;
-  fail("sharing '{}' is not one of independent, per-level, independent-all", text);
+  fail("sharing '{}' is not one of independent, per-level, independent-all, per-tap", text);
 }
 CostMultiply parse_cost_multiply(const std::string& text) {
   for (auto m : {CostMultiply::SignMagnitude, CostMultiply::Bipolar})
@@ -124,22 +125,69 @@ std::string to_string(LatencyPart p) {
   return names[static_cast<int>(p)];
 }
 
-CostArchitecture cost_architecture(const std::vector<int>& arch, int states) {
-  if (arch.size() < 2) fail("architecture needs at least an input and an output width, got {} width(s)", arch.size());
-  for (int w : arch)
-    if (w < 1) fail("architecture width {} must be positive", w);
+std::vector<CostStage> cost_stages(const std::vector<int>& widths) {
+  std::vector<CostStage> out;
+  for (size_t l = 0; l + 1 < widths.size(); ++l) {
+    const int64_t n = widths[l], m = widths[l + 1];
+    CostStage c;
+    c.inputs = n, c.units = m, c.fan_in = n, c.synapses = m * n, c.weights = m * n, c.channels = m, c.activations = m;
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::vector<CostStage> cost_stages(const Architecture& arch) {
+  std::vector<CostStage> out;
+  for (const Stage& st : stages(arch)) {
+    CostStage c;
+    c.inputs = st.in.size();
+    c.units = st.conv.size();
+    c.fan_in = st.fan_in();
+    c.channels = st.units();
+    c.weights = int64_t{st.fan_in()} * st.units();
+    c.activations = st.out.size();
+    c.pool = st.pool;
+    c.window = st.window;
+    if (st.kind == LayerKind::Dense) {
+      c.synapses = c.weights;
+    } else {
+      // Taps that fall on the padding have no synapse: count, per axis, the kernel offsets that
+      // land inside the input at each output coordinate.
+      auto inside = [&](int size, int out_size) {
+        int64_t n = 0;
+        for (int o = 0; o < out_size; ++o)
+          for (int k = 0; k < st.kernel; ++k) {
+            const int i = o * st.stride + k - st.padding;
+            n += i >= 0 && i < size;
+          }
+        return n;
+      };
+      c.synapses = int64_t{st.units()} * st.in.channels * inside(st.in.height, st.conv.height) * inside(st.in.width, st.conv.width);
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+CostArchitecture cost_architecture(const Architecture& arch, int states) {
+  if (arch.layers.empty()) fail("architecture needs at least an input and an output width, got {} width(s)", arch.layers.size() + 1);
+  if (arch.is_mlp()) {
+    if (arch.input.size() < 1) fail("architecture width {} must be positive", arch.input.size());
+    for (const LayerSpec& l : arch.layers)
+      if (l.units < 1) fail("architecture width {} must be positive", l.units);
+  }
   if (states < 3 || states % 2 == 0 || states > 1025) fail("K = {} states: must be odd, >= 3 and <= 1025", states);
   CostArchitecture a;
-  a.arch = arch;
+  a.arch = arch.widths();
+  a.stages = arch.is_mlp() ? cost_stages(a.arch) : cost_stages(arch);
+  a.spelling = to_string(arch);
   a.states = states;
   return a;
 }
 
 CostArchitecture cost_architecture(const Network& net, const std::string& origin) {
   validate(net);
-  if (!net.is_mlp())
-    fail("'{}': the cost model prices MLPs only so far; {} has conv2d or pooling layers", origin, to_string(net.architecture));
-  CostArchitecture a = cost_architecture(net.arch, net.states);
+  CostArchitecture a = cost_architecture(net.architecture, net.states);
   a.origin = origin;
   a.mode = to_string(net.mode);
   for (const DenseLayer& layer : net.layers) {
@@ -200,7 +248,8 @@ int64_t DesignCost::sng_devices() const {
 
 DesignCost design_cost(const CostArchitecture& arch, const CostOptions& options, const HwParams& hw, CostDesign design,
                        CostSource source) {
-  cost_architecture(arch.arch, arch.states);  // validates
+  if (arch.states < 3 || arch.states % 2 == 0 || arch.states > 1025) fail("K = {} states: must be odd, >= 3 and <= 1025", arch.states);
+  if (arch.stages.empty()) fail("architecture has no layers");
   if (options.length < 1) fail("SC length L = {} must be at least 1", options.length);
   const int D = arch.layers();
   for (const auto* levels : {&arch.magnitude_levels, &arch.signed_levels})
@@ -228,20 +277,26 @@ DesignCost design_cost(const CostArchitecture& arch, const CostOptions& options,
 
   // Latency first: the reference branches of the bias generation burn power while a layer runs.
   for (int l = 0; l < D; ++l) {
+    const CostStage& st = arch.stages[l];
     LayerCost c;
     c.index = l;
-    c.in = arch.arch[l];
-    c.out = arch.arch[l + 1];
+    c.in = static_cast<int>(st.inputs);
+    c.out = static_cast<int>(st.activations);
     c.hidden = l + 1 < D;
-    const int64_t n = c.in, m = c.out;
-    c.counter_bits = bits_for(n);
-    c.accumulator_bits = bits_for(n * L) + 1;
-    c.input_sngs = out.sharing == CostSharing::IndependentAll ? m * n : n;
+    const int64_t f = st.fan_in, m = st.activations;
+    c.counter_bits = bits_for(f);
+    c.accumulator_bits = bits_for(f * L) + 1;
+    c.input_sngs = out.sharing == CostSharing::IndependentAll ? st.synapses : st.inputs;
     const int weight_levels =
         bipolar ? (arch.signed_levels.empty() ? K : arch.signed_levels[l])
                 : (arch.magnitude_levels.empty() ? (K - 1) / 2 : arch.magnitude_levels[l]);
     c.weight_levels = analog ? 0 : weight_levels;
-    c.weight_sngs = (!analog && out.sharing == CostSharing::PerLevel) ? weight_levels : m * n;
+    c.weight_sngs = (!analog && out.sharing == CostSharing::PerLevel) ? weight_levels
+                    : out.sharing == CostSharing::PerTap                ? st.weights
+                                                                        : st.synapses;
+    // Comparators see the pooled accumulator after an avgpool (its window's counts added).
+    const int pooled_bits = st.pool == LayerKind::AvgPool2d ? bits_for(f * L * st.window * st.window) + 1 : c.accumulator_bits;
+    const int window_levels = ceil_log2(int64_t{st.window} * st.window);  // depth of the pooling tree
 
     auto& t = c.latency_s;
     double setup;
@@ -264,17 +319,25 @@ DesignCost design_cost(const CostArchitecture& arch, const CostOptions& options,
     t[static_cast<int>(LatencyPart::Setup)] = setup;
     t[static_cast<int>(LatencyPart::Stream)] = static_cast<double>(L) * src.bit_period;
     double act;
-    if (c.hidden) act = (analog ? delay.multiplier(prec.analog_activation_bits, c.accumulator_bits)
-                                : delay.comparator(c.accumulator_bits)) + delay.select();
+    if (c.hidden) act = (analog ? delay.multiplier(prec.analog_activation_bits, pooled_bits)
+                                : delay.comparator(pooled_bits)) + delay.select();
     else act = ceil_log2(m) * delay.comparator(c.accumulator_bits);
+    // Pooling: a tree of ripple adders over the window's accumulators before the comparators, or
+    // of comparators over the activation codes after them.
+    if (st.pool == LayerKind::AvgPool2d) act += window_levels * 2 * pooled_bits * delay.gate();
+    if (st.pool == LayerKind::MaxPool2d)
+      act += window_levels * delay.comparator(analog ? prec.analog_activation_bits : ceil_log2(K));
     t[static_cast<int>(LatencyPart::Activation)] = act;
     out.layers.push_back(c);
   }
 
   for (int l = 0; l < D; ++l) {
     LayerCost& c = out.layers[l];
-    const int64_t n = c.in, m = c.out, mn = m * n;
+    const CostStage& st = arch.stages[l];
+    const int64_t n = st.inputs, m = st.activations, f = st.fan_in, S = st.synapses;
+    const int64_t act = st.activated(), pool_ops = st.pool == LayerKind::Flatten ? 0 : st.activations * (int64_t{st.window} * st.window - 1);
     const int ab = c.accumulator_bits;
+    const int pooled_bits = st.pool == LayerKind::AvgPool2d ? bits_for(f * L * st.window * st.window) + 1 : ab;
     if (c.hidden) c.neuron_activation_s = c.latency_s[2] + out.layers[l + 1].latency_s[0];
     const double layer_time = c.latency();
     auto& e = c.energy_j;
@@ -282,20 +345,26 @@ DesignCost design_cost(const CostArchitecture& arch, const CostOptions& options,
 
     E(EnergyPart::InputSng) = static_cast<double>(c.input_sngs) * L * src.bit_energy;
     E(EnergyPart::WeightSng) = static_cast<double>(c.weight_sngs) * L * src.bit_energy;
-    E(EnergyPart::Gates) = static_cast<double>(mn) * L * (bipolar ? lg.xnor_energy_J : lg.and_energy_J);
-    E(EnergyPart::Counters) =
-        static_cast<double>(m) * L * ((n - c.counter_bits) * lg.full_adder_energy_J + ab * (lg.full_adder_energy_J + lg.flip_flop_energy_J));
+    E(EnergyPart::Gates) = static_cast<double>(S) * L * (bipolar ? lg.xnor_energy_J : lg.and_energy_J);
+    E(EnergyPart::Counters) = static_cast<double>(st.units) * L *
+                              ((f - c.counter_bits) * lg.full_adder_energy_J + ab * (lg.full_adder_energy_J + lg.flip_flop_energy_J));
 
     if (!c.hidden) {
       c.comparators = m - 1;  // argmax
       E(EnergyPart::Activation) = static_cast<double>(m - 1) * ab * lg.comparator_bit_energy_J;
     } else if (analog) {
-      c.comparators = 2 * m;  // clip to [0, 1], then scale to the DAC's bits
-      E(EnergyPart::Activation) =
-          static_cast<double>(m) * (2.0 * ab * lg.comparator_bit_energy_J + prec.analog_activation_bits * ab * lg.full_adder_energy_J);
+      c.comparators = 2 * act;  // clip to [0, 1], then scale to the DAC's bits
+      E(EnergyPart::Activation) = static_cast<double>(act) * (2.0 * pooled_bits * lg.comparator_bit_energy_J +
+                                                              prec.analog_activation_bits * pooled_bits * lg.full_adder_energy_J);
     } else {
-      c.comparators = m * (K - 1);
-      E(EnergyPart::Activation) = static_cast<double>(m) * (K - 1) * ab * lg.comparator_bit_energy_J;
+      c.comparators = act * (K - 1);
+      E(EnergyPart::Activation) = static_cast<double>(act) * (K - 1) * pooled_bits * lg.comparator_bit_energy_J;
+    }
+    if (st.pool == LayerKind::AvgPool2d) E(EnergyPart::Activation) += static_cast<double>(pool_ops) * pooled_bits * lg.full_adder_energy_J;
+    if (st.pool == LayerKind::MaxPool2d) {
+      const int code_bits = analog ? prec.analog_activation_bits : ceil_log2(K);
+      c.comparators += pool_ops;
+      E(EnergyPart::Activation) += static_cast<double>(pool_ops) * code_bits * lg.comparator_bit_energy_J;
     }
 
     // Bias generation: this layer's input SNGs, then its weight SNGs.
@@ -314,29 +383,31 @@ DesignCost design_cost(const CostArchitecture& arch, const CostOptions& options,
       b += static_cast<double>(c.input_sngs) * bias.switch_energy_J;
       if (smtj) branches += K;
     }
-    if (analog) {
+    if (analog) {  // a DAC (or a threshold register) per weight SNG
       if (smtj) {
-        if (reload) b += static_cast<double>(mn) * dac_energy(hw, prec.analog_weight_bits);
-        c.dacs += mn;
+        if (reload) b += static_cast<double>(c.weight_sngs) * dac_energy(hw, prec.analog_weight_bits);
+        c.dacs += c.weight_sngs;
         branches += 1;
       } else if (reload) {
-        b += static_cast<double>(mn) * lfsr_bits * lg.flip_flop_energy_J;
+        b += static_cast<double>(c.weight_sngs) * lfsr_bits * lg.flip_flop_energy_J;
       }
     } else {
-      if (reload) b += static_cast<double>(mn) * bias.switch_energy_J;
+      if (reload) b += static_cast<double>(S) * bias.switch_energy_J;  // each synapse's level select
       if (smtj) branches += c.weight_levels;
     }
-    if (reload && !bipolar) b += static_cast<double>(mn) * bias.switch_energy_J;  // sign routing to up/down count
+    if (reload && !bipolar) b += static_cast<double>(S) * bias.switch_energy_J;  // sign routing to up/down count
     b += branches * bias.reference_branch_power_W * layer_time;
     E(EnergyPart::BiasGeneration) = b;
 
     if (reload) {
       const int weight_bits = analog ? prec.analog_weight_bits : ceil_log2(K);
+      // Per-channel constants (a conv2d filter's are shared by its positions).
+      const int64_t ch = st.channels;
       int64_t neuron_bits;
-      if (!c.hidden) neuron_bits = m * ab;  // bias preloaded into the accumulator
-      else if (analog) neuron_bits = m * (2 * ab + prec.analog_activation_bits);  // clip thresholds, scale
-      else neuron_bits = m * (K - 1) * ab;  // comparator thresholds (gain and bias folded in)
-      E(EnergyPart::Memory) = (static_cast<double>(mn) * weight_bits + neuron_bits) * hw.memory.read_energy_per_bit_J;
+      if (!c.hidden) neuron_bits = ch * ab;  // bias preloaded into the accumulator
+      else if (analog) neuron_bits = ch * (2 * pooled_bits + prec.analog_activation_bits);  // clip thresholds, scale
+      else neuron_bits = ch * (K - 1) * pooled_bits;  // comparator thresholds (gain and bias folded in)
+      E(EnergyPart::Memory) = (static_cast<double>(st.weights) * weight_bits + neuron_bits) * hw.memory.read_energy_per_bit_J;
     }
     out.sng_area_m2 += static_cast<double>(c.input_sngs + c.weight_sngs) * src.area;
   }

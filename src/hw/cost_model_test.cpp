@@ -309,5 +309,62 @@ TEST(CostModel, RejectsBadArchitecture) {
   EXPECT_EQ(parse_cost_multiply("bipolar"), CostMultiply::Bipolar);
 }
 
+// A tiny convolutional network by hand: input 1x4x4, conv 2@3x3 padding 1 (-> 2x4x4), a 2x2
+// pool (-> 2x2x2), dense 3. Per axis the 3 taps of the 4 output coordinates fall inside the input
+// 2 + 3 + 3 + 2 = 10 times, so the conv stage has S = 2 * 1 * 10 * 10 = 200 synapses (not
+// 32 * 9 = 288: the padding has none), W = 18 weights, 32 counters of fan-in 9.
+TEST(CostModel, ConvStagesByHand) {
+  const auto avg = cost_architecture(parse_architecture("conv:2x3x3:p1,avgpool:2,dense:3", {1, 4, 4}), 5);
+  ASSERT_EQ(avg.stages.size(), 2u);
+  const CostStage& c = avg.stages[0];
+  EXPECT_EQ(c.inputs, 16);
+  EXPECT_EQ(c.units, 32);
+  EXPECT_EQ(c.fan_in, 9);
+  EXPECT_EQ(c.synapses, 200);
+  EXPECT_EQ(c.weights, 18);
+  EXPECT_EQ(c.channels, 2);
+  EXPECT_EQ(c.activations, 8);
+  EXPECT_EQ(c.activated(), 8);  // an average is taken in the counter domain, before the comparators
+  EXPECT_EQ(avg.stages[1].synapses, 24);
+  EXPECT_EQ(avg.arch, (std::vector<int>{16, 8, 3}));
+
+  const int L = 10;
+  const DesignCost q = design_cost(avg, opts(L), tiny_hw(), CostDesign::Quantized, CostSource::Smtj);
+  const LayerCost& l0 = q.layers[0];
+  EXPECT_EQ(l0.input_sngs, 16);
+  EXPECT_EQ(l0.weight_sngs, 200);
+  EXPECT_EQ(l0.counter_bits, 4);             // floor(log2 9) + 1
+  EXPECT_EQ(l0.accumulator_bits, 8);         // ceil(log2(9 * 10 + 1)) + 1
+  EXPECT_EQ(l0.comparators, 8 * 4);          // 8 pooled activations, K - 1 = 4 each
+  const int pooled_bits = 10;                // ceil(log2(9 * 10 * 4 + 1)) + 1: four counts added
+  EXPECT_CLOSE(E(l0, EnergyPart::Gates), 200.0 * L * 0.5 * fJ);
+  EXPECT_CLOSE(E(l0, EnergyPart::Counters), 32.0 * L * ((9 - 4) * 3.5 * fJ + 8 * (3.5 * fJ + 2 * fJ)));
+  EXPECT_CLOSE(E(l0, EnergyPart::Activation), 8.0 * 4 * pooled_bits * 2 * fJ + 8.0 * 3 * pooled_bits * 3.5 * fJ);
+  // The window's adder tree (2 levels of 10-bit ripple adders) lengthens the activation.
+  EXPECT_CLOSE(T(l0, LatencyPart::Activation), 20 * ps * (2 * 4 + 2) + 2 * 20 * ps + 2 * 2 * pooled_bits * 20 * ps);
+  // Memory: 18 weight codes of 3 bits (shared by the positions) and per-filter thresholds.
+  EXPECT_CLOSE(E(l0, EnergyPart::Memory), (18.0 * 3 + 2 * 4 * pooled_bits) * 160 * fJ);
+
+  // per-tap: one weight SNG per kernel weight.
+  EXPECT_EQ(design_cost(avg, opts(L, CostSharing::PerTap), tiny_hw(), CostDesign::Quantized, CostSource::Smtj).layers[0].weight_sngs, 18);
+  EXPECT_EQ(design_cost(avg, opts(L, CostSharing::PerTap), tiny_hw(), CostDesign::Analog, CostSource::Smtj).layers[0].dacs, 16 + 18);
+  EXPECT_EQ(design_cost(avg, opts(L, CostSharing::IndependentAll), tiny_hw(), CostDesign::Quantized, CostSource::Smtj).layers[0].input_sngs,
+            200);
+
+  // Max pooling: comparators on all 32 activations, then 3 comparisons of 3-bit codes per window.
+  const auto mx = cost_architecture(parse_architecture("conv:2x3x3:p1,maxpool:2,dense:3", {1, 4, 4}), 5);
+  const LayerCost& m0 = design_cost(mx, opts(L), tiny_hw(), CostDesign::Quantized, CostSource::Smtj).layers[0];
+  EXPECT_EQ(m0.comparators, 32 * 4 + 8 * 3);
+  EXPECT_CLOSE(E(m0, EnergyPart::Activation), 32.0 * 4 * 8 * 2 * fJ + 8.0 * 3 * 3 * 2 * fJ);
+  EXPECT_CLOSE(T(m0, LatencyPart::Activation), 20 * ps * (2 * 3 + 2) + 2 * 20 * ps + 2 * 20 * ps * (2 * 2 + 2));
+}
+
+// A dense-only layer list is costed exactly like the same widths.
+TEST(CostModel, LayerListMlpEqualsWidths) {
+  const auto a = cost_json(cost_report(cost_architecture({784, 64, 10}, 5), opts(100), tiny_hw()));
+  const auto b = cost_json(cost_report(cost_architecture(parse_architecture("dense:64,dense:10"), 5), opts(100), tiny_hw()));
+  EXPECT_EQ(a, b);
+}
+
 }  // namespace
 }  // namespace spinsc

@@ -55,7 +55,10 @@ json ratios_json(const CostRatios& r) {
           {"energy", nan_null(r.energy)}};
 }
 
-std::string arch_text(const CostArchitecture& a) { return fmt::format("{}", fmt::join(a.arch, "-")); }
+// An MLP by its widths (784-128-10); other networks by their layer list.
+std::string arch_text(const CostArchitecture& a) {
+  return a.spelling.starts_with("input:") ? a.spelling : fmt::format("{}", fmt::join(a.arch, "-"));
+}
 
 std::string origin_text(const CostReport& r) {
   const auto& a = r.architecture;
@@ -70,6 +73,7 @@ json cost_json(const CostReport& r) {
   json j;
   const auto& a = r.architecture;
   j["config"] = {{"arch", a.arch},
+                 {"architecture", a.spelling},
                  {"states", a.states},
                  {"origin", a.origin},
                  {"mode", a.mode},

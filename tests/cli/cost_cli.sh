@@ -98,6 +98,21 @@ grep -q "unit 'parsec' is not a time" <<<"$out" || fail "unknown unit: $out"
 rc=0
 "$spinsc" cost --arch 784,128,10 --sharing shared >/dev/null 2>&1 || rc=$?
 [[ $rc -ne 0 ]] || fail "--sharing shared was accepted"
+# Convolutional networks: priced by their stages; per-tap sharing needs one weight SNG per kernel weight.
+expect_status 0 "$spinsc" cost --arch lenet5 --json > "$tmp/c.json"
+expect_status 0 "$spinsc" cost --arch lenet5 --sharing per-tap --json > "$tmp/t.json"
+check=$(/usr/bin/python3 -c "
+import json; c=json.load(open('$tmp/c.json')); t=json.load(open('$tmp/t.json'))
+l = c['breakdown']['quantized_smtj']['layers']; lt = t['breakdown']['quantized_smtj']['layers']
+ok = (c['config']['architecture'].startswith('input:1x28x28,conv:6x5x5:p2') and len(l) == 5 and l[0]['in'] == 784
+      and l[0]['out'] == 1176 and lt[0]['weight_sngs'] == 150 and lt[1]['weight_sngs'] == 2400
+      and l[1]['weight_sngs'] == 16 * 100 * 150 and l[2]['weight_sngs'] == lt[2]['weight_sngs'] == 48000
+      and t['energy_j']['quantized_smtj'] < c['energy_j']['quantized_smtj'])
+print(ok)")
+[[ $check == True ]] || fail "lenet5 cost: $check"
+out=$(expect_status 2 "$spinsc" cost --arch conv:6x5x5,maxpool:5,dense:10)
+grep -q "does not tile" <<<"$out" || fail "bad layer list: $out"
+
 out=$(expect_status 0 "$spinsc" cost --help)
 grep -q -- "--sc-length" <<<"$out" || fail "help lacks --sc-length"
 echo "cost_cli: ok"
