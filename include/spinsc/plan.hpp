@@ -1,0 +1,105 @@
+// Sweep plans and job identity (SPEC §10): an experiment as data.
+//
+// A plan names a base configuration and axes with their values; its cells are the product of
+// the axes (or an explicit list of cells). Each cell is one complete, validated configuration
+// (CellConfig); jobs_of() turns cells into jobs — train, evaluate, cost — each identified by
+// the hash of its complete serialized configuration plus kJobFormat and the spinsc version, so
+// that equal configurations are one job (shared between cells) and any change, including a
+// change of the code's version, makes a new one. Executors (local, MPI, shards) only run jobs;
+// nothing here runs anything.
+//
+// Plan file (JSON; docs/sweeps.md):
+//   {"name": "clock-study",
+//    "base":  {"arch": "784,256,128,64,10", "states": 5, "length": 100, ...},
+//    "axes":  {"device.sample_period_s": [1e-9, 1e-8, 1e-7], "length": [8, 16, 100],
+//              "training": ["without_sc", "with_sc"]},
+//    "cells": [{...}, ...]}            (optional: explicit cells, each over the base)
+// Settings (every one has a default, see CellConfig): arch, states, dataset, training
+// (float | without_sc | with_sc), epochs, sc_epochs, seed, source (ideal | lfsr[:n] | sobol |
+// smtj), device (a device JSON file or object, SPEC §3.1), device.<field> (a device parameter:
+// delta, tau0_s, sample_period_s, critical_current_A, temperature_K, offset_current_A, bias,
+// variation.delta.sigma, ...), length, sharing, multiply, accumulate, exact_bits, repeats,
+// limit. Errors name the plan, the setting and the value.
+//
+// Thread-safety: plain values and pure functions.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace spinsc {
+
+// Bumped whenever a job's meaning changes without its configuration changing (a new default,
+// a changed recipe): every job identity changes with it, so nothing stale is ever reused.
+inline constexpr int kJobFormat = 1;
+
+struct CellConfig {
+  std::string arch = "784,128,10";   // any architecture of network.hpp
+  int states = 5;                    // K
+  std::string dataset = "mnist";
+  std::string training = "with_sc";  // float | without_sc | with_sc
+  int epochs = 10;                   // the qat (or float) base
+  int sc_epochs = 10;                // continuation without or with SC noise
+  uint64_t seed = 1;
+  std::string source = "smtj";       // the bits of SC noise and evaluation
+  nlohmann::json device;             // the complete device description (source smtj), canonical
+  int length = 100;                  // L
+  std::string sharing = "independent";
+  std::string multiply = "signmag";
+  std::string accumulate = "apc";
+  bool exact_bits = false;
+  int repeats = 5;
+  int limit = 0;                     // test images (0: the full test set)
+
+  nlohmann::json to_json() const;
+};
+
+struct Plan {
+  std::string name;
+  std::string origin;          // the file, for messages
+  nlohmann::json base;         // settings shared by every cell
+  std::vector<std::pair<std::string, std::vector<nlohmann::json>>> axes;  // by name
+  std::vector<nlohmann::json> cells;  // explicit cells (settings over the base)
+};
+
+// Parses and validates a plan (every cell is built once to check it). Throws spinsc::Error.
+Plan parse_plan(const nlohmann::json& plan, const std::string& origin);
+Plan load_plan(const std::filesystem::path& path);
+
+// The plan's cells in order: the explicit cells, then the product of the axes (taken in the
+// order of their names, the last varying fastest). `base_dir` resolves relative device file paths.
+std::vector<CellConfig> expand(const Plan& plan, const std::filesystem::path& base_dir = {});
+
+// One cell's configuration from settings (a JSON object of the names above). Throws
+// spinsc::Error naming `where`, the setting and the value.
+CellConfig cell_config(const nlohmann::json& settings, const std::string& where, const std::filesystem::path& base_dir = {});
+
+struct Job {
+  std::string kind;         // "train", "evaluate", "cost"
+  nlohmann::json config;    // complete: what the job computes depends on nothing else
+  std::vector<std::string> inputs;  // ids of the jobs whose results it reads
+  std::string id;           // job_id(kind, config)
+};
+// sha256 of {"format": kJobFormat, "spinsc": version, "kind": kind, "config": config} in
+// nlohmann's canonical dump (sorted keys, shortest round-trip numbers).
+std::string job_id(const std::string& kind, const nlohmann::json& config);
+
+struct JobGraph {
+  std::vector<Job> jobs;  // each after the jobs it reads; every id once
+  // Per cell: the ids of its evaluate and cost jobs.
+  std::vector<std::pair<std::string, std::string>> cells;
+};
+// The jobs of these cells: a float or qat base training per (arch, K, dataset, epochs, seed); its
+// continuation without SC or with the SC noise of the cell's source, device and L; an
+// evaluation of that model under the cell's SC settings; a cost of the design. Equal jobs are
+// shared by the cells that need them.
+JobGraph jobs_of(const std::vector<CellConfig>& cells);
+
+// The spinsc version that job identities carry ("0.1.0").
+std::string spinsc_version();
+
+}  // namespace spinsc

@@ -1,0 +1,149 @@
+// Sweep plans: parsing, validation with clear errors, expansion, job identity and sharing.
+#include "spinsc/plan.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "spinsc/error.hpp"
+#include "spinsc/files.hpp"
+#include "testutil.hpp"
+
+namespace spinsc {
+namespace {
+
+using nlohmann::json;
+
+std::string error_of(const json& plan) {
+  try {
+    expand(parse_plan(plan, "plan 'p.json'"));
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "accepted: " << plan.dump();
+  return "";
+}
+
+TEST(Plan, ExpandsTheProductOfItsAxes) {
+  const Plan p = parse_plan(json::parse(R"({"name": "t", "base": {"arch": "784,32,10", "repeats": 2},
+      "axes": {"length": [8, 16, 100], "states": [5, 11], "training": ["without_sc", "with_sc"]}})"), "t");
+  const auto cells = expand(p);
+  ASSERT_EQ(cells.size(), 12u);
+  // Axes by name (length, states, training), the last fastest.
+  EXPECT_EQ(cells[0].length, 8);
+  EXPECT_EQ(cells[0].states, 5);
+  EXPECT_EQ(cells[0].training, "without_sc");
+  EXPECT_EQ(cells[1].training, "with_sc");
+  EXPECT_EQ(cells[2].states, 11);
+  EXPECT_EQ(cells[4].length, 16);
+  EXPECT_EQ(cells[11].length, 100);
+  for (const auto& c : cells) {
+    EXPECT_EQ(c.arch, "784,32,10");
+    EXPECT_EQ(c.repeats, 2);
+    EXPECT_EQ(c.device["name"], "reference");  // the default source is smtj with the reference device
+  }
+}
+
+TEST(Plan, DeviceParametersAsAxes) {
+  const Plan p = parse_plan(json::parse(R"({"base": {"device": {"delta": 8, "name": "d"}},
+      "axes": {"device.sample_period_s": [1e-9, 1e-6], "device.variation.delta.sigma": [0, 0.05]}})"), "t");
+  const auto cells = expand(p);
+  ASSERT_EQ(cells.size(), 4u);
+  EXPECT_EQ(cells[1].device["sample_period_s"], 1e-9);
+  EXPECT_EQ(cells[1].device["variation"]["delta"]["sigma"], 0.05);
+  EXPECT_EQ(cells[3].device["sample_period_s"], 1e-6);
+  EXPECT_EQ(cells[3].device["delta"], 8);
+}
+
+TEST(Plan, ExplicitCells) {
+  const auto cells = expand(parse_plan(json::parse(R"({"base": {"source": "ideal"},
+      "cells": [{"length": 4}, {"length": 8, "sharing": "per-level"}]})"), "t"));
+  ASSERT_EQ(cells.size(), 2u);
+  EXPECT_EQ(cells[1].sharing, "per-level");
+  EXPECT_TRUE(cells[0].device.is_null());
+}
+
+TEST(Plan, ClearErrors) {
+  EXPECT_NE(error_of(json::parse(R"({"axes": {"lenght": [1]}})")).find("unknown setting 'lenght'"), std::string::npos);
+  EXPECT_NE(error_of(json::parse(R"({"axes": {"length": []}})")).find("axis 'length' must be a non-empty list"), std::string::npos);
+  EXPECT_NE(error_of(json::parse(R"({"axes": {"length": [8, 0]}})")).find("'length' = 0"), std::string::npos);
+  EXPECT_NE(error_of(json::parse(R"({"axes": {"length": [8, 0]}})")).find("length = 0"), std::string::npos);  // names the cell
+  EXPECT_NE(error_of(json::parse(R"({"axes": {"states": [4]}})")).find("must be odd"), std::string::npos);
+  EXPECT_NE(error_of(json::parse(R"({"axes": {"arch": ["784,x"]}})")).find("'arch'"), std::string::npos);
+  EXPECT_NE(error_of(json::parse(R"({"axes": {"device.fancy": [1]}})")).find("'device.fancy' is not a device parameter"), std::string::npos);
+  EXPECT_NE(error_of(json::parse(R"({"axes": {"device.delta": [-1]}})")).find("delta"), std::string::npos);
+  EXPECT_NE(error_of(json::parse(R"({"base": {"source": "ideal"}, "axes": {"device.delta": [5]}})")).find("smtj source only"),
+            std::string::npos);
+  EXPECT_NE(error_of(json::parse(R"({"axes": {"training": ["sometimes"]}})")).find("not one of float, without_sc, with_sc"),
+            std::string::npos);
+  EXPECT_NE(error_of(json::parse(R"({"base": {"length": 8}, "axes": {"length": [8]}})")).find("both in 'base' and an axis"),
+            std::string::npos);
+  EXPECT_NE(error_of(json::parse(R"({"base": {}})")).find("needs 'axes' or 'cells'"), std::string::npos);
+  EXPECT_NE(error_of(json::parse(R"({"axes": {"length": [8]}, "extra": 1})")).find("unknown plan field 'extra'"), std::string::npos);
+  EXPECT_NE(error_of(json::parse(R"({"axes": {"sharing": ["shared"]}})")).find("shared"), std::string::npos);
+  EXPECT_NE(error_of(json::parse(R"({"axes": {"device": ["missing.json"]}})")).find("missing.json"), std::string::npos);
+}
+
+TEST(Plan, LoadResolvesDeviceFilesBesideThePlan) {
+  const auto dir = testing::temp_dir("plan");
+  write_file_atomic(dir / "dev.json", R"({"name": "mine", "delta": 7})");
+  write_file_atomic(dir / "p.json", R"({"axes": {"device": ["dev.json"], "length": [8]}})");
+  const Plan p = load_plan(dir / "p.json");
+  const auto cells = expand(p, dir);
+  ASSERT_EQ(cells.size(), 1u);
+  EXPECT_EQ(cells[0].device["name"], "mine");
+  write_file_atomic(dir / "bad.json", "{\"axes\": ");
+  try {
+    load_plan(dir / "bad.json");
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.json"), std::string::npos);
+  }
+}
+
+// Equal settings are one job; any change of a setting that a job reads changes its identity.
+TEST(Plan, JobIdentity) {
+  const auto cells = expand(parse_plan(json::parse(R"({"base": {"arch": "784,32,10"},
+      "axes": {"length": [8, 16], "training": ["without_sc", "with_sc"]}})"), "t"));
+  const JobGraph g = jobs_of(cells);
+  // One qat base, one continuation without SC (shared by both L), one with SC per L; four
+  // evaluations; one cost per L.
+  std::map<std::string, int> kinds;
+  std::set<std::string> ids;
+  for (const Job& j : g.jobs) {
+    ++kinds[j.kind];
+    EXPECT_TRUE(ids.insert(j.id).second) << "duplicate job";
+    for (const auto& in : j.inputs) EXPECT_TRUE(ids.contains(in)) << "a job before its input";
+    EXPECT_EQ(j.id.size(), 64u);
+  }
+  EXPECT_EQ(kinds["train"], 1 + 1 + 2);
+  EXPECT_EQ(kinds["evaluate"], 4);
+  EXPECT_EQ(kinds["cost"], 2);
+  EXPECT_EQ(g.cells.size(), 4u);
+  EXPECT_EQ(g.cells[0].second, g.cells[1].second);  // L = 8 without / with SC: one design, one cost
+
+  // Every setting a job reads changes its id; the same settings give the same id.
+  const std::string base = job_id("evaluate", cells[0].to_json());
+  EXPECT_EQ(job_id("evaluate", cells[0].to_json()), base);
+  for (const char* key : {"arch", "states", "dataset", "training", "epochs", "sc_epochs", "seed", "source", "length", "sharing",
+                          "multiply", "accumulate", "exact_bits", "repeats", "limit"}) {
+    json changed = cells[0].to_json();
+    json& v = changed[key];
+    if (v.is_boolean()) v = !v.get<bool>();
+    else if (v.is_number()) v = v.get<double>() + 1;
+    else v = v.get<std::string>() + "x";
+    EXPECT_NE(job_id("evaluate", changed), base) << key;
+  }
+  json dev = cells[0].to_json();
+  dev["device"]["sample_period_s"] = 1e-9;
+  EXPECT_NE(job_id("evaluate", dev), base);
+  EXPECT_NE(job_id("train", cells[0].to_json()), base);  // the kind is part of the identity
+
+  // Two plans that spell the same cell differently give the same jobs.
+  const auto again = expand(parse_plan(json::parse(R"({"base": {"arch": "dense:32,dense:10", "device": "configs/device/reference.json"},
+      "cells": [{"length": 8, "training": "without_sc"}]})"), "t"), testing::source_dir());
+  EXPECT_EQ(jobs_of(again).cells[0], g.cells[0]);
+}
+
+}  // namespace
+}  // namespace spinsc
