@@ -12,5 +12,5 @@ expect_status() {  # expect_status CODE command...: runs it, checks the exit sta
   printf '%s' "$out"
 }
 json_get() {  # json_get FILE PYTHON-EXPRESSION-ON-j
-  python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"
+  /usr/bin/python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"
 }

@@ -1,0 +1,84 @@
+// Running a plan's jobs (plan.hpp): the recipes that compute one job, a store of their results,
+// and the local executor. Executors only run jobs; a job's result depends on its configuration
+// alone, never on which executor, thread count or shard ran it.
+//
+// Recipes (one per job kind; their configurations are what jobs_of() builds):
+//   train     Trainer on the training set: the base (float or qat, `epochs` epochs from the
+//             seed) or its continuation (`init`: the base model) without SC noise or with the
+//             moment-matched SC noise of the configured bits and L. Seeds as `spinsc reproduce`
+//             derives them (continuation without SC: derive_seed(seed, {1}); with SC:
+//             derive_seed(seed, {2, L}), its noise derive_seed(that, {0x5c, L})), so equal
+//             settings give the models reproduce gives.
+//   evaluate  ScEngine accuracy over `repeats` repeats on the test set (its first `limit`
+//             images when limit > 0), the analog baseline for float models; also the digital
+//             accuracy.
+//   cost      cost_report() of the architecture, K, L, sharing and multiply with the built-in
+//             hardware file.
+// Store: DIR/jobs/<id>.json holds a finished job's record {"schema_version", "spinsc", "job",
+// "kind", "config", "result", "checksum"} (checksum: sha256 of config and result; timings
+// beside it under "timing", outside the checksum); DIR/models/<id>.safetensors a trained model.
+// Both are written atomically, the model before its record. A record whose checksum, id or
+// configuration does not match is not trusted: its job runs again.
+//
+// Thread-safety: a SweepStore may be shared by processes working on different jobs (MPI ranks,
+// shards): every file is written atomically under a name that only its own job writes.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "spinsc/plan.hpp"
+
+namespace spinsc {
+
+inline constexpr int kRecordSchema = 1;
+
+class SweepStore {
+ public:
+  explicit SweepStore(std::filesystem::path dir);  // creates DIR/jobs and DIR/models
+  const std::filesystem::path& dir() const { return dir_; }
+  std::filesystem::path record_path(const std::string& id) const;
+  std::filesystem::path model_path(const std::string& id) const;
+  // The finished job's record, or nothing (absent, damaged, or not this job's).
+  std::optional<nlohmann::json> record(const Job& job) const;
+  void write_record(const Job& job, const nlohmann::json& result, double seconds) const;
+
+ private:
+  std::filesystem::path dir_;
+};
+
+// What an executor tells its caller (the library prints nothing).
+struct SweepObserver {
+  virtual ~SweepObserver() = default;
+  // A job is about to run (`reused` false) or was found finished (`reused` true).
+  virtual void job(const Job& job, size_t index, size_t total, bool reused) {}
+};
+
+struct SweepOptions {
+  int threads = 0;             // per job (0: all cores)
+  std::string data_dir;        // empty: default_data_dir()
+  int shard = 0, shards = 1;   // run only the jobs of this shard (see shard_of)
+  SweepObserver* observer = nullptr;
+};
+
+// The shard (0..shards-1) of a job: the jobs that read one another stay in one shard (a
+// base training, its continuations and their evaluations follow the base's id; a cost job its
+// own), so a shard never waits for another.
+int shard_of(const JobGraph& graph, size_t job, int shards);
+
+// Runs one job whose inputs are finished; returns its result (also stored).
+nlohmann::json run_job(const Job& job, const SweepStore& store, const SweepOptions& options);
+
+// Runs every job of the graph (of the shard) that is not finished yet, in order. Returns how
+// many ran.
+size_t run_local(const JobGraph& graph, const SweepStore& store, const SweepOptions& options);
+
+// One row per cell: its settings, its evaluation and cost results (null where not finished).
+nlohmann::json sweep_results(const std::vector<CellConfig>& cells, const JobGraph& graph, const SweepStore& store);
+
+}  // namespace spinsc

@@ -1,0 +1,96 @@
+// spinsc sweep: run a plan's jobs (docs/sweeps.md); the library plans and runs, this file parses
+// options and prints.
+#include <fmt/format.h>
+
+#include <charconv>
+#include <chrono>
+#include <memory>
+
+#include "cli/command.hpp"
+#include "spinsc/error.hpp"
+#include "spinsc/files.hpp"
+#include "spinsc/plan.hpp"
+#include "spinsc/sweep.hpp"
+
+namespace spinsc::cli {
+namespace {
+
+struct SweepCommandOptions {
+  std::string plan, out, shard;
+  DataOptions data;
+  int threads = 0;
+  bool dry_run = false, quiet = false;
+};
+
+// "i/N" with 0 <= i < N.
+std::pair<int, int> parse_shard(const std::string& text) {
+  const auto slash = text.find('/');
+  int i = -1, n = 0;
+  if (slash != std::string::npos) {
+    const auto a = std::from_chars(text.data(), text.data() + slash, i);
+    const auto b = std::from_chars(text.data() + slash + 1, text.data() + text.size(), n);
+    if (a.ec != std::errc() || a.ptr != text.data() + slash || b.ec != std::errc() || b.ptr != text.data() + text.size()) i = -1;
+  }
+  if (i < 0 || n < 1 || i >= n) fail("--shard '{}' must be i/N with 0 <= i < N (e.g. 0/4)", text);
+  return {i, n};
+}
+
+struct PrintingObserver : SweepObserver {
+  bool quiet;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  explicit PrintingObserver(bool q) : quiet(q) {}
+  void job(const Job& job, size_t index, size_t total, bool reused) override {
+    if (quiet) return;
+    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    fmt::print(stderr, "[{:>6.0f} s] job {}/{} {} {}{}\n", t, index + 1, total, job.kind, job.id.substr(0, 12),
+               reused ? " (finished before)" : "");
+  }
+};
+
+int run_sweep(const SweepCommandOptions& opt) {
+  if (opt.out.empty() && !opt.dry_run) fail("--out DIR is required (where the jobs' results go)");
+  const Plan plan = load_plan(opt.plan);
+  const auto cells = expand(plan, std::filesystem::path(opt.plan).parent_path());
+  const JobGraph graph = jobs_of(cells);
+  std::map<std::string, int> kinds;
+  for (const Job& j : graph.jobs) ++kinds[j.kind];
+  if (opt.dry_run) {
+    fmt::print("plan '{}': {} cells, {} jobs ({} train, {} evaluate, {} cost)\n", opt.plan, cells.size(), graph.jobs.size(),
+               kinds["train"], kinds["evaluate"], kinds["cost"]);
+    return 0;
+  }
+  SweepOptions o;
+  o.threads = opt.threads;
+  o.data_dir = opt.data.data_dir;
+  if (!opt.shard.empty()) std::tie(o.shard, o.shards) = parse_shard(opt.shard);
+  PrintingObserver observer(opt.quiet);
+  o.observer = &observer;
+  const SweepStore store(opt.out);
+  write_file_atomic(store.dir() / "plan.json", read_file(opt.plan));
+  const size_t ran = run_local(graph, store, o);
+  const nlohmann::json rows = sweep_results(cells, graph, store);
+  write_file_atomic(store.dir() / "results.json", rows.dump(1) + "\n");
+  size_t finished = 0;
+  for (const auto& r : rows) finished += !r["evaluation"].is_null();
+  if (!opt.quiet)
+    fmt::print("{} jobs run now; {} of {} cells finished; results in {}/results.json\n", ran, finished, cells.size(), opt.out);
+  return 0;
+}
+
+const bool registered = register_command(
+    "sweep", "Run a plan of cells (device, L, K, training, ...) as jobs: train, evaluate, cost (docs/sweeps.md)",
+    [](CLI::App& app) {
+      auto opt = std::make_shared<SweepCommandOptions>();
+      app.add_option("plan", opt->plan, "Plan file (JSON)")->required();
+      app.add_option("--out,-o", opt->out, "Output folder (shared by runs and shards; finished jobs are kept)");
+      app.add_option("--threads", opt->threads, "OpenMP threads per job (0: all); results do not depend on it")
+          ->capture_default_str();
+      app.add_option("--shard", opt->shard, "Run only shard i of N (i/N), e.g. one task of a batch job array");
+      app.add_flag("--dry-run", opt->dry_run, "Validate the plan and count its cells and jobs");
+      app.add_flag("--quiet,-q", opt->quiet, "No progress lines");
+      add_data_options(app, opt->data);
+      return [opt] { return run_sweep(*opt); };
+    });
+
+}  // namespace
+}  // namespace spinsc::cli
