@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pkgs=(g++ cmake ninja-build pkg-config libeigen3-dev libcli11-dev nlohmann-json3-dev libfmt-dev
-      zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox dataset-fashion-mnist python3-numpy)
+      zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox dataset-fashion-mnist python3-numpy
+      libopenmpi-dev openmpi-bin)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 missing=()
 for p in "${pkgs[@]}"; do

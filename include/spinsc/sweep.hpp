@@ -78,6 +78,18 @@ nlohmann::json run_job(const Job& job, const SweepStore& store, const SweepOptio
 // many ran.
 size_t run_local(const JobGraph& graph, const SweepStore& store, const SweepOptions& options);
 
+// MPI executor (SPEC §10): rank 0 hands out the jobs whose inputs are finished, one at a time,
+// to the other ranks as they become free (it runs none itself, and waits without spinning);
+// the workers run them and write their results into the shared store. Every rank must call it
+// with the same graph and store; it returns (on every rank) the number of jobs run in all, and
+// sets `*rank` (when given) to this process's rank: only rank 0 should report.
+// Finished jobs are skipped, so a restarted run resumes. A job that fails stops the run with
+// its error on every rank. `options.shard` must be 0/1. Throws spinsc::Error when the program
+// was built without MPI, or with one rank (use run_local).
+size_t run_mpi(const JobGraph& graph, const SweepStore& store, const SweepOptions& options, int* rank = nullptr);
+// Whether the process was started by an MPI launcher with more than one rank (mpirun -np N).
+bool launched_by_mpi();
+
 // One row per cell: its settings, its evaluation and cost results (null where not finished).
 nlohmann::json sweep_results(const std::vector<CellConfig>& cells, const JobGraph& graph, const SweepStore& store);
 

@@ -66,14 +66,25 @@ int run_sweep(const SweepCommandOptions& opt) {
   PrintingObserver observer(opt.quiet);
   o.observer = &observer;
   const SweepStore store(opt.out);
+  const bool mpi = launched_by_mpi();
+  int rank = 0;
+  if (mpi && !opt.shard.empty()) fail("--shard and mpirun do not mix: MPI hands out every job itself");
+  size_t ran = 0;
+  try {
+    ran = mpi ? run_mpi(graph, store, o, &rank) : run_local(graph, store, o);
+  } catch (const Error&) {
+    if (rank != 0) return 2;  // every rank has the error; rank 0 prints it
+    throw;
+  }
+  if (rank != 0) return 0;  // rank 0 reports
   write_file_atomic(store.dir() / "plan.json", read_file(opt.plan));
-  const size_t ran = run_local(graph, store, o);
   const nlohmann::json rows = sweep_results(cells, graph, store);
   write_file_atomic(store.dir() / "results.json", rows.dump(1) + "\n");
   size_t finished = 0;
   for (const auto& r : rows) finished += !r["evaluation"].is_null();
   if (!opt.quiet)
-    fmt::print("{} jobs run now; {} of {} cells finished; results in {}/results.json\n", ran, finished, cells.size(), opt.out);
+    fmt::print("{} jobs run now{}; {} of {} cells finished; results in {}/results.json\n", ran,
+               mpi ? " (MPI)" : "", finished, cells.size(), opt.out);
   return 0;
 }
 

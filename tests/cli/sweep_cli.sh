@@ -30,4 +30,35 @@ expect_status 0 "$spinsc" sweep plan.json --out o -q >/dev/null
 [[ $(json_get o/results.json "len([r for r in j if r['evaluation'] and r['cost']])") == 4 ]] || fail "results.json lacks cells"
 out=$(expect_status 0 "$spinsc" sweep plan.json --out o)
 grep -qF "0 jobs run now; 4 of 4 cells finished" <<<"$out" || fail "resume ran jobs again: $out"
+
+# kill -9 in the middle of a run, then resume: the results are those of the uninterrupted run.
+printf '{"base": {"arch": "784,8,10", "epochs": 1, "sc_epochs": 1, "repeats": 2, "limit": 100, "source": "ideal"},
+ "axes": {"length": [8, 16, 32], "training": ["without_sc", "with_sc"]}}' > long.json
+expect_status 0 "$spinsc" sweep long.json --out whole -q >/dev/null
+"$spinsc" sweep long.json --out killed -q >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 200); do
+  (( $(ls killed/jobs 2>/dev/null | wc -l) >= 3 )) && break
+  sleep 0.05
+done
+kill -9 $pid 2>/dev/null || true
+wait $pid 2>/dev/null || true
+(( $(ls killed/jobs | wc -l) < $(ls whole/jobs | wc -l) )) || echo "note: the run finished before it was killed"
+expect_status 0 "$spinsc" sweep long.json --out killed -q >/dev/null
+cmp <(json_get whole/results.json "json.dumps(j, sort_keys=True)") <(json_get killed/results.json "json.dumps(j, sort_keys=True)") ||
+  fail "a killed and resumed sweep differs from an uninterrupted one"
+
+# MPI: rank 0 hands out the jobs, the others run them; the results equal the local run's.
+if command -v mpirun >/dev/null; then
+  mpi=(mpirun --allow-run-as-root --oversubscribe -np 3)
+  expect_status 0 "${mpi[@]}" "$spinsc" sweep plan.json --out m --threads 1 -q >/dev/null
+  cmp <(json_get o/results.json "json.dumps(j, sort_keys=True)") <(json_get m/results.json "json.dumps(j, sort_keys=True)") ||
+    fail "MPI results differ from the local executor's"
+  out=$(expect_status 0 "${mpi[@]}" "$spinsc" sweep plan.json --out m)
+  grep -qF "0 jobs run now (MPI); 4 of 4 cells finished" <<<"$out" || fail "MPI resume: $out"
+  out=$(expect_status 2 "${mpi[@]}" "$spinsc" sweep plan.json --out m --shard 0/2)
+  grep -qF "do not mix" <<<"$out" || fail "MPI with --shard: $out"
+else
+  echo "note: mpirun not installed (apt-get install openmpi-bin libopenmpi-dev): MPI part skipped"
+fi
 echo "sweep_cli: ok"
