@@ -1,9 +1,10 @@
 // Plots through gnuplot: every figure is a CSV (the data behind it, always written) plus a
-// gnuplot script rendered to PNG (pngcairo) or SVG, chosen by the output file's extension.
+// gnuplot script rendered to PNG (pngcairo), SVG or PDF (pdfcairo), chosen by the output file's
+// extension.
 //
 // render_plot() writes <out>.gp beside the image and runs `gnuplot` on it. The image is
 // written atomically (gnuplot renders to a temporary name that is then renamed, after checking
-// that the image is complete: a PNG ends in its IEND chunk, an SVG in </svg>; a full disk can
+// that the image is complete: a PNG ends in its IEND chunk, an SVG in </svg>, a PDF in %%EOF; a full disk can
 // leave gnuplot exiting 0 with a truncated file). When
 // gnuplot is not installed it throws spinsc::Error saying so (the CSV is still there).
 // Thread-safety: independent calls are safe; do not render the same output from two threads.

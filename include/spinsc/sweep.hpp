@@ -93,4 +93,14 @@ bool launched_by_mpi();
 // One row per cell: its settings, its evaluation and cost results (null where not finished).
 nlohmann::json sweep_results(const std::vector<CellConfig>& cells, const JobGraph& graph, const SweepStore& store);
 
+// The sweep's report in `dir`, from sweep_results() rows (finished cells only): results.csv (one
+// row per cell: its settings, the device parameters that vary between cells, accuracy mean, std
+// and 95% interval, digital accuracy, latency and energy of the cell's design — the quantized
+// design, or the analog one for float training — with the cell's SNG source), pareto.csv (the
+// cells on the accuracy-energy and accuracy-latency fronts: no other cell is at least as
+// accurate and cheaper), and the plots accuracy_vs_energy and accuracy_vs_latency (every cell
+// with its 95% interval, the front as a step line) as PNG, SVG and PDF, each with its CSV (and
+// the front's, *_front.csv) and gnuplot script beside it. Returns the files written.
+std::vector<std::filesystem::path> write_sweep_report(const nlohmann::json& rows, const std::filesystem::path& dir);
+
 }  // namespace spinsc

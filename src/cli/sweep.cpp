@@ -80,10 +80,11 @@ int run_sweep(const SweepCommandOptions& opt) {
   write_file_atomic(store.dir() / "plan.json", read_file(opt.plan));
   const nlohmann::json rows = sweep_results(cells, graph, store);
   write_file_atomic(store.dir() / "results.json", rows.dump(1) + "\n");
+  write_sweep_report(rows, store.dir());
   size_t finished = 0;
   for (const auto& r : rows) finished += !r["evaluation"].is_null();
   if (!opt.quiet)
-    fmt::print("{} jobs run now{}; {} of {} cells finished; results in {}/results.json\n", ran,
+    fmt::print("{} jobs run now{}; {} of {} cells finished; results in {}/ (results.json, results.csv, pareto.csv, accuracy_vs_energy and accuracy_vs_latency plots)\n", ran,
                mpi ? " (MPI)" : "", finished, cells.size(), opt.out);
   return 0;
 }

@@ -45,7 +45,7 @@ namespace {
 
 std::string quoted(const fs::path& p) { return gnuplot_string(p.string()); }
 
-// Whether the image gnuplot wrote is whole: a PNG ends in its IEND chunk, an SVG closes with
+// Whether the image gnuplot wrote is whole: a PNG ends in its IEND chunk, a PDF in %%EOF, an SVG closes with
 // </svg>. gnuplot can exit 0 after a failed write (a full disk), leaving a truncated file.
 bool image_complete(const fs::path& file, const std::string& ext) {
   std::ifstream in(file, std::ios::binary | std::ios::ate);
@@ -59,6 +59,7 @@ bool image_complete(const fs::path& file, const std::string& ext) {
     static const std::string iend("IEND\xae\x42\x60\x82", 8);
     return end.size() >= iend.size() && end.compare(end.size() - iend.size(), iend.size(), iend) == 0;
   }
+  if (ext == ".pdf") return end.find("%%EOF") != std::string::npos;
   const auto close = end.rfind("</svg>");
   return close != std::string::npos && end.find_first_not_of(" \r\n\t", close + 6) == std::string::npos;
 }
@@ -72,8 +73,10 @@ void render_plot(const fs::path& image, const fs::path& csv, const std::string& 
     terminal = fmt::format("pngcairo size {},{} enhanced font 'sans,10'", width, height);
   else if (ext == ".svg")
     terminal = fmt::format("svg size {},{} enhanced font 'sans,10' background rgb 'white'", width, height);
+  else if (ext == ".pdf")  // pdfcairo sizes in inches: the pixel size at 100 per inch
+    terminal = fmt::format("pdfcairo size {:.2f},{:.2f} enhanced font 'sans,7'", width / 100.0, height / 100.0);
   else
-    fail("plot '{}': the extension must be .png or .svg", image.string());
+    fail("plot '{}': the extension must be .png, .svg or .pdf", image.string());
   const fs::path tmp = image.parent_path() / fmt::format(".{}.tmp{}", image.filename().string(), ext);
   // DATA is a gnuplot variable, not a text substitution: a "DATA" inside a quoted title stays text.
   const std::string script = fmt::format("set terminal {}\nset output {}\nset datafile separator ','\nDATA = {}\n{}\nset output\n",

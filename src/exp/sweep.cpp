@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "spinsc/cost_model.hpp"
 #include "spinsc/data_fetch.hpp"
@@ -16,6 +17,7 @@
 #include "spinsc/files.hpp"
 #include "spinsc/hw_params.hpp"
 #include "spinsc/model_io.hpp"
+#include "spinsc/plot.hpp"
 #include "spinsc/rng.hpp"
 #include "spinsc/sc_engine.hpp"
 #include "spinsc/sc_noise.hpp"
@@ -228,6 +230,144 @@ json sweep_results(const std::vector<CellConfig>& cells, const JobGraph& graph, 
     rows.push_back(row);
   }
   return rows;
+}
+
+namespace {
+
+// The design a cell's accuracy belongs to: its training's (analog for float networks) with its
+// source's SNGs (LFSR for lfsr sources, s-MTJ otherwise).
+std::string design_key(const json& config) {
+  const std::string source = config.at("source").get<std::string>();
+  return fmt::format("{}_{}", config.at("training") == "float" ? "analog" : "quantized", source.starts_with("lfsr") ? "lfsr" : "smtj");
+}
+
+std::string csv_field(const json& v) {
+  if (v.is_null()) return "";
+  if (v.is_string()) {
+    std::string s = v.get<std::string>();
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
+    std::string q = "\"";
+    for (char c : s) {
+      if (c == '"') q += '"';
+      q += c;
+    }
+    q += '"';
+    return q;
+  }
+  if (v.is_number_float()) return fmt::format("{:.10g}", v.get<double>());
+  return v.dump();
+}
+
+// Indices of the rows on the front: sorted by cost, each more accurate than every cheaper one.
+std::vector<size_t> front(const std::vector<std::pair<double, double>>& cost_accuracy) {
+  std::vector<size_t> order(cost_accuracy.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return cost_accuracy[a].first != cost_accuracy[b].first ? cost_accuracy[a].first < cost_accuracy[b].first
+                                                            : cost_accuracy[a].second > cost_accuracy[b].second;
+  });
+  std::vector<size_t> out;
+  double best = -1;
+  for (size_t i : order)
+    if (cost_accuracy[i].second > best) out.push_back(i), best = cost_accuracy[i].second;
+  return out;
+}
+
+}  // namespace
+
+std::vector<fs::path> write_sweep_report(const json& rows, const fs::path& dir) {
+  std::vector<json> done;
+  for (const auto& r : rows)
+    if (!r.at("evaluation").is_null() && !r.at("cost").is_null()) done.push_back(r);
+  std::vector<fs::path> written;
+  // Device parameters that vary between cells become columns.
+  std::vector<std::string> device_columns;
+  {
+    std::map<std::string, std::set<std::string>> values;
+    for (const auto& r : done)
+      if (r["config"].contains("device")) {
+        const json flat = r["config"]["device"].flatten();  // kept alive for the loop
+        for (const auto& [k, v] : flat.items()) values[k].insert(v.dump());
+      }
+    for (const auto& [k, v] : values)
+      if (v.size() > 1) device_columns.push_back(k);
+  }
+  const std::vector<std::string> settings = {"arch", "states", "dataset", "training", "source", "length", "sharing",
+                                             "multiply", "accumulate", "repeats", "seed"};
+  std::string csv = "cell";
+  for (const auto& k : settings) csv += fmt::format(",{}", k);
+  for (const auto& k : device_columns) csv += fmt::format(",device{}", k);
+  csv += ",accuracy_mean,accuracy_std,accuracy_ci95_low,accuracy_ci95_high,digital_accuracy,images,design,latency_s,energy_j,"
+         "neuron_activation_latency_s\n";
+  std::vector<std::pair<double, double>> by_energy, by_latency;
+  for (const auto& r : done) {
+    const json& c = r["config"];
+    const json& e = r["evaluation"];
+    const std::string design = design_key(c);
+    csv += std::to_string(r["cell"].get<int>());
+    for (const auto& k : settings) csv += fmt::format(",{}", csv_field(c.value(k, json())));
+    for (const auto& k : device_columns) csv += fmt::format(",{}", csv_field(c["device"].flatten().value(k, json())));
+    const json& ci = e["accuracy_ci95"];
+    csv += fmt::format(",{},{},{},{},{},{},{},{},{},{}\n", csv_field(e["accuracy_mean"]), csv_field(e["accuracy_std"]),
+                       csv_field(ci.is_array() ? ci[0] : json()), csv_field(ci.is_array() ? ci[1] : json()),
+                       csv_field(e["digital_accuracy"]), csv_field(e["images"]), design, csv_field(r["cost"]["latency_s"][design]),
+                       csv_field(r["cost"]["energy_j"][design]), csv_field(r["cost"]["neuron_activation_latency_s"][design]));
+    by_energy.emplace_back(r["cost"]["energy_j"][design].get<double>(), e["accuracy_mean"].get<double>());
+    by_latency.emplace_back(r["cost"]["latency_s"][design].get<double>(), e["accuracy_mean"].get<double>());
+  }
+  write_file_atomic(dir / "results.csv", csv);
+  written.push_back(dir / "results.csv");
+
+  const auto fe = front(by_energy), fl = front(by_latency);
+  std::string pareto = "front,cell,arch,states,training,length,design,accuracy_mean,energy_j,latency_s\n";
+  for (const auto& [name, idx] : {std::pair{"energy", fe}, std::pair{"latency", fl}})
+    for (size_t i : idx) {
+      const json& r = done[i];
+      const std::string design = design_key(r["config"]);
+      pareto += fmt::format("{},{},{},{},{},{},{},{},{},{}\n", name, r["cell"].get<int>(), csv_field(r["config"]["arch"]),
+                            r["config"]["states"].get<int>(), csv_field(r["config"]["training"]), r["config"]["length"].get<int>(),
+                            design, csv_field(r["evaluation"]["accuracy_mean"]), csv_field(r["cost"]["energy_j"][design]),
+                            csv_field(r["cost"]["latency_s"][design]));
+    }
+  write_file_atomic(dir / "pareto.csv", pareto);
+  written.push_back(dir / "pareto.csv");
+  if (done.empty()) return written;
+
+  // Plots: every cell with its 95% interval (or its std for one repeat, which has no interval),
+  // the front as a step line over the front's own rows.
+  for (const auto& [name, points, idx, unit, scale] :
+       {std::tuple{"energy", &by_energy, &fe, "energy per inference (nJ)", 1e9},
+        std::tuple{"latency", &by_latency, &fl, "latency per inference (µs)", 1e6}}) {
+    CsvTable t{{std::string(name) == "energy" ? "energy_nJ" : "latency_us", "accuracy_pct", "ci_low_pct", "ci_high_pct", "on_front"}, {}};
+    std::set<size_t> on(idx->begin(), idx->end());
+    for (size_t i = 0; i < done.size(); ++i) {
+      const json& ci = done[i]["evaluation"]["accuracy_ci95"];
+      const double a = 100 * (*points)[i].second;
+      t.rows.push_back({(*points)[i].first * scale, a, ci.is_array() ? 100 * ci[0].get<double>() : a,
+                        ci.is_array() ? 100 * ci[1].get<double>() : a, on.contains(i) ? 1.0 : 0.0});
+    }
+    std::sort(t.rows.begin(), t.rows.end());
+    const std::string base = fmt::format("accuracy_vs_{}", name);
+    write_csv(dir / (base + ".csv"), t);
+    written.push_back(dir / (base + ".csv"));
+    CsvTable f{{t.columns[0], "accuracy_pct"}, {}};
+    for (const auto& row : t.rows)
+      if (row[4] > 0) f.rows.push_back({row[0], row[1]});
+    write_csv(dir / (base + "_front.csv"), f);
+    written.push_back(dir / (base + "_front.csv"));
+    const std::string body = fmt::format(
+        "set title {} noenhanced\nset xlabel {} noenhanced\nset ylabel 'test accuracy (%)'\nset grid\nset key bottom right noenhanced\n"
+        "set logscale x\nset datafile columnheaders\n"
+        "plot DATA using 1:2:3:4 with yerrorbars pt 7 ps 0.6 lc rgb '#1f77b4' title 'cells (95% interval)', "
+        "{} using 1:2 with steps lw 2 lc rgb '#d62728' title 'Pareto front'",
+        gnuplot_string(fmt::format("accuracy vs {}: {} cells, {} on the front", name, done.size(), idx->size())), gnuplot_string(unit),
+        gnuplot_string((dir / (base + "_front.csv")).string()));
+    for (const char* ext : {".png", ".svg", ".pdf"}) {
+      render_plot(dir / (base + ext), dir / (base + ".csv"), body);
+      written.push_back(dir / (base + ext));
+    }
+  }
+  return written;
 }
 
 }  // namespace spinsc

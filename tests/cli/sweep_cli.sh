@@ -30,6 +30,15 @@ expect_status 0 "$spinsc" sweep plan.json --out o -q >/dev/null
 [[ $(json_get o/results.json "len([r for r in j if r['evaluation'] and r['cost']])") == 4 ]] || fail "results.json lacks cells"
 out=$(expect_status 0 "$spinsc" sweep plan.json --out o)
 grep -qF "0 jobs run now; 4 of 4 cells finished" <<<"$out" || fail "resume ran jobs again: $out"
+[[ $(wc -l < o/results.csv) == 5 ]] || fail "results.csv: $(cat o/results.csv)"
+head -1 o/results.csv | grep -qF "accuracy_ci95_low,accuracy_ci95_high" || fail "results.csv header"
+grep -q "^energy," o/pareto.csv && grep -q "^latency," o/pareto.csv || fail "pareto.csv: $(cat o/pareto.csv)"
+for f in accuracy_vs_energy accuracy_vs_latency; do
+  head -c 8 o/$f.png | grep -q PNG || fail "$f.png"
+  grep -q "</svg>" o/$f.svg || fail "$f.svg"
+  head -c 5 o/$f.pdf | grep -q "%PDF" || fail "$f.pdf"
+  [[ -s o/$f.csv && -s o/${f}_front.csv && -s o/$f.png.gp ]] || fail "$f data and script"
+done
 
 # kill -9 in the middle of a run, then resume: the results are those of the uninterrupted run.
 printf '{"base": {"arch": "784,8,10", "epochs": 1, "sc_epochs": 1, "repeats": 2, "limit": 100, "source": "ideal"},
