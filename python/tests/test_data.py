@@ -31,3 +31,12 @@ def test_load_dataset_bad_input(tmp_path):
 
 def test_error_is_value_error():
     assert issubclass(spinsc.Error, ValueError)
+
+
+def test_fashion_mnist():
+    try:
+        images, labels = spinsc.load_dataset("fashion-mnist", "test")
+    except spinsc.Error as e:
+        assert "fashion" in str(e)  # names the missing file and what provides it
+        return
+    assert images.shape == (10000, 28, 28) and labels.shape == (10000,)

@@ -62,3 +62,12 @@ def test_device_from_dict_and_bad_input(tmp_path):
         spinsc.Device(tmp_path / "missing.json")
     with pytest.raises(spinsc.Error, match="role 'gate' must be 'input', 'weight' or 'bias'"):
         spinsc.Device().sample(0.5, 10, role="gate")
+
+
+def test_device_source(source_dir):
+    path = source_dir / "configs" / "device" / "correlated.json"
+    d = spinsc.Device(path)
+    src = d.source()
+    assert src.name == f"smtj:{path}" and repr(src) == f"spinsc.make_source('smtj:{path}')"
+    assert np.array_equal(src.generate(0.4, 500, seed=2), spinsc.make_source(f"smtj:{path}").generate(0.4, 500, seed=2))
+    assert src.markov_correlation(0.5) == pytest.approx(float(d.correlation(d.bias_for_p(0.5))), rel=1e-6)

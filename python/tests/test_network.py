@@ -80,3 +80,12 @@ def test_build_from_numpy_and_bad_input(model):
         model.accuracy(np.zeros((3, 28, 28), np.uint8), np.array([0, 12, 3]))
     with pytest.raises(spinsc.Error, match="nonexistent.safetensors"):
         spinsc.load_model("nonexistent.safetensors")
+
+
+def test_copy_training_and_pickle(model):
+    import pickle
+    c = model.copy()
+    c.training = {"note": "edited", "epochs": 3}
+    assert c.training == {"note": "edited", "epochs": 3} and model.training != c.training
+    a = pickle.loads(pickle.dumps(model.architecture))
+    assert a == model.architecture and repr(a) == "spinsc.Architecture('784,16,10')"

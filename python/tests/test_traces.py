@@ -71,3 +71,11 @@ def test_trace_bad_input(tmp_path):
         spinsc.Trace(np.array([0, 2, 1]), 1e-6, bias_current_A=0.0)
     with pytest.raises(spinsc.Error):
         spinsc.load_trace_library(tmp_path / "empty")
+
+
+def test_trace_text(library, tmp_path):
+    t = spinsc.read_trace(library / "b0.trace")
+    (tmp_path / "copy.trace").write_text(t.to_text())
+    again = spinsc.read_trace(tmp_path / "copy.trace")
+    assert np.array_equal(again.bits, t.bits) and again.bias_current_A == t.bias_current_A
+    assert again.sample_period_s == t.sample_period_s and again.temperature_K == 300.0
