@@ -466,7 +466,7 @@ or one input (features,). Returns the output values y as (N, classes) float32.)"
       .def(
           "accuracy",
           [](const Network& n, const py::array& images, const py::array& labels, int threads) {
-            const Dataset d = to_dataset(images, labels, "images");
+            const Dataset d = to_dataset(images, labels, "numpy");
             py::gil_scoped_release release;
             return digital_accuracy(n, d, threads);
           },
@@ -743,7 +743,7 @@ network. Results depend on the seed only, never on the thread count.)")
           "accuracy",
           [](const PyScEngine& e, const py::array& images, const py::array& labels, int repeats, int threads) {
             if (repeats < 1) fail("repeats {} must be at least 1", repeats);
-            const Dataset d = to_dataset(images, labels, "images");
+            const Dataset d = to_dataset(images, labels, "numpy");
             ScAccuracy a;
             {
               py::gil_scoped_release release;

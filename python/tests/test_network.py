@@ -78,6 +78,10 @@ def test_build_from_numpy_and_bad_input(model):
         model.accuracy(np.zeros((3, 28, 28)), np.zeros(3))
     with pytest.raises(spinsc.Error, match=r"labels\[1\] = 12 is not a class 0..9"):
         model.accuracy(np.zeros((3, 28, 28), np.uint8), np.array([0, 12, 3]))
+    with pytest.raises(spinsc.Error, match="the network takes 784 inputs but the numpy images have 100 pixels"):
+        model.accuracy(np.zeros((3, 10, 10), np.uint8), np.zeros(3, np.uint8))
+    with pytest.raises(spinsc.Error, match="labels: 2 labels for 3 images"):
+        model.accuracy(np.zeros((3, 28, 28), np.uint8), np.zeros(2, np.uint8))
     with pytest.raises(spinsc.Error, match="nonexistent.safetensors"):
         spinsc.load_model("nonexistent.safetensors")
 

@@ -69,3 +69,10 @@ def test_sc_bad_input(model, small_test):
         spinsc.sc_accuracy(model, *small_test, repeats=0)
     with pytest.raises(spinsc.Error, match="layer 2 is not in 0..1"):
         spinsc.ScEngine(model).layer(2, np.zeros(10, np.float32))
+
+
+def test_sc_bad_images(model):
+    with pytest.raises(spinsc.Error, match="data set 'numpy' has 100 features per image but the network expects 784"):
+        spinsc.sc_accuracy(model, np.zeros((3, 10, 10), np.uint8), np.zeros(3, np.uint8))
+    with pytest.raises(spinsc.Error, match="forward: one input of 784 values, got 2 inputs"):
+        spinsc.ScEngine(model).forward(np.zeros((2, 784), np.float32))

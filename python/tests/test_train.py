@@ -21,7 +21,9 @@ def test_train_equals_cli(train_set, tmp_path, cli, mode, extra):
     epochs, steps = [], []
     net = spinsc.train(images[:600], labels[:600], arch="784,24,10", states=5, mode=mode, epochs=2, seed=4, threads=1,
                        on_epoch=epochs.append, on_step=lambda *a: steps.append(a), **kwargs)
-    same_network(net, spinsc.load_model(out))
+    from_cli = spinsc.load_model(out)
+    same_network(net, from_cli)
+    assert net.training.get("sc") == from_cli.training.get("sc")
     assert [e["epoch"] for e in epochs] == [1, 2] and epochs[0]["val_accuracy"] is None
     assert len(steps) == 2 * 5 and steps[4][:2] == (5, 5)
     if mode == "sc":
