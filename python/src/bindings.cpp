@@ -632,7 +632,7 @@ the field at fault.)")
 description's spreads (fixed by the variation seed): a dict of arrays delta, critical_current_A,
 offset_current_A. Without variation every device is the nominal one.)")
       .def("source", [](const Device& d) { return std::static_pointer_cast<BitSource>(d.source); },
-           "The `smtj` BitSource of this description.");
+           "The `smtj` BitSource of this description, named smtj:FILE for a file and smtj otherwise (also for a dict).");
   m.def("reference_device", [] { return json_to_py(nlohmann::json::parse(to_json_text(reference_device()))); },
         "The built-in reference device description (configs/device/reference.json) as a dict.");
   m.def("load_device", [](const std::filesystem::path& p) { return json_to_py(nlohmann::json::parse(to_json_text(load_device_config(p)))); },
