@@ -23,7 +23,9 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-cmake --preset release >/dev/null
+# The Python package explicitly: a build folder configured before pybind11 was installed keeps
+# the option's old default (OFF) in its cache.
+cmake --preset release -DSPINSC_BUILD_PYTHON=ON >/dev/null
 cmake --build --preset release
 ./build/release/spinsc data fetch
 
