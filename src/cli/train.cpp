@@ -12,8 +12,7 @@
 #include "spinsc/error.hpp"
 #include "spinsc/model_io.hpp"
 #include "spinsc/progress.hpp"
-#include "spinsc/sc_engine.hpp"
-#include "spinsc/sc_noise.hpp"
+#include "spinsc/sc_noise_setup.hpp"
 #include "spinsc/train.hpp"
 
 namespace spinsc::cli {
@@ -88,21 +87,15 @@ int run_train(const TrainOptions& opt) {
     if (init->states != cfg.states && mode != TrainMode::Float)
       fail("--init '{}' has K = {} but --states is {}", opt.init, init->states, cfg.states);
   }
+  ScNoiseOptions sc_noise;
+  sc_noise.source = opt.source;
+  sc_noise.length = opt.sc_length;
+  sc_noise.exact_bits = opt.exact_bits;
+  sc_noise.variance_gradient = !opt.no_variance_gradient;
   std::unique_ptr<PreactivationNoise> noise;
   if (mode == TrainMode::Sc) {
     if (opt.sc_length < 1) fail("--sc-length {} must be at least 1", opt.sc_length);
-    if (opt.exact_bits) {
-      ScConfig sc;
-      sc.source = opt.source;
-      sc.length = opt.sc_length;
-      sc.seed = opt.seed;
-      noise = std::make_unique<BitLevelNoise>(sc, cfg.states);
-    } else {
-      auto mm = std::make_unique<MomentMatchedNoise>(std::shared_ptr<const BitSource>(make_bit_source(opt.source)),
-                                                     opt.sc_length, cfg.states, opt.seed);
-      mm->set_variance_gradient(!opt.no_variance_gradient);
-      noise = std::move(mm);
-    }
+    noise = make_sc_noise(sc_noise, cfg.states, opt.seed);
   }
   Trainer trainer(cfg, train, noise.get(), init ? &*init : nullptr);
   const bool lines = !opt.quiet && !opt.json;
@@ -130,9 +123,7 @@ int run_train(const TrainOptions& opt) {
     }
   }
   Network net = trainer.network();
-  if (mode == TrainMode::Sc)
-    net.training["sc"] = {{"source", opt.source}, {"length", opt.sc_length}, {"noise", opt.exact_bits ? "bit-level" : "moment-matched"},
-                          {"variance_gradient", !opt.exact_bits && !opt.no_variance_gradient}};
+  if (mode == TrainMode::Sc) net.training["sc"] = sc_noise_json(sc_noise);
   if (!opt.init.empty()) net.training["init"] = opt.init;
   const auto t0 = std::chrono::steady_clock::now();
   const double acc = digital_accuracy(net, test, cfg.threads);

@@ -1,0 +1,31 @@
+#include "spinsc/sc_noise_setup.hpp"
+
+#include "spinsc/error.hpp"
+#include "spinsc/sc_engine.hpp"
+#include "spinsc/sc_noise.hpp"
+
+namespace spinsc {
+
+std::unique_ptr<PreactivationNoise> make_sc_noise(const ScNoiseOptions& options, int states, uint64_t seed) {
+  if (options.length < 1) fail("SC noise length {} must be at least 1", options.length);
+  if (options.exact_bits) {
+    ScConfig sc;
+    sc.source = options.source;
+    sc.length = options.length;
+    sc.seed = seed;
+    return std::make_unique<BitLevelNoise>(sc, states);
+  }
+  auto mm = std::make_unique<MomentMatchedNoise>(std::shared_ptr<const BitSource>(make_bit_source(options.source)),
+                                                 options.length, states, seed);
+  mm->set_variance_gradient(options.variance_gradient);
+  return mm;
+}
+
+nlohmann::json sc_noise_json(const ScNoiseOptions& options) {
+  return {{"source", options.source},
+          {"length", options.length},
+          {"noise", options.exact_bits ? "bit-level" : "moment-matched"},
+          {"variance_gradient", !options.exact_bits && options.variance_gradient}};
+}
+
+}  // namespace spinsc

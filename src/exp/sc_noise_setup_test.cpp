@@ -1,0 +1,74 @@
+#include "spinsc/sc_noise_setup.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "spinsc/device_sources.hpp"
+#include "spinsc/error.hpp"
+#include "spinsc/sc_noise.hpp"
+
+namespace spinsc {
+namespace {
+
+// One layer's minibatch product, perturbed in place by `noise`.
+std::vector<float> perturbed(PreactivationNoise& noise) {
+  const int rows = 3, in = 8, out = 4;
+  std::vector<float> x(rows * in), w(out * in), u(rows * out, 0.25f);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 5) / 4.0f;
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(static_cast<int>(i % 5) - 2) * 0.25f;
+  const std::vector<int> images = {4, 9, 11};
+  PreactivationBatch b;
+  b.rows = rows, b.in = in, b.out = out, b.input = x.data(), b.weight = w.data(), b.scale = 0.5f;
+  b.images = images.data(), b.epoch = 2, b.product = u.data();
+  noise.perturb(b);
+  return u;
+}
+
+TEST(ScNoiseSetup, MomentMatchedIsTheSameNoiseAsBuiltByHand) {
+  register_device_sources();
+  ScNoiseOptions o;
+  o.source = "ideal";
+  o.length = 16;
+  const auto noise = make_sc_noise(o, 5, 7);
+  ASSERT_NE(dynamic_cast<MomentMatchedNoise*>(noise.get()), nullptr);
+  MomentMatchedNoise direct(std::shared_ptr<const BitSource>(make_bit_source("ideal")), 16, 5, 7);
+  const std::vector<float> a = perturbed(*noise), b = perturbed(direct);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, std::vector<float>(a.size(), 0.25f));  // it did add noise
+}
+
+TEST(ScNoiseSetup, ExactBitsIsBitLevelAndRecorded) {
+  register_device_sources();
+  ScNoiseOptions o;
+  o.source = "lfsr";
+  o.length = 32;
+  o.exact_bits = true;
+  EXPECT_NE(dynamic_cast<BitLevelNoise*>(make_sc_noise(o, 5, 1).get()), nullptr);
+  const nlohmann::json j = sc_noise_json(o);
+  EXPECT_EQ(j["noise"], "bit-level");
+  EXPECT_EQ(j["source"], "lfsr");
+  EXPECT_EQ(j["length"], 32);
+  EXPECT_EQ(j["variance_gradient"], false);
+  o.exact_bits = false;
+  EXPECT_EQ(sc_noise_json(o)["noise"], "moment-matched");
+  EXPECT_EQ(sc_noise_json(o)["variance_gradient"], true);
+}
+
+TEST(ScNoiseSetup, BadSettingsAreNamed) {
+  register_device_sources();
+  ScNoiseOptions o;
+  o.length = 0;
+  try {
+    make_sc_noise(o, 5, 1);
+    FAIL() << "length 0 accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("length 0"), std::string::npos) << e.what();
+  }
+  o.length = 8;
+  o.source = "nonsense";
+  EXPECT_THROW(make_sc_noise(o, 5, 1), Error);
+}
+
+}  // namespace
+}  // namespace spinsc
