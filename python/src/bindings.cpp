@@ -706,7 +706,7 @@ ScEngine(network, length=100, source="ideal", multiply="signmag", accumulate="ap
 sharing="independent", analog=False, exact_bits=False, seed=1)
 
 source: a spec string or a BitSource. multiply "signmag" | "bipolar"; accumulate "apc" | "mux";
-sharing "independent" | "per-level" | "independent-all"; analog runs the unquantized baseline
+sharing "independent" | "per-level" | "per-tap" | "independent-all"; analog runs the unquantized baseline
 (always for a float network). exact_bits=False uses the binomial shortcut where it is exact in
 distribution (as `spinsc eval` does without --exact-bits). The engine keeps its own copy of the
 network. Results depend on the seed only, never on the thread count.)")
@@ -841,11 +841,7 @@ values of the last layer).)")
           }
         } else {
           if (arch.is_none()) fail("give model (a Network or a model file) or arch (e.g. \"784,128,10\")");
-          const Architecture parsed = to_architecture(arch);
-          // The widths alone would price a conv network as an MLP; through a network of that
-          // architecture the cost model refuses it with its own message.
-          a = parsed.is_mlp() ? cost_architecture(parsed.widths(), states)
-                              : cost_architecture(Network::zeros(parsed, states, TrainMode::Qat), to_string(parsed));
+          a = cost_architecture(to_architecture(arch), states);
         }
         CostOptions o;
         o.length = length;

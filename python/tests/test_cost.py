@@ -15,10 +15,17 @@ def test_cost_equals_cli(model, model_path, cli):
     assert spinsc.cost_report(arch=[784, 128, 10]) == spinsc.cost_report(arch="784,128,10")
 
 
+def test_cost_of_a_conv_network(cli):
+    got = spinsc.cost_report(arch="lenet5", sharing="per-tap")
+    assert got == cli("cost", "--arch", "lenet5", "--sharing", "per-tap", "--json")
+    assert got["config"]["architecture"].startswith("input:1x28x28,conv:6x5x5:p2")
+    assert got["breakdown"]["quantized_smtj"]["layers"][0]["weight_sngs"] == 150
+
+
 def test_cost_bad_input(model):
     with pytest.raises(spinsc.Error, match="give model or arch, not both"):
         spinsc.cost_report(model=model, arch="784,10")
-    with pytest.raises(spinsc.Error, match="MLPs only"):
-        spinsc.cost_report(arch="lenet5")
-    with pytest.raises(spinsc.Error, match="sharing 'shared' is not one of independent, per-level, independent-all"):
+    with pytest.raises(spinsc.Error, match="does not tile"):
+        spinsc.cost_report(arch="conv:6x5x5,maxpool:5,dense:10")
+    with pytest.raises(spinsc.Error, match="sharing 'shared' is not one of independent, per-level, independent-all, per-tap"):
         spinsc.cost_report(arch="784,10", sharing="shared")
