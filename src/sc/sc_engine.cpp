@@ -427,6 +427,34 @@ void run_conv_outputs(const PreparedLayer& pl, int l, const ScConfig& cfg, const
       const int ns = static_cast<int>(pl.prog_begin[static_cast<size_t>(pos) + 1] - b0);
       const uint32_t* in = pl.prog_input.data() + b0;
       const uint32_t* tap = pl.prog_tap.data() + b0;
+      if (pl.shortcut) {
+        // As for a dense neuron: the output's synapses are independent given the input counts.
+        std::fill(ws.up.begin(), ws.up.end(), 0);
+        std::fill(ws.down.begin(), ws.down.end(), 0);
+        int64_t C = 0;
+        bool any = false;
+        for (int a = 0; a < ns; ++a) {
+          const int64_t c = ws.ones[in[a]];
+          if (c == 0) continue;  // most inputs of a conv stage are zero: skip them early
+          const size_t k = krow + tap[a];
+          const uint8_t kd = pl.kind[k];
+          const int64_t sgn = pl.negative[k];
+          C += (kd == kOne) * ((c ^ -sgn) + sgn);
+          const int64_t d = (kd == kDraw) * c;
+          ws.up[pl.level[k]] += d & (sgn - 1);
+          ws.down[pl.level[k]] += d & -sgn;
+          any |= d != 0;
+        }
+        if (any) {  // else every draw is Binomial(0, p) = 0: the generator is not needed
+          Xoshiro256 rng(derive_seed(run_seed, {image, static_cast<uint64_t>(l), kBinomialTag, o}));
+          for (size_t v = 0; v < pl.level_p.size(); ++v) {
+            const double q = pl.level_p[v];
+            C += binomial(ws.up[v], q, rng) - binomial(ws.down[v], q, rng);
+          }
+        }
+        counter[o] = C;
+        continue;
+      }
       // Each synapse's input stream and its count of ones; those that can contribute.
       if (own_inputs) {
         uint64_t* XS = ws.xs.get(static_cast<size_t>(ns) * snw);
@@ -449,25 +477,7 @@ void run_conv_outputs(const PreparedLayer& pl, int l, const ScConfig& cfg, const
       for (int a = 0; a < ns; ++a)
         if (bipolar || ws.sc[static_cast<size_t>(a)]) ws.sa.push_back(a);
       int64_t C = 0;
-      if (pl.shortcut) {
-        // As for a dense neuron: the output's synapses are independent given the input counts.
-        std::fill(ws.up.begin(), ws.up.end(), 0);
-        std::fill(ws.down.begin(), ws.down.end(), 0);
-        for (int a : ws.sa) {
-          const size_t k = krow + tap[a];
-          const uint8_t kd = pl.kind[k];
-          const int64_t c = ws.sc[static_cast<size_t>(a)], sgn = pl.negative[k];
-          C += (kd == kOne) * ((c ^ -sgn) + sgn);
-          const int64_t d = (kd == kDraw) * c;
-          ws.up[pl.level[k]] += d & (sgn - 1);
-          ws.down[pl.level[k]] += d & -sgn;
-        }
-        Xoshiro256 rng(derive_seed(run_seed, {image, static_cast<uint64_t>(l), kBinomialTag, o}));
-        for (size_t v = 0; v < pl.level_p.size(); ++v) {
-          const double q = pl.level_p[v];
-          C += binomial(ws.up[v], q, rng) - binomial(ws.down[v], q, rng);
-        }
-      } else if (!mux) {
+      if (!mux) {
         // Exact weight streams from the input count alone; the others in batches, bit by bit.
         int cnt = 0;
         auto flush = [&] {
