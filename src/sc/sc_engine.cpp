@@ -118,6 +118,7 @@ struct Workspace {
   std::vector<int> sa;              // conv2d: an output's synapses that can contribute
   std::vector<uint8_t> bneg;
   std::vector<int64_t> pooled;
+  std::vector<int64_t> updown;      // conv2d shortcut: per output, the input ones per level and sign
   std::vector<float> act;
   long long weight_streams = 0, synapses = 0;  // work counters for ScAccuracy
 };
@@ -286,8 +287,9 @@ ScEngine::ScEngine(const Network& net, ScConfig config, std::shared_ptr<const Bi
           }
         }
       }
-    } else if (pl.input_major) {
+    } else if (pl.conv && (pl.input_major || im.shortcut)) {
       // The same lists from the program: every (output, tap) that reads input i, outputs in order.
+      // The conv shortcut reads them too (draw_level: the level), to visit active inputs only.
       const size_t n = static_cast<size_t>(pl.in);
       std::vector<uint32_t> ndraw(n + 1, 0), none(n + 1, 0);
       auto each_synapse = [&](auto&& visit) {
@@ -388,7 +390,7 @@ Collected collect_batch(const int* active, size_t nact, size_t pos, const uint8_
 }
 
 // A conv2d stage output by output: every configuration the input-major walk does not take
-// (bipolar, mux, independent-all, the shortcut, per-tap streams beyond kTapBufferBytes).
+// (bipolar, mux, independent-all, per-tap streams beyond kTapBufferBytes).
 // Output o = f * positions + pos reads its position's program; synapse a (input i, tap t) has
 // the weight k = f * fan_in + t. X: the broadcast input streams (null under the shortcut or
 // independent-all), LV: the per-level streams, W: room for a batch of weight streams (mux: for
@@ -427,34 +429,6 @@ void run_conv_outputs(const PreparedLayer& pl, int l, const ScConfig& cfg, const
       const int ns = static_cast<int>(pl.prog_begin[static_cast<size_t>(pos) + 1] - b0);
       const uint32_t* in = pl.prog_input.data() + b0;
       const uint32_t* tap = pl.prog_tap.data() + b0;
-      if (pl.shortcut) {
-        // As for a dense neuron: the output's synapses are independent given the input counts.
-        std::fill(ws.up.begin(), ws.up.end(), 0);
-        std::fill(ws.down.begin(), ws.down.end(), 0);
-        int64_t C = 0;
-        bool any = false;
-        for (int a = 0; a < ns; ++a) {
-          const int64_t c = ws.ones[in[a]];
-          if (c == 0) continue;  // most inputs of a conv stage are zero: skip them early
-          const size_t k = krow + tap[a];
-          const uint8_t kd = pl.kind[k];
-          const int64_t sgn = pl.negative[k];
-          C += (kd == kOne) * ((c ^ -sgn) + sgn);
-          const int64_t d = (kd == kDraw) * c;
-          ws.up[pl.level[k]] += d & (sgn - 1);
-          ws.down[pl.level[k]] += d & -sgn;
-          any |= d != 0;
-        }
-        if (any) {  // else every draw is Binomial(0, p) = 0: the generator is not needed
-          Xoshiro256 rng(derive_seed(run_seed, {image, static_cast<uint64_t>(l), kBinomialTag, o}));
-          for (size_t v = 0; v < pl.level_p.size(); ++v) {
-            const double q = pl.level_p[v];
-            C += binomial(ws.up[v], q, rng) - binomial(ws.down[v], q, rng);
-          }
-        }
-        counter[o] = C;
-        continue;
-      }
       // Each synapse's input stream and its count of ones; those that can contribute.
       if (own_inputs) {
         uint64_t* XS = ws.xs.get(static_cast<size_t>(ns) * snw);
@@ -832,8 +806,36 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
     }
     out.counter[static_cast<size_t>(j)] = C;
   }
+  if (pl.conv && shortcut) {
+    // As for a dense neuron: the outputs' synapses are independent given the input counts. The
+    // ones of each active input are summed per output, level and sign from its lists, then each
+    // output draws its per-level binomials from its own generator.
+    const size_t span = 2 * pl.level_p.size();
+    ws.updown.assign(static_cast<size_t>(m) * span, 0);
+    ws.exact.assign(static_cast<size_t>(m), 0);
+    for (int i : ws.active) {
+      const int64_t c = ws.ones[static_cast<size_t>(i)];
+      for (uint32_t e = pl.one_begin[static_cast<size_t>(i)]; e < pl.one_begin[static_cast<size_t>(i) + 1]; ++e)
+        ws.exact[pl.one_neuron[e]] += pl.one_neg[e] ? -c : c;
+      for (uint32_t e = pl.draw_begin[static_cast<size_t>(i)]; e < pl.draw_begin[static_cast<size_t>(i) + 1]; ++e)
+        ws.updown[pl.draw_neuron[e] * span + 2 * pl.draw_level[e] + pl.draw_neg[e]] += c;
+    }
+    for (int o = 0; o < m; ++o) {
+      const int64_t* ud = ws.updown.data() + static_cast<size_t>(o) * span;
+      int64_t C = ws.exact[static_cast<size_t>(o)];
+      if (std::any_of(ud, ud + span, [](int64_t v) { return v != 0; })) {  // else every draw is Bin(0, p) = 0
+        Xoshiro256 rng(derive_seed(run_seed, {image, static_cast<uint64_t>(l), kBinomialTag, static_cast<uint64_t>(o)}));
+        for (size_t v = 0; v < pl.level_p.size(); ++v) {
+          const double q = pl.level_p[v];
+          C += binomial(ud[2 * v], q, rng) - binomial(ud[2 * v + 1], q, rng);
+        }
+      }
+      out.counter[static_cast<size_t>(o)] = C;
+    }
+  } else if (pl.conv && !pl.input_major) {
+    run_conv_outputs(pl, l, cfg, source, run_seed, image, X, LV, W, ws, out.counter.data());
+  }
   if (pl.conv) {
-    if (!pl.input_major) run_conv_outputs(pl, l, cfg, source, run_seed, image, X, LV, W, ws, out.counter.data());
     finish_conv(pl, cfg, states, ws, out);
     return;
   }
