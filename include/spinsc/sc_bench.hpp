@@ -12,6 +12,12 @@
 // and the same workload through the binomial shortcut (ScConfig::exact_bits = false), reported
 // as its own figure, never in the ratio.
 //
+// Conv workload (SPEC §9), reported beside the MLP's: LeNet-5 (the `lenet5` preset), K = 11,
+// weights uniform in [-s, s] with s = 3 / sqrt(fan-in) from Xoshiro256(derive_seed(2025,
+// {layer})), zero biases, unit gains; the same images, L, source and path; independent and
+// per-tap weight streams. Its synapses per image count the real (unpadded) taps of every conv
+// output: 6 * 17 956 + 16 * 15 000 + 400 * 120 + 120 * 84 + 84 * 10 = 406 656.
+//
 // Peak: every thread ANDs two L1-resident arrays of 64-bit words and sums the popcounts, the
 // tight kernel the engine's inner product is made of; bits/s = threads * words * 64 / seconds.
 //
@@ -55,9 +61,15 @@ struct ScBenchResult {
   // The same workload through the binomial shortcut (exact in distribution, not bit level):
   // images/s and the synapse bit-operations per second it stands in for.
   double shortcut_images_per_s = 0, shortcut_equivalent_bit_ops_per_s = 0;
+  // The conv workload: synapses per image, images/s and synapse bit-ops/s with independent and
+  // with per-tap weight streams (both bit level), the former's ratio to the peak.
+  long long conv_synapses = 0;
+  double conv_images_per_s = 0, conv_synapse_bit_ops_per_s = 0, conv_ratio = 0;
+  double conv_per_tap_images_per_s = 0, conv_per_tap_synapse_bit_ops_per_s = 0;
 };
 
 Network bench_network();
+Network bench_conv_network();  // the conv workload's LeNet-5
 Dataset synthetic_images(int count, uint64_t seed);
 // AND+popcount bits per second on `threads` threads (0: all), measured for about `seconds`.
 double and_popcount_peak(int threads, double seconds);

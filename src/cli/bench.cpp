@@ -44,7 +44,14 @@ int run_bench(BenchCommandOptions& opt) {
                               {"per_level_synapse_bit_ops_per_s", r.per_level_synapse_bit_ops_per_s},
                               {"per_level_ratio", r.per_level_ratio},
                               {"shortcut_images_per_s", r.shortcut_images_per_s},
-                              {"shortcut_equivalent_bit_ops_per_s", r.shortcut_equivalent_bit_ops_per_s}};
+                              {"shortcut_equivalent_bit_ops_per_s", r.shortcut_equivalent_bit_ops_per_s},
+                              {"conv_network", "lenet5"},
+                              {"conv_synapses_per_image", r.conv_synapses},
+                              {"conv_images_per_s", r.conv_images_per_s},
+                              {"conv_synapse_bit_ops_per_s", r.conv_synapse_bit_ops_per_s},
+                              {"conv_ratio", r.conv_ratio},
+                              {"conv_per_tap_images_per_s", r.conv_per_tap_images_per_s},
+                              {"conv_per_tap_synapse_bit_ops_per_s", r.conv_per_tap_synapse_bit_ops_per_s}};
     fmt::print("{}\n", j.dump(2));
     return 0;
   }
@@ -65,6 +72,11 @@ int run_bench(BenchCommandOptions& opt) {
              r.per_level_synapse_bit_ops_per_s, r.per_level_ratio);
   fmt::print("  binomial shortcut (exact in distribution, not bit level): {:.1f} images/s, equivalent to {:.3e} bit-ops/s\n",
              r.shortcut_images_per_s, r.shortcut_equivalent_bit_ops_per_s);
+  fmt::print("conv workload: LeNet-5, K = 11, same images, L, source and bit-level path ({} synapses per image)\n", r.conv_synapses);
+  fmt::print("  independent weight streams: {:.1f} images/s, {:.3e} synapse bit-ops/s, ratio {:.3f}\n", r.conv_images_per_s,
+             r.conv_synapse_bit_ops_per_s, r.conv_ratio);
+  fmt::print("  per-tap weight streams:     {:.1f} images/s, {:.3e} synapse bit-ops/s\n", r.conv_per_tap_images_per_s,
+             r.conv_per_tap_synapse_bit_ops_per_s);
   return 0;
 }
 

@@ -156,8 +156,10 @@ const bool registered = register_command("eval", "Test accuracy of a model: digi
   app.add_option("--accumulate", opt->accumulate, "apc (parallel counter) or mux (scaled adder)")
       ->check(CLI::IsMember({"apc", "mux"}))
       ->capture_default_str();
-  app.add_option("--sharing", opt->sharing, "Weight SNGs: independent (one per synapse), per-level (one per level), independent-all")
-      ->check(CLI::IsMember({"independent", "per-level", "independent-all"}))
+  app.add_option("--sharing", opt->sharing,
+                 "Weight SNGs: independent (one per synapse), per-tap (one per kernel weight, reused at every position of a "
+                 "conv layer; dense: independent), per-level (one per level), independent-all (also one input SNG per synapse)")
+      ->check(CLI::IsMember({"independent", "per-tap", "per-level", "independent-all"}))
       ->capture_default_str();
   app.add_flag("--analog", opt->analog, "Run the unquantized (analog) baseline: continuous weights and activations");
   app.add_flag("--exact-bits", opt->exact_bits, "Compute every product bit; without it, i.i.d. sources with independent weight streams (signmag, apc) draw each neuron's counts from their exact binomial law");

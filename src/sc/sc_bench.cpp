@@ -26,6 +26,17 @@ Network bench_network() {
   return net;
 }
 
+Network bench_conv_network() {
+  Network net = Network::zeros(parse_architecture("lenet5"), 11, TrainMode::Qat);
+  for (size_t l = 0; l < net.layers.size(); ++l) {
+    DenseLayer& layer = net.layers[l];
+    layer.scale = 3.0f / std::sqrt(static_cast<float>(layer.in));
+    Xoshiro256 rng(derive_seed(2025, {l}));
+    for (float& w : layer.weight) w = static_cast<float>((2 * rng.uniform() - 1) * layer.scale);
+  }
+  return net;
+}
+
 Dataset synthetic_images(int count, uint64_t seed) {
   Dataset d;
   d.name = "synthetic";
@@ -140,7 +151,20 @@ ScBenchResult run_sc_bench(const ScBenchOptions& opt) {
   const ScAccuracy fast = ScEngine(net, cfg).accuracy(data, 1, res.threads, opt.quiet);
   res.shortcut_images_per_s = data.count / fast.seconds;
   res.shortcut_equivalent_bit_ops_per_s = res.shortcut_images_per_s * static_cast<double>(res.synapses) * opt.length;
+  // The conv workload, bit level, independent and per-tap weight streams.
+  const Network conv = bench_conv_network();
+  cfg.exact_bits = true;
+  cfg.sharing = Sharing::Independent;
+  const ScAccuracy conv_ind = ScEngine(conv, cfg).accuracy(data, 1, res.threads, opt.quiet);
+  res.conv_synapses = conv_ind.synapses / data.count;  // real (unpadded) synapses: the engine's count
+  res.conv_images_per_s = data.count / conv_ind.seconds;
+  res.conv_synapse_bit_ops_per_s = res.conv_images_per_s * static_cast<double>(res.conv_synapses) * opt.length;
+  cfg.sharing = Sharing::PerTap;
+  const ScAccuracy conv_tap = ScEngine(conv, cfg).accuracy(data, 1, res.threads, opt.quiet);
+  res.conv_per_tap_images_per_s = data.count / conv_tap.seconds;
+  res.conv_per_tap_synapse_bit_ops_per_s = res.conv_per_tap_images_per_s * static_cast<double>(res.conv_synapses) * opt.length;
   res.roofline_bit_ops_per_s = and_popcount_peak(res.threads, opt.peak_seconds);
+  res.conv_ratio = res.conv_synapse_bit_ops_per_s / res.roofline_bit_ops_per_s;
   res.ratio = res.synapse_bit_ops_per_s / res.roofline_bit_ops_per_s;
   res.per_level_ratio = res.per_level_synapse_bit_ops_per_s / res.roofline_bit_ops_per_s;
   if (acc.weight_streams > 0) {

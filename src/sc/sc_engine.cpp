@@ -24,8 +24,10 @@ namespace spinsc {
 namespace {
 constexpr detail::EnumNames<Multiply, 2> kMultiplies{{{Multiply::SignMagnitude, "signmag"}, {Multiply::Bipolar, "bipolar"}}};
 constexpr detail::EnumNames<Accumulate, 2> kAccumulates{{{Accumulate::Apc, "apc"}, {Accumulate::Mux, "mux"}}};
-constexpr detail::EnumNames<Sharing, 3> kSharings{
-    {{Sharing::Independent, "independent"}, {Sharing::PerLevel, "per-level"}, {Sharing::IndependentAll, "independent-all"}}};
+constexpr detail::EnumNames<Sharing, 4> kSharings{{{Sharing::Independent, "independent"},
+                                                  {Sharing::PerLevel, "per-level"},
+                                                  {Sharing::IndependentAll, "independent-all"},
+                                                  {Sharing::PerTap, "per-tap"}}};
 }  // namespace
 
 std::string to_string(Multiply m) { return detail::enum_name(kMultiplies, m); }
@@ -46,15 +48,37 @@ constexpr uint64_t kBinomialTag = 0x62696e;  // "bin": the binomial shortcut's g
 // their products follow from the input stream's count without generating them.
 constexpr uint8_t kZero = 0, kOne = 1, kDraw = 2;
 
-// A layer as the engine uses it: the probability of each weight stream, precomputed.
+// Per-tap weight streams are kept for a whole conv stage at once (input-major walk) while they
+// fit in this many bytes per thread; beyond it they are generated filter by filter.
+constexpr size_t kTapBufferBytes = size_t{64} << 20;
+
+// A stage as the engine uses it: the probability of each weight stream, precomputed. Weights
+// are indexed k = j * fan_in + t (dense: t = i, the input; conv2d: j = filter, t = tap).
 struct PreparedLayer {
-  int in = 0, out = 0;
+  int in = 0, out = 0;              // inputs n; outputs m (dense: units; conv2d: F * OH * OW)
   bool hidden = false;
+  // per-tap sharing on a dense stage is independent sharing: the same keys (f = j, t = i).
+  Sharing sharing = Sharing::Independent;
   float scale = 1;                  // s (quantized) or s_a = max |w| (analog)
-  std::vector<double> p;            // [j*n+i]: probability of the synapse's weight stream
-  std::vector<uint8_t> negative;    // [j*n+i]: sign-magnitude routing to the down count
-  std::vector<uint8_t> kind;        // [j*n+i]: kZero / kOne (exact stream, not generated) / kDraw
-  std::vector<uint32_t> level;      // [j*n+i]: per-level device index
+  std::vector<double> p;            // [k]: probability of the weight's stream
+  std::vector<uint8_t> negative;    // [k]: sign-magnitude routing to the down count
+  std::vector<uint8_t> kind;        // [k]: kZero / kOne (exact stream, not generated) / kDraw
+  std::vector<uint32_t> level;      // [k]: per-level device index
+  // conv2d: the synapse program. Output o = f * positions + pos (pos = oy * OW + ox) reads, for
+  // a = prog_begin[pos] .. prog_begin[pos+1]-1, input prog_input[a] through tap prog_tap[a]
+  // (padding left out: no synapse). Independent device o * fan_in + t; per-tap device k.
+  bool conv = false;
+  int fan_in = 0, units = 0, positions = 1;
+  std::vector<uint32_t> prog_begin, prog_input, prog_tap;
+  long long synapses = 0;           // real synapses of the stage (without padding)
+  LayerKind pool = LayerKind::Flatten;
+  int window = 1;
+  Shape conv_shape, out_shape;
+  // per-tap: the drawn (kDraw) kernel weights, in weight order; filter f's are entries
+  // tap_begin[f] .. tap_begin[f+1]-1, weight k's is entry tap_slot[k].
+  std::vector<double> tap_p;
+  std::vector<uint64_t> tap_device;
+  std::vector<uint32_t> tap_begin, tap_slot;
   std::vector<double> level_p;      // per-level: probability of each level's stream
   std::vector<float> bias, gain;
   // Binomial shortcut (when `shortcut`, see ScEngine::binomial_shortcut): the law of an input
@@ -64,9 +88,10 @@ struct PreparedLayer {
   bool shortcut = false;
   int grid = 0;
   std::vector<std::vector<double>> ones_cdf;
-  // Input-major order (signmag + apc, broadcast inputs, independent or per-level weights; see
-  // run_layer): for input i, the synapses whose weight stream is drawn are entries
+  // Input-major order (signmag + apc, broadcast inputs, independent, per-level or per-tap
+  // weights; see run_layer): for input i, the synapses whose weight stream is drawn are entries
   // draw_begin[i] .. draw_begin[i+1] of the draw_* arrays, those at p = 1 the one_* entries.
+  // draw_level is the shared stream's index: the level (per-level) or tap_slot (per-tap).
   bool input_major = false;
   std::vector<uint32_t> draw_begin, draw_neuron, draw_level, one_begin, one_neuron;
   std::vector<double> draw_p;
@@ -87,6 +112,14 @@ struct Workspace {
   std::vector<int64_t> up, down;    // binomial shortcut: input ones per weight level and sign
   detail::AlignedWords acc;         // input-major: per neuron, 8 lanes of partial counts
   std::vector<int64_t> exact;       // input-major: per neuron, the products with p = 1 streams
+  detail::AlignedWords taps;        // per-tap weight streams
+  std::vector<const uint64_t*> sx, bx, bw;  // conv2d: an output's synapse input streams; a batch's
+  std::vector<int64_t> sc;          // conv2d: an output's synapse input counts
+  std::vector<int> sa;              // conv2d: an output's synapses that can contribute
+  std::vector<uint8_t> bneg;
+  std::vector<int64_t> pooled;
+  std::vector<int64_t> updown;      // conv2d shortcut: per output, the input ones per level and sign
+  std::vector<float> act;
   long long weight_streams = 0, synapses = 0;  // work counters for ScAccuracy
 };
 
@@ -124,8 +157,6 @@ ScEngine::ScEngine(ScEngine&&) noexcept = default;
 ScEngine::ScEngine(const Network& net, ScConfig config, std::shared_ptr<const BitSource> source)
     : config_(std::move(config)), source_(std::move(source)), impl_(std::make_unique<Impl>()) {
   validate(net);
-  if (!net.is_mlp())
-    fail("the SC engine runs MLPs only so far; {} has conv2d or pooling layers", to_string(net.architecture));
   if (!source_) fail("SC engine: no bit source");
   // 2^20 bits keeps a layer's streams (n * L / 8 bytes per thread) within memory.
   if (config_.length < 1 || config_.length > (1 << 20)) fail("SC stream length {} must be between 1 and 1048576 (2^20)", config_.length);
@@ -139,15 +170,29 @@ ScEngine::ScEngine(const Network& net, ScConfig config, std::shared_ptr<const Bi
   im.states = net.states;
   const int K = net.states, half = (K - 1) / 2;
   const bool bipolar = config_.multiply == Multiply::Bipolar;
+  const std::vector<Stage> stages = net.stages();
+  const bool has_conv = std::any_of(stages.begin(), stages.end(), [](const Stage& st) { return st.kind == LayerKind::Conv2d; });
+  // per-tap reuses a weight stream at every position of a conv stage, which correlates the
+  // positions' counters: the shortcut's independent draws would not have their law.
   im.shortcut = !config_.exact_bits && !config_.analog && config_.multiply == Multiply::SignMagnitude &&
-                config_.accumulate == Accumulate::Apc && config_.sharing == Sharing::Independent &&
+                config_.accumulate == Accumulate::Apc &&
+                (config_.sharing == Sharing::Independent || (config_.sharing == Sharing::PerTap && !has_conv)) &&
                 source_->exact_extremes() && source_->iid_bits();
-  for (size_t l = 0; l < net.layers.size(); ++l) {
-    const DenseLayer& src = net.layers[l];
+  for (const Stage& st : stages) {
+    const DenseLayer& src = net.layers[static_cast<size_t>(st.layer)];
     PreparedLayer pl;
-    pl.in = src.in;
-    pl.out = src.out;
-    pl.hidden = l + 1 < net.layers.size();
+    pl.conv = st.kind == LayerKind::Conv2d;
+    pl.in = static_cast<int>(st.in.size());
+    pl.out = static_cast<int>(st.conv.size());
+    pl.hidden = st.hidden;
+    pl.sharing = config_.sharing == Sharing::PerTap && !pl.conv ? Sharing::Independent : config_.sharing;
+    pl.fan_in = st.fan_in();
+    pl.units = st.units();
+    pl.positions = st.conv.height * st.conv.width;
+    pl.pool = st.pool;
+    pl.window = st.window;
+    pl.conv_shape = st.conv;
+    pl.out_shape = st.out;
     pl.bias = src.bias;
     pl.gain = src.gain;
     const size_t nsyn = src.weight.size();
@@ -181,9 +226,44 @@ ScEngine::ScEngine(const Network& net, ScConfig config, std::shared_ptr<const Bi
     pl.kind.resize(nsyn);
     for (size_t k = 0; k < nsyn; ++k)
       pl.kind[k] = !source_->exact_extremes() ? kDraw : pl.p[k] == 0.0 ? kZero : pl.p[k] == 1.0 ? kOne : kDraw;
+    pl.synapses = static_cast<long long>(pl.in) * pl.out;
+    if (pl.conv) {
+      // The program: each output position's receptive field, taps in weight order.
+      const int H = st.in.height, W = st.in.width, k = st.kernel, OW = st.conv.width;
+      pl.prog_begin.push_back(0);
+      for (int pos = 0; pos < pl.positions; ++pos) {
+        const int oy = pos / OW, ox = pos % OW;
+        for (int c = 0; c < st.in.channels; ++c)
+          for (int ky = 0; ky < k; ++ky)
+            for (int kx = 0; kx < k; ++kx) {
+              const int iy = oy * st.stride + ky - st.padding, ix = ox * st.stride + kx - st.padding;
+              if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+              pl.prog_input.push_back(static_cast<uint32_t>((c * H + iy) * W + ix));
+              pl.prog_tap.push_back(static_cast<uint32_t>((c * k + ky) * k + kx));
+            }
+        pl.prog_begin.push_back(static_cast<uint32_t>(pl.prog_input.size()));
+      }
+      pl.synapses = static_cast<long long>(pl.units) * static_cast<long long>(pl.prog_input.size());
+      if (pl.sharing == Sharing::PerTap) {
+        pl.tap_slot.assign(nsyn, 0);
+        for (int f = 0; f < pl.units; ++f) {
+          pl.tap_begin.push_back(static_cast<uint32_t>(pl.tap_p.size()));
+          for (int t = 0; t < pl.fan_in; ++t) {
+            const size_t kk = static_cast<size_t>(f) * pl.fan_in + t;
+            if (pl.kind[kk] != kDraw) continue;
+            pl.tap_slot[kk] = static_cast<uint32_t>(pl.tap_p.size());
+            pl.tap_p.push_back(pl.p[kk]);
+            pl.tap_device.push_back(kk);
+          }
+        }
+        pl.tap_begin.push_back(static_cast<uint32_t>(pl.tap_p.size()));
+      }
+    }
+    const size_t stream_bytes = static_cast<size_t>(words_for(config_.length)) * sizeof(uint64_t);
     pl.input_major = !im.shortcut && config_.multiply == Multiply::SignMagnitude && config_.accumulate == Accumulate::Apc &&
-                     (config_.sharing == Sharing::Independent || config_.sharing == Sharing::PerLevel);
-    if (pl.input_major) {
+                     (pl.sharing == Sharing::Independent || pl.sharing == Sharing::PerLevel ||
+                      (pl.sharing == Sharing::PerTap && pl.tap_p.size() * stream_bytes <= kTapBufferBytes));
+    if (pl.input_major && !pl.conv) {
       // Transposed once here so that run_layer walks each active input's synapses in order.
       const size_t n = static_cast<size_t>(pl.in), m = static_cast<size_t>(pl.out);
       pl.draw_begin.assign(n + 1, 0);
@@ -207,6 +287,49 @@ ScEngine::ScEngine(const Network& net, ScConfig config, std::shared_ptr<const Bi
           }
         }
       }
+    } else if (pl.conv && (pl.input_major || im.shortcut)) {
+      // The same lists from the program: every (output, tap) that reads input i, outputs in order.
+      // The conv shortcut reads them too (draw_level: the level), to visit active inputs only.
+      const size_t n = static_cast<size_t>(pl.in);
+      std::vector<uint32_t> ndraw(n + 1, 0), none(n + 1, 0);
+      auto each_synapse = [&](auto&& visit) {
+        for (int f = 0; f < pl.units; ++f)
+          for (int pos = 0; pos < pl.positions; ++pos)
+            for (uint32_t a = pl.prog_begin[static_cast<size_t>(pos)]; a < pl.prog_begin[static_cast<size_t>(pos) + 1]; ++a)
+              visit(static_cast<uint32_t>(f * pl.positions + pos), pl.prog_input[a],
+                    static_cast<size_t>(f) * pl.fan_in + pl.prog_tap[a], pl.prog_tap[a]);
+      };
+      each_synapse([&](uint32_t, uint32_t i, size_t k, uint32_t) {
+        ndraw[i + 1] += pl.kind[k] == kDraw;
+        none[i + 1] += pl.kind[k] == kOne;
+      });
+      for (size_t i = 0; i < n; ++i) {
+        ndraw[i + 1] += ndraw[i];
+        none[i + 1] += none[i];
+      }
+      pl.draw_begin = ndraw;
+      pl.one_begin = none;
+      pl.draw_neuron.resize(ndraw[n]);
+      pl.draw_p.resize(ndraw[n]);
+      pl.draw_device.resize(ndraw[n]);
+      pl.draw_neg.resize(ndraw[n]);
+      pl.draw_level.resize(ndraw[n]);
+      pl.one_neuron.resize(none[n]);
+      pl.one_neg.resize(none[n]);
+      each_synapse([&](uint32_t o, uint32_t i, size_t k, uint32_t t) {
+        if (pl.kind[k] == kDraw) {
+          const uint32_t e = ndraw[i]++;
+          pl.draw_neuron[e] = o;
+          pl.draw_p[e] = pl.p[k];
+          pl.draw_device[e] = static_cast<uint64_t>(o) * static_cast<uint64_t>(pl.fan_in) + t;
+          pl.draw_neg[e] = pl.negative[k];
+          pl.draw_level[e] = pl.sharing == Sharing::PerTap ? pl.tap_slot[k] : pl.level.empty() ? 0 : pl.level[k];
+        } else if (pl.kind[k] == kOne) {
+          const uint32_t e = none[i]++;
+          pl.one_neuron[e] = o;
+          pl.one_neg[e] = pl.negative[k];
+        }
+      });
     }
     im.layers.push_back(std::move(pl));
   }
@@ -266,13 +389,216 @@ Collected collect_batch(const int* active, size_t nact, size_t pos, const uint8_
   return {pos, cnt, C};
 }
 
+// A conv2d stage output by output: every configuration the input-major walk does not take
+// (bipolar, mux, independent-all, per-tap streams beyond kTapBufferBytes).
+// Output o = f * positions + pos reads its position's program; synapse a (input i, tap t) has
+// the weight k = f * fan_in + t. X: the broadcast input streams (null under the shortcut or
+// independent-all), LV: the per-level streams, W: room for a batch of weight streams (mux: for
+// min(fan_in, L)). Counters go to counter[o].
+void run_conv_outputs(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSource& source, uint64_t run_seed,
+                      uint64_t image, const uint64_t* X, const uint64_t* LV, uint64_t* W, Workspace& ws, int64_t* counter) {
+  const int L = cfg.length, nw = words_for(L), fan = pl.fan_in;
+  const size_t snw = static_cast<size_t>(nw);
+  const bool bipolar = cfg.multiply == Multiply::Bipolar, mux = cfg.accumulate == Accumulate::Mux;
+  const bool own_inputs = pl.sharing == Sharing::IndependentAll, per_tap = pl.sharing == Sharing::PerTap;
+  const bool per_level = pl.sharing == Sharing::PerLevel;
+  const StreamKey in_key{run_seed, image, static_cast<uint32_t>(l), StreamRole::Input, 0};
+  const StreamKey w_key{run_seed, image, static_cast<uint32_t>(l), StreamRole::Weight, 0};
+  ws.sx.resize(static_cast<size_t>(fan));
+  ws.sc.resize(static_cast<size_t>(fan));
+  ws.bx.resize(static_cast<size_t>(kBatch));
+  ws.bw.resize(static_cast<size_t>(kBatch));
+  ws.bneg.resize(static_cast<size_t>(kBatch));
+  for (int f = 0; f < pl.units; ++f) {
+    const size_t krow = static_cast<size_t>(f) * fan;
+    // per-tap: the filter's drawn kernel weights, once for all its positions (slot - t0).
+    const uint64_t* TAP = nullptr;
+    const uint32_t t0 = per_tap ? pl.tap_begin[static_cast<size_t>(f)] : 0;
+    if (per_tap) {
+      const int nt = static_cast<int>(pl.tap_begin[static_cast<size_t>(f) + 1] - t0);
+      uint64_t* T = ws.taps.get(static_cast<size_t>(std::max(nt, 1)) * snw);
+      draw(source, nt, pl.tap_p.data() + t0, pl.tap_device.data() + t0, L, w_key, T);
+      ws.weight_streams += nt;
+      TAP = T;
+    }
+    // The weight stream of synapse a of output o, for the shared sharings.
+    auto shared_stream = [&](size_t k) { return per_level ? LV + pl.level[k] * snw : TAP + (pl.tap_slot[k] - t0) * snw; };
+    for (int pos = 0; pos < pl.positions; ++pos) {
+      const uint64_t o = static_cast<uint64_t>(f) * static_cast<uint64_t>(pl.positions) + static_cast<uint64_t>(pos);
+      const uint32_t b0 = pl.prog_begin[static_cast<size_t>(pos)];
+      const int ns = static_cast<int>(pl.prog_begin[static_cast<size_t>(pos) + 1] - b0);
+      const uint32_t* in = pl.prog_input.data() + b0;
+      const uint32_t* tap = pl.prog_tap.data() + b0;
+      // Each synapse's input stream and its count of ones; those that can contribute.
+      if (own_inputs) {
+        uint64_t* XS = ws.xs.get(static_cast<size_t>(ns) * snw);
+        for (int a = 0; a < ns; ++a) {
+          ws.bp[static_cast<size_t>(a)] = ws.px[in[a]];
+          ws.bd[static_cast<size_t>(a)] = o * static_cast<uint64_t>(fan) + tap[a];
+        }
+        draw(source, ns, ws.bp.data(), ws.bd.data(), L, in_key, XS);
+        for (int a = 0; a < ns; ++a) {
+          ws.sx[static_cast<size_t>(a)] = XS + static_cast<size_t>(a) * snw;
+          ws.sc[static_cast<size_t>(a)] = count_ones(XS + static_cast<size_t>(a) * snw, nw);
+        }
+      } else {
+        for (int a = 0; a < ns; ++a) {
+          ws.sx[static_cast<size_t>(a)] = X ? X + static_cast<size_t>(in[a]) * snw : nullptr;
+          ws.sc[static_cast<size_t>(a)] = ws.ones[in[a]];
+        }
+      }
+      ws.sa.clear();
+      for (int a = 0; a < ns; ++a)
+        if (bipolar || ws.sc[static_cast<size_t>(a)]) ws.sa.push_back(a);
+      int64_t C = 0;
+      if (!mux) {
+        // Exact weight streams from the input count alone; the others in batches, bit by bit.
+        int cnt = 0;
+        auto flush = [&] {
+          if (!per_level && !per_tap) {
+            draw(source, cnt, ws.bp.data(), ws.bd.data(), L, w_key, W);
+            ws.weight_streams += cnt;
+            for (int a = 0; a < cnt; ++a) ws.bw[static_cast<size_t>(a)] = W + static_cast<size_t>(a) * snw;
+          }
+          auto xp = [&](int a) { return ws.bx[static_cast<size_t>(a)]; };
+          auto wp = [&](int a) { return ws.bw[static_cast<size_t>(a)]; };
+          C += bipolar ? detail::xnor_sum(cnt, L, xp, wp)
+                       : detail::signed_and_sum(cnt, nw, xp, wp, [&](int a) { return ws.bneg[static_cast<size_t>(a)]; });
+          cnt = 0;
+        };
+        for (int a : ws.sa) {
+          const size_t k = krow + tap[a];
+          const uint8_t kd = pl.kind[k];
+          const int64_t c = ws.sc[static_cast<size_t>(a)];
+          if (kd == kOne) {
+            C += bipolar ? 2 * c - L : pl.negative[k] ? -c : c;  // XNOR / AND with all ones
+          } else if (kd == kZero) {
+            C += bipolar ? L - 2 * c : 0;  // XNOR / AND with all zeros
+          } else {
+            ws.bx[static_cast<size_t>(cnt)] = ws.sx[static_cast<size_t>(a)];
+            ws.bneg[static_cast<size_t>(cnt)] = pl.negative[k];
+            if (per_level || per_tap) {
+              ws.bw[static_cast<size_t>(cnt)] = shared_stream(k);
+            } else {
+              ws.bp[static_cast<size_t>(cnt)] = pl.p[k];
+              ws.bd[static_cast<size_t>(cnt)] = o * static_cast<uint64_t>(fan) + tap[a];
+            }
+            if (++cnt == kBatch) flush();
+          }
+        }
+        if (cnt) flush();
+      } else {
+        // The scaled adder over the output's (real) synapses: cycle t passes synapse sel[t].
+        Xoshiro256 rng(derive_seed(run_seed, {image, static_cast<uint64_t>(l), kMuxTag, o}));
+        ws.sel.resize(static_cast<size_t>(L));
+        for (int t = 0; t < L; ++t) ws.sel[static_cast<size_t>(t)] = static_cast<int>(rng.below(static_cast<uint64_t>(ns)));
+        ws.slot.assign(static_cast<size_t>(ns), -1);
+        ws.is_active.assign(static_cast<size_t>(ns), 0);
+        for (int a : ws.sa) ws.is_active[static_cast<size_t>(a)] = 1;
+        ws.needed.clear();
+        for (int t = 0; t < L; ++t) {
+          const int a = ws.sel[static_cast<size_t>(t)];
+          if (ws.is_active[static_cast<size_t>(a)] && ws.slot[static_cast<size_t>(a)] < 0) {
+            ws.slot[static_cast<size_t>(a)] = static_cast<int>(ws.needed.size());
+            ws.needed.push_back(a);
+          }
+        }
+        const int nn = static_cast<int>(ws.needed.size());
+        if (!per_level && !per_tap) {
+          for (int s = 0; s < nn; ++s) {
+            const int a = ws.needed[static_cast<size_t>(s)];
+            ws.bp[static_cast<size_t>(s)] = pl.p[krow + tap[a]];
+            ws.bd[static_cast<size_t>(s)] = o * static_cast<uint64_t>(fan) + tap[a];
+          }
+          draw(source, nn, ws.bp.data(), ws.bd.data(), L, w_key, W);
+          ws.weight_streams += nn;
+        }
+        int64_t up = 0, down = 0;
+        for (int t = 0; t < L; ++t) {
+          const int a = ws.sel[static_cast<size_t>(t)], s = ws.slot[static_cast<size_t>(a)];
+          if (s < 0) continue;  // an all-zero input stream (signmag): no product bit
+          const size_t k = krow + tap[a];
+          const bool xb = (ws.sx[static_cast<size_t>(a)][t >> 6] >> (t & 63)) & 1;
+          bool wb = pl.kind[k] == kOne;  // exact streams: per-tap draws no stream for them
+          if (pl.kind[k] == kDraw) {
+            const uint64_t* wst = per_level || per_tap ? shared_stream(k) : W + static_cast<size_t>(s) * snw;
+            wb = (wst[t >> 6] >> (t & 63)) & 1;
+          }
+          if (bipolar) {
+            up += xb == wb;
+          } else {
+            const int64_t prod = xb && wb, sn = -static_cast<int64_t>(pl.negative[k]);
+            up += prod & ~sn;
+            down += prod & sn;
+          }
+        }
+        C = bipolar ? static_cast<int64_t>(ns) * (2 * up - L) : static_cast<int64_t>(ns) * (up - down);
+      }
+      counter[o] = C;
+    }
+  }
+}
+
+// A conv2d stage's counters (out.counter, one per conv output) to its outputs by the forward
+// rule: avgpool2d sums each window's counters before the comparators (estimate
+// s * sum / (L window^2)); z = gain * estimate + bias per filter; hidden: the activation
+// (quantized, or clipped in analog mode), then maxpool2d's maximum over each window.
+void finish_conv(const PreparedLayer& pl, const ScConfig& cfg, int states, Workspace& ws, ScLayerResult& out) {
+  const int win = pl.window, CW = pl.conv_shape.width, conv_plane = pl.positions;
+  const int OH = pl.out_shape.height, OW = pl.out_shape.width, out_plane = OH * OW;
+  double denom = cfg.length;
+  if (pl.pool == LayerKind::AvgPool2d) {
+    ws.pooled.assign(static_cast<size_t>(pl.units) * out_plane, 0);
+    for (int c = 0; c < pl.units; ++c)
+      for (int py = 0; py < OH; ++py)
+        for (int px = 0; px < OW; ++px) {
+          int64_t sum = 0;
+          for (int dy = 0; dy < win; ++dy)
+            for (int dx = 0; dx < win; ++dx)
+              sum += out.counter[static_cast<size_t>(c) * conv_plane + static_cast<size_t>((py * win + dy) * CW + px * win + dx)];
+          ws.pooled[static_cast<size_t>(c) * out_plane + static_cast<size_t>(py * OW + px)] = sum;
+        }
+    out.counter.swap(ws.pooled);
+    denom *= static_cast<double>(win) * win;
+  }
+  const size_t n = out.counter.size(), plane = n / static_cast<size_t>(pl.units);
+  out.estimate.resize(n);
+  std::vector<float>& a = pl.pool == LayerKind::MaxPool2d ? ws.act : out.output;
+  a.resize(n);
+  for (size_t e = 0; e < n; ++e) {
+    const size_t c = e / plane;
+    const float est = pl.scale * static_cast<float>(static_cast<double>(out.counter[e]) / denom);
+    out.estimate[e] = est;
+    if (pl.hidden) {
+      const float z = pl.gain[c] * est + pl.bias[c];
+      a[e] = cfg.analog ? std::clamp(z, 0.0f, 1.0f) : quantize_activation(z, states);
+    } else {
+      a[e] = est + pl.bias[c];
+    }
+  }
+  if (pl.pool == LayerKind::MaxPool2d) {
+    out.output.resize(static_cast<size_t>(pl.units) * out_plane);
+    for (int c = 0; c < pl.units; ++c)
+      for (int py = 0; py < OH; ++py)
+        for (int px = 0; px < OW; ++px) {
+          float m = a[static_cast<size_t>(c) * conv_plane + static_cast<size_t>(py * win * CW + px * win)];
+          for (int dy = 0; dy < win; ++dy)
+            for (int dx = 0; dx < win; ++dx)
+              m = std::max(m, a[static_cast<size_t>(c) * conv_plane + static_cast<size_t>((py * win + dy) * CW + px * win + dx)]);
+          out.output[static_cast<size_t>(c) * out_plane + static_cast<size_t>(py * OW + px)] = m;
+        }
+  } else {
+    out.output.resize(n);
+  }
+}
+
 void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSource& source, int states, const float* input,
                uint64_t run_seed, uint64_t image, Workspace& ws, ScLayerResult& out) {
   const int n = pl.in, m = pl.out, L = cfg.length, nw = words_for(L);
   const size_t snw = static_cast<size_t>(nw);
   const bool bipolar = cfg.multiply == Multiply::Bipolar;
   const bool mux = cfg.accumulate == Accumulate::Mux;
-  const bool own_inputs = cfg.sharing == Sharing::IndependentAll;
+  const bool own_inputs = pl.sharing == Sharing::IndependentAll;
   const StreamKey in_key{run_seed, image, static_cast<uint32_t>(l), StreamRole::Input, 0};
   const StreamKey w_key{run_seed, image, static_cast<uint32_t>(l), StreamRole::Weight, 0};
 
@@ -324,8 +650,16 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
   } else if (!own_inputs) {
     draw_inputs(0);
   }
+  // Shared weight streams: one per level (per-level), or every kernel weight of a conv stage
+  // walked input-major (per-tap; else run_conv_outputs draws them filter by filter).
   uint64_t* LV = nullptr;
-  if (cfg.sharing == Sharing::PerLevel) {
+  if (pl.sharing == Sharing::PerTap && pl.input_major) {
+    const int nt = static_cast<int>(pl.tap_p.size());
+    LV = ws.taps.get(static_cast<size_t>(nt) * snw);
+    draw(source, nt, pl.tap_p.data(), pl.tap_device.data(), L, w_key, LV);
+    ws.weight_streams += nt;
+  }
+  if (pl.sharing == Sharing::PerLevel) {
     const int nl = static_cast<int>(pl.level_p.size());
     LV = ws.levels.get(static_cast<size_t>(nl) * snw);
     for (int v = 0; v < nl; ++v) ws.bd[static_cast<size_t>(v)] = static_cast<uint64_t>(v);
@@ -334,7 +668,7 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
   }
   // A batch of weight streams; mux needs the streams of up to min(n, L) selected synapses at once.
   uint64_t* W = ws.w.get(static_cast<size_t>(mux ? std::max(kBatch, std::min(n, L)) : kBatch) * snw);
-  ws.synapses += static_cast<long long>(n) * m;
+  ws.synapses += pl.synapses;
   if (shortcut) {
     ws.up.resize(pl.level_p.size());
     ws.down.resize(pl.level_p.size());
@@ -358,7 +692,7 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
         const int cnt = static_cast<int>(std::min<uint32_t>(kBatch, end - b));
         const uint32_t* neuron = pl.draw_neuron.data() + b;
         const uint8_t* neg = pl.draw_neg.data() + b;
-        if (cfg.sharing == Sharing::PerLevel) {
+        if (pl.sharing != Sharing::Independent) {  // per-level or per-tap: the shared streams
           const uint32_t* level = pl.draw_level.data() + b;
           detail::accumulate_signed_and(cnt, nw, x, [&](int a) { return LV + level[a] * snw; }, neg, neuron, acc);
         } else {
@@ -376,7 +710,7 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
     }
   }
   // Neuron by neuron: every other configuration (and the shortcut).
-  for (int j = 0; !pl.input_major && j < m; ++j) {
+  for (int j = 0; !pl.input_major && !pl.conv && j < m; ++j) {
     const size_t row = static_cast<size_t>(j) * n;
     const double* prow = pl.p.data() + row;
     const uint8_t* neg = pl.negative.data() + row;
@@ -411,7 +745,7 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
       auto flush = [&](int cnt) -> int64_t {
         auto xp = [&](int a) { return xptr(ws.bidx[static_cast<size_t>(a)]); };
         auto ng = [&](int a) { return neg[ws.bidx[static_cast<size_t>(a)]]; };
-        if (cfg.sharing == Sharing::PerLevel) {
+        if (pl.sharing == Sharing::PerLevel) {
           auto wp = [&](int a) { return LV + pl.level[row + static_cast<size_t>(ws.bidx[static_cast<size_t>(a)])] * snw; };
           return bipolar ? detail::xnor_sum(cnt, L, xp, wp) : detail::signed_and_sum(cnt, nw, xp, wp, ng);
         }
@@ -446,7 +780,7 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
         }
       }
       const int nn = static_cast<int>(ws.needed.size());
-      if (cfg.sharing != Sharing::PerLevel) {
+      if (pl.sharing != Sharing::PerLevel) {
         for (int a = 0; a < nn; ++a) {
           ws.bp[static_cast<size_t>(a)] = prow[ws.needed[static_cast<size_t>(a)]];
           ws.bd[static_cast<size_t>(a)] = row + static_cast<uint64_t>(ws.needed[static_cast<size_t>(a)]);
@@ -458,7 +792,7 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
       for (int t = 0; t < L; ++t) {
         const int i = ws.sel[static_cast<size_t>(t)], s = ws.slot[static_cast<size_t>(i)];
         const bool xb = s >= 0 && ((xptr(i)[t >> 6] >> (t & 63)) & 1);
-        const uint64_t* wst = cfg.sharing == Sharing::PerLevel ? LV + pl.level[row + i] * snw : W + (s >= 0 ? s : 0) * snw;
+        const uint64_t* wst = pl.sharing == Sharing::PerLevel ? LV + pl.level[row + i] * snw : W + (s >= 0 ? s : 0) * snw;
         const bool wb = s >= 0 && ((wst[t >> 6] >> (t & 63)) & 1);
         if (bipolar) {
           up += xb == wb;  // XNOR; every input is active in bipolar, so s >= 0
@@ -471,6 +805,39 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
       C = bipolar ? static_cast<int64_t>(n) * (2 * up - L) : static_cast<int64_t>(n) * (up - down);
     }
     out.counter[static_cast<size_t>(j)] = C;
+  }
+  if (pl.conv && shortcut) {
+    // As for a dense neuron: the outputs' synapses are independent given the input counts. The
+    // ones of each active input are summed per output, level and sign from its lists, then each
+    // output draws its per-level binomials from its own generator.
+    const size_t span = 2 * pl.level_p.size();
+    ws.updown.assign(static_cast<size_t>(m) * span, 0);
+    ws.exact.assign(static_cast<size_t>(m), 0);
+    for (int i : ws.active) {
+      const int64_t c = ws.ones[static_cast<size_t>(i)];
+      for (uint32_t e = pl.one_begin[static_cast<size_t>(i)]; e < pl.one_begin[static_cast<size_t>(i) + 1]; ++e)
+        ws.exact[pl.one_neuron[e]] += pl.one_neg[e] ? -c : c;
+      for (uint32_t e = pl.draw_begin[static_cast<size_t>(i)]; e < pl.draw_begin[static_cast<size_t>(i) + 1]; ++e)
+        ws.updown[pl.draw_neuron[e] * span + 2 * pl.draw_level[e] + pl.draw_neg[e]] += c;
+    }
+    for (int o = 0; o < m; ++o) {
+      const int64_t* ud = ws.updown.data() + static_cast<size_t>(o) * span;
+      int64_t C = ws.exact[static_cast<size_t>(o)];
+      if (std::any_of(ud, ud + span, [](int64_t v) { return v != 0; })) {  // else every draw is Bin(0, p) = 0
+        Xoshiro256 rng(derive_seed(run_seed, {image, static_cast<uint64_t>(l), kBinomialTag, static_cast<uint64_t>(o)}));
+        for (size_t v = 0; v < pl.level_p.size(); ++v) {
+          const double q = pl.level_p[v];
+          C += binomial(ud[2 * v], q, rng) - binomial(ud[2 * v + 1], q, rng);
+        }
+      }
+      out.counter[static_cast<size_t>(o)] = C;
+    }
+  } else if (pl.conv && !pl.input_major) {
+    run_conv_outputs(pl, l, cfg, source, run_seed, image, X, LV, W, ws, out.counter.data());
+  }
+  if (pl.conv) {
+    finish_conv(pl, cfg, states, ws, out);
+    return;
   }
   out.estimate.resize(static_cast<size_t>(m));
   out.output.resize(static_cast<size_t>(m));

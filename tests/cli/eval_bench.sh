@@ -13,6 +13,8 @@ assert d['synapse_bit_ops_per_s'] > 0 and d['roofline_bit_ops_per_s'] > 0, d
 assert abs(d['ratio'] - d['synapse_bit_ops_per_s'] / d['roofline_bit_ops_per_s']) < 1e-9 * d['ratio'] + 1e-15, d
 assert abs(d['synapse_bit_ops_per_s'] - d['images_per_s'] * 242304 * 500) < 1e-6 * d['synapse_bit_ops_per_s'], d
 assert d['ns_per_weight_stream'] > 0, d
+assert d['conv_synapses_per_image'] == 406656 and d['conv_images_per_s'] > 0 and d['conv_per_tap_images_per_s'] > 0, d
+assert abs(d['conv_synapse_bit_ops_per_s'] - d['conv_images_per_s'] * 406656 * 500) < 1e-6 * d['conv_synapse_bit_ops_per_s'], d
 assert abs(d['ns_per_weight_stream_at_quarter_peak'] - d['ns_per_weight_stream'] * d['ratio'] / 0.25) < 1e-9 * d['ns_per_weight_stream'], d
 " <<<"$out" || fail "bench JSON: $out"
 out=$("$spinsc" bench --synthetic --images 20)
