@@ -232,8 +232,12 @@ void MomentMatchedNoise::perturb(const PreactivationBatch& b) {
   keep.assign(static_cast<size_t>(b.rows) * b.out, 0.0f);
 #pragma omp parallel for schedule(static) num_threads(b.threads) if (b.threads > 1)
   for (int r = 0; r < b.rows; ++r) {
-    Xoshiro256 rng(derive_seed(seed_, {static_cast<uint64_t>(b.epoch), static_cast<uint64_t>(b.images[r]),
-                                       static_cast<uint64_t>(b.layer)}));
+    // One stream per image and layer, and per output position for conv2d rows (dense rows keep
+    // the three-key derivation, so MLP training draws what it always drew).
+    const auto image = static_cast<uint64_t>(b.images[r / b.positions]), epoch = static_cast<uint64_t>(b.epoch),
+               layer = static_cast<uint64_t>(b.layer);
+    Xoshiro256 rng(b.positions == 1 ? derive_seed(seed_, {epoch, image, layer})
+                                    : derive_seed(seed_, {epoch, image, layer, static_cast<uint64_t>(r % b.positions)}));
     float* u = b.product + static_cast<size_t>(r) * b.out;
     for (int j = 0; j < b.out; ++j) {
       const size_t k = static_cast<size_t>(r) * b.out + j;
@@ -298,6 +302,9 @@ BitLevelNoise::BitLevelNoise(ScConfig config, int states) : config_(std::move(co
 }
 
 void BitLevelNoise::perturb(const PreactivationBatch& b) {
+  if (b.positions != 1)
+    fail("bit-level SC training runs the SC engine, which does not run conv2d layers yet (layer {}); "
+         "use the moment-matched noise", b.layer);
   // A one-layer network carrying this layer's weights; its streams are keyed by a per-(epoch,
   // image, layer) draw index, so layers and epochs see independent streams. Device variation
   // maps every layer onto the first layer's device array (documented in docs/training.md).
