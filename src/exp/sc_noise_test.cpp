@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "spinsc/device_sources.hpp"
+#include "spinsc/error.hpp"
 #include "spinsc/quantize.hpp"
 #include "spinsc/rng.hpp"
 #include "testutil.hpp"
@@ -126,6 +127,87 @@ TEST(MomentMatchedNoise, PerturbIsDeterministicAndScaledByTheVariance) {
     EXPECT_NEAR(m, 0.0, 5 * std::sqrt(var[j] / rows));
     EXPECT_NEAR(v / var[j], 1.0, 5 * std::sqrt(2.0 / (rows - 1)));
   }
+}
+
+// Conv2d rows (one per image and output position): each position draws its own noise, dense
+// rows (positions = 1) keep the per-(epoch, image, layer) draws.
+TEST(MomentMatchedNoise, ConvRowsDrawPerPosition) {
+  const Case c = make_case(32, 4, 5, 9);
+  const DenseLayer& layer = c.net.layers[0];
+  MomentMatchedNoise noise(std::shared_ptr<const BitSource>(make_bit_source("ideal")), 16, 5, 1);
+  const int positions = 3;
+  std::vector<float> input;
+  for (int r = 0; r < 2 * positions; ++r) input.insert(input.end(), c.x.begin(), c.x.end());
+  const std::vector<int> images{4, 9};
+  auto run = [&](int rows, int per_image) {
+    std::vector<float> product(static_cast<size_t>(rows) * 4, 0.0f);
+    PreactivationBatch b;
+    b.rows = rows;
+    b.positions = per_image;
+    b.in = layer.in;
+    b.out = 4;
+    b.input = input.data();
+    b.weight = layer.weight.data();
+    b.scale = layer.scale;
+    b.images = images.data();
+    b.product = product.data();
+    noise.perturb(b);
+    return product;
+  };
+  const std::vector<float> conv = run(2 * positions, positions), dense = run(2, 1);
+  auto row = [](const std::vector<float>& v, int r) { return std::vector<float>(v.begin() + 4 * r, v.begin() + 4 * r + 4); };
+  for (int r = 0; r < 2 * positions; ++r)
+    for (int q = r + 1; q < 2 * positions; ++q) EXPECT_NE(row(conv, r), row(conv, q)) << "rows " << r << ", " << q;
+  EXPECT_NE(row(dense, 0), row(dense, 1));
+  EXPECT_NE(row(conv, 0), row(dense, 0));  // position 0 is not the dense row's stream
+  EXPECT_EQ(run(2 * positions, positions), conv);
+}
+
+TEST(BitLevelNoise, RefusesConvRows) {
+  ScConfig cfg;
+  cfg.source = "ideal";
+  cfg.length = 8;
+  BitLevelNoise noise(cfg, 5);
+  PreactivationBatch b;
+  b.rows = 4;
+  b.positions = 4;
+  b.in = 9;
+  b.out = 2;
+  try {
+    noise.perturb(b);
+    ADD_FAILURE() << "bit-level noise accepted conv2d rows";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("conv2d"), std::string::npos) << e.what();
+  }
+}
+
+// SC training of a conv net (moment-matched noise with its variance gradient through col2im)
+// is bit-identical on 1 and 2 threads and differs from qat training.
+TEST(ScTraining, ConvNetSameWeightsOnOneAndTwoThreads) {
+  const Dataset data = load_dataset("mnist", testing::data_dir(), Split::Train).head(600);
+  TrainConfig cfg;
+  cfg.arch = parse_architecture("conv:4x5x5:p2,maxpool:2,conv:6x3x3:s2,avgpool:2,dense:10");
+  cfg.states = 5;
+  cfg.mode = TrainMode::Sc;
+  cfg.epochs = 1;
+  cfg.batch = 64;
+  cfg.seed = 3;
+  auto train_once = [&](int threads, TrainMode mode) {
+    cfg.threads = threads;
+    cfg.mode = mode;
+    MomentMatchedNoise noise(std::shared_ptr<const BitSource>(make_bit_source("ideal")), 8, 5, 5);
+    Trainer t(cfg, data, mode == TrainMode::Sc ? &noise : nullptr);
+    while (!t.done()) t.run_epoch();
+    return t.network();
+  };
+  const Network a = train_once(1, TrainMode::Sc), b = train_once(2, TrainMode::Sc);
+  for (size_t l = 0; l < a.layers.size(); ++l) {
+    EXPECT_EQ(a.layers[l].weight, b.layers[l].weight) << "layer " << l;
+    EXPECT_EQ(a.layers[l].bias, b.layers[l].bias) << "layer " << l;
+    EXPECT_EQ(a.layers[l].gain, b.layers[l].gain) << "layer " << l;
+    EXPECT_EQ(a.layers[l].scale, b.layers[l].scale) << "layer " << l;
+  }
+  EXPECT_NE(a.layers[0].weight, train_once(1, TrainMode::Qat).layers[0].weight);
 }
 
 }  // namespace
