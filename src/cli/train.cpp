@@ -1,4 +1,4 @@
-// spinsc train: trains an MLP (float or qat) on MNIST / Fashion-MNIST and saves it.
+// spinsc train: trains a network (MLP or conv, modes float, qat, sc) on MNIST / Fashion-MNIST and saves it.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -92,6 +92,8 @@ int run_train(const TrainOptions& opt) {
   if (mode == TrainMode::Sc) {
     if (opt.sc_length < 1) fail("--sc-length {} must be at least 1", opt.sc_length);
     if (opt.exact_bits) {
+      if (!cfg.arch.is_mlp())
+        fail("--exact-bits runs the SC engine, which does not run conv2d or pooling layers yet ({}); use the moment-matched noise", opt.arch);
       ScConfig sc;
       sc.source = opt.source;
       sc.length = opt.sc_length;
@@ -157,7 +159,7 @@ int run_train(const TrainOptions& opt) {
   return 0;
 }
 
-const bool registered = register_command("train", "Train an MLP (modes float, qat, sc) and save it", [](CLI::App& app) {
+const bool registered = register_command("train", "Train a network (MLP or conv; modes float, qat, sc) and save it", [](CLI::App& app) {
   auto opt = std::make_shared<TrainOptions>();
   app.add_option("--arch", opt->arch,
                  "Layer widths, input first (784,128,10), a layer list (conv:6x5x5:p2,maxpool:2,dense:10), the preset lenet5, "

@@ -369,23 +369,26 @@ struct Trainer::Impl {
 
   // im2col of one image x (C x H x W) for conv2d stage s: one row per output position (oy, ox),
   // one column per tap (c, ky, kx) in the weights' order; zero where the tap falls on padding.
+  // A kernel row's taps inside the image are a contiguous run of an image row: copied at once.
   static void im2col(const Stage& s, const float* x, float* cols) {
     const int C = s.in.channels, H = s.in.height, W = s.in.width, k = s.kernel, n = C * k * k;
     for (int oy = 0; oy < s.conv.height; ++oy)
       for (int ox = 0; ox < s.conv.width; ++ox) {
         float* row = cols + static_cast<size_t>(oy * s.conv.width + ox) * n;
+        const int x0 = ox * s.stride - s.padding;  // image column of tap kx = 0
+        const int lo = std::max(0, -x0), hi = std::min(k, W - x0);
         for (int c = 0; c < C; ++c)
           for (int ky = 0; ky < k; ++ky) {
             const int iy = oy * s.stride + ky - s.padding;
             float* t = row + (c * k + ky) * k;
-            if (iy < 0 || iy >= H) {
+            if (iy < 0 || iy >= H || lo >= hi) {
               std::fill(t, t + k, 0.0f);
               continue;
             }
-            for (int kx = 0; kx < k; ++kx) {
-              const int ix = ox * s.stride + kx - s.padding;
-              t[kx] = ix >= 0 && ix < W ? x[(static_cast<size_t>(c) * H + iy) * W + ix] : 0.0f;
-            }
+            const float* src = x + (static_cast<size_t>(c) * H + iy) * W + (x0 + lo);  // tap lo
+            for (int kx = 0; kx < lo; ++kx) t[kx] = 0.0f;
+            for (int kx = lo; kx < hi; ++kx) t[kx] = src[kx - lo];
+            for (int kx = hi; kx < k; ++kx) t[kx] = 0.0f;
           }
       }
   }
@@ -397,14 +400,15 @@ struct Trainer::Impl {
     for (int oy = 0; oy < s.conv.height; ++oy)
       for (int ox = 0; ox < s.conv.width; ++ox) {
         const float* row = dcols + static_cast<size_t>(oy * s.conv.width + ox) * n;
+        const int x0 = ox * s.stride - s.padding;
+        const int lo = std::max(0, -x0), hi = std::min(k, W - x0);
         for (int c = 0; c < C; ++c)
           for (int ky = 0; ky < k; ++ky) {
             const int iy = oy * s.stride + ky - s.padding;
             if (iy < 0 || iy >= H) continue;
-            for (int kx = 0; kx < k; ++kx) {
-              const int ix = ox * s.stride + kx - s.padding;
-              if (ix >= 0 && ix < W) dx[(static_cast<size_t>(c) * H + iy) * W + ix] += row[(c * k + ky) * k + kx];
-            }
+            float* dst = dx + (static_cast<size_t>(c) * H + iy) * W + (x0 + lo);  // tap lo
+            const float* t = row + (c * k + ky) * k;
+            for (int kx = lo; kx < hi; ++kx) dst[kx - lo] += t[kx];
           }
       }
   }
