@@ -20,8 +20,13 @@
 // u by the engine's estimate: exact for any source, multiply, accumulate and sharing, and
 // about as slow as SC inference.
 //
-// Randomness: derive_seed(seed, {epoch, image, layer}) per row: deterministic on any thread
-// count. Thread-safety: perturb() is called from the training thread and parallelises inside.
+// Conv2d layers arrive as im2col rows (train.hpp): both treat each output position as a dense
+// neuron with independent weight streams and its own draws (the correlation between positions
+// through shared input streams, which the engine's broadcast inputs have, is not modelled).
+//
+// Randomness: derive_seed(seed, {epoch, image, layer}) per row, and {epoch, image, layer,
+// position} for conv2d rows: deterministic on any thread count. Thread-safety: perturb() is
+// called from the training thread and parallelises inside.
 #pragma once
 
 #include <memory>

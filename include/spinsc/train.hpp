@@ -1,11 +1,19 @@
 // Trainer: minibatch training of a Network for the forward computation of network.hpp.
 //
-// It optimises exactly the forward that the digital reference and the SC engine run:
-//   hidden: z = gain * (W_q x) + b,  a = Q_K(clip(z, 0, 1))  (qat)  or  clip(z, 0, 1)  (float)
-//   output: y = W_q x + b,  softmax cross-entropy against the label.
+// It optimises exactly the forward rule that the digital reference and the SC engine run, for
+// any architecture stages() accepts (dense, conv2d, avgpool2d, maxpool2d, flatten):
+//   hidden stage: u = W_q x (conv2d: per output position), average-pooled if the stage
+//                 pools so, z = gain * u + b,  a = Q_K(clip(z, 0, 1))  (qat)  or  clip(z, 0, 1)
+//                 (float), max-pooled if the stage pools so
+//   last stage:   y = W_q x + b,  softmax cross-entropy against the label.
+// conv2d runs as im2col products (one row per image and output position) on the same tiled
+// products as dense layers.
 // Straight-through gradients (SPEC §5):
 //   activation: da/dz = 1 only inside the clipping range 0 < z < 1, else 0 (the rounding of Q_K
 //               passes the gradient unchanged);
+//   pooling:    avgpool2d spreads dL/du evenly over its window (u = window sum / area);
+//               maxpool2d routes the gradient to the window's first maximum in row-major order
+//               (the value the forward took);
 //   weights:    dL/dw = dL/dw_q where |w/s| <= 1, else 0;
 //   scale s:    learned (LSQ, Esser et al. 2020) through log s: dw_q/ds = q/h - w/s inside the
 //               range, sign(w) outside, with h = (K-1)/2 and q the level index.
@@ -15,8 +23,10 @@
 // Determinism: every random draw comes from derive_seed(seed, {...}) of its work item (layer
 // initialisation, epoch shuffle, each image's augmentation shift); every matrix product is
 // split into fixed tiles that do not depend on the thread count, each computed by
-// single-threaded Eigen with no reduction across tiles; elementwise kernels treat every element
-// alike whatever its alignment. The same seed gives bit-identical weights on any thread count.
+// single-threaded Eigen with no reduction across tiles; elementwise kernels (im2col, col2im,
+// pooling, activations) work on fixed blocks of images and treat every element alike whatever
+// its alignment; sums over the minibatch (bias and gain gradients) run in image order. The same
+// seed gives bit-identical weights on any thread count.
 // Options, defaults and measured accuracies: docs/training.md.
 //
 // Thread-safety: a Trainer is used from one thread; it runs its own OpenMP team inside.
@@ -72,17 +82,23 @@ double default_weight_decay(Optimizer optimizer);
 void validate(const TrainConfig& config, int features = 0);
 
 // SC training hook: called in the forward pass on each layer's product u = W_q x (before the
-// gain and bias of network.hpp) so that it may add the noise of the SC estimate. The backward
-// pass treats whatever it adds as a constant (straight-through), so the gradients are unchanged.
+// pooling, gain and bias of network.hpp) so that it may add the noise of the SC estimate. The
+// backward pass treats whatever it adds as a constant (straight-through), so the gradients are
+// unchanged. A conv2d layer's product is its im2col product: one row per image and output
+// position, whose input is the receptive field (fan-in values, zeros on padding), so each row
+// is the dot product of one output unit exactly as a dense neuron's.
 struct PreactivationBatch {
   int layer = 0;                 // index into Network::layers
-  int rows = 0;                  // images in the minibatch
-  int in = 0, out = 0;           // layer widths
-  const float* input = nullptr;  // rows x in, row-major: the layer's input x (pixels or activations)
+  int rows = 0;                  // product rows: images x positions
+  int positions = 1;             // rows per image: output positions (conv2d: height x width), 1 for dense
+  int in = 0, out = 0;           // fan-in and units (filters)
+  const float* input = nullptr;  // rows x in, row-major: the layer's input x (pixels or activations;
+                                 // conv2d: the receptive field of each row's position)
   const float* weight = nullptr; // out x in, row-major: the weights as used (W_q, or W in float)
   float scale = 1.0f;            // the layer's weight scale s
-  const int* images = nullptr;   // rows: index of each row's image in the training set
-  int epoch = 0;                 // 0-based; with `images` and `layer` it names each draw's work item
+  const int* images = nullptr;   // rows / positions: index of each image in the training set; row r
+                                 // is image images[r / positions] at position r % positions
+  int epoch = 0;                 // 0-based; with `images`, the position and `layer` it names each draw's work item
   float* product = nullptr;      // rows x out, row-major: u = x W^T, to perturb in place
   int threads = 1;               // the trainer's team size: the hook's parallel regions use as many
 };
@@ -90,12 +106,14 @@ class PreactivationNoise {
  public:
   virtual ~PreactivationNoise() = default;
   // Called from the training thread; may use OpenMP inside. Must derive its randomness from
-  // (seed, epoch, image, layer) to keep training deterministic.
+  // (seed, epoch, image, layer) and, for conv2d rows, the position, to keep training
+  // deterministic.
   virtual void perturb(const PreactivationBatch& batch) = 0;
   // Optional gradient through the noise itself: for noise e = sigma(x, W_q) * eps with eps
   // fixed by perturb(), adds dL/dW_q (out x in) to `dweight` and, when `dinput` is not null,
-  // dL/dx (rows x in) to `dinput`, given du = dL/du (rows x out). Called after perturb() of the
-  // same batch and layer, with the same batch description. Default: the noise is a constant.
+  // dL/dx (rows x in; conv2d: of the im2col rows, which the trainer sums back onto the
+  // image) to `dinput`, given du = dL/du (rows x out). Called after perturb() of the same
+  // batch and layer, with the same batch description. Default: the noise is a constant.
   virtual void backward(const PreactivationBatch& batch, const float* du, float* dweight, float* dinput) {}
 };
 

@@ -1,4 +1,4 @@
-// spinsc train: trains an MLP (float or qat) on MNIST / Fashion-MNIST and saves it.
+// spinsc train: trains a network (MLP or conv, modes float, qat, sc) on MNIST / Fashion-MNIST and saves it.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -148,7 +148,7 @@ int run_train(const TrainOptions& opt) {
   return 0;
 }
 
-const bool registered = register_command("train", "Train an MLP (modes float, qat, sc) and save it", [](CLI::App& app) {
+const bool registered = register_command("train", "Train a network (MLP or conv; modes float, qat, sc) and save it", [](CLI::App& app) {
   auto opt = std::make_shared<TrainOptions>();
   app.add_option("--arch", opt->arch,
                  "Layer widths, input first (784,128,10), a layer list (conv:6x5x5:p2,maxpool:2,dense:10), the preset lenet5, "

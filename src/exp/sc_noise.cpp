@@ -232,8 +232,12 @@ void MomentMatchedNoise::perturb(const PreactivationBatch& b) {
   keep.assign(static_cast<size_t>(b.rows) * b.out, 0.0f);
 #pragma omp parallel for schedule(static) num_threads(b.threads) if (b.threads > 1)
   for (int r = 0; r < b.rows; ++r) {
-    Xoshiro256 rng(derive_seed(seed_, {static_cast<uint64_t>(b.epoch), static_cast<uint64_t>(b.images[r]),
-                                       static_cast<uint64_t>(b.layer)}));
+    // One stream per image and layer, and per output position for conv2d rows (dense rows keep
+    // the three-key derivation, so MLP training draws what it always drew).
+    const auto image = static_cast<uint64_t>(b.images[r / b.positions]), epoch = static_cast<uint64_t>(b.epoch),
+               layer = static_cast<uint64_t>(b.layer);
+    Xoshiro256 rng(b.positions == 1 ? derive_seed(seed_, {epoch, image, layer})
+                                    : derive_seed(seed_, {epoch, image, layer, static_cast<uint64_t>(r % b.positions)}));
     float* u = b.product + static_cast<size_t>(r) * b.out;
     for (int j = 0; j < b.out; ++j) {
       const size_t k = static_cast<size_t>(r) * b.out + j;
@@ -307,8 +311,16 @@ void BitLevelNoise::perturb(const PreactivationBatch& b) {
   const ScEngine engine(net, config_, source_);
 #pragma omp parallel for schedule(static)
   for (int r = 0; r < b.rows; ++r) {
-    const uint64_t draw = derive_seed(config_.seed, {static_cast<uint64_t>(b.epoch), static_cast<uint64_t>(b.images[r]),
-                                                     static_cast<uint64_t>(b.layer)});
+    // A conv row (one output position's receptive field) is one dense neuron per filter; its
+    // position names its own draw. Positions do not share input streams here (the engine's
+    // broadcast inputs do): each position's estimate has the engine's distribution, not the
+    // correlation between positions, as in the moment-matched noise.
+    const uint64_t image = static_cast<uint64_t>(b.images[r / b.positions]);
+    const uint64_t draw =
+        b.positions == 1
+            ? derive_seed(config_.seed, {static_cast<uint64_t>(b.epoch), image, static_cast<uint64_t>(b.layer)})
+            : derive_seed(config_.seed, {static_cast<uint64_t>(b.epoch), image, static_cast<uint64_t>(b.layer),
+                                         static_cast<uint64_t>(r % b.positions)});
     const ScLayerResult res = engine.layer(0, b.input + static_cast<size_t>(r) * b.in, draw);
     std::copy(res.estimate.begin(), res.estimate.end(), b.product + static_cast<size_t>(r) * b.out);
   }

@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <cmath>
 
 #include "spinsc/device_sources.hpp"
+#include "spinsc/error.hpp"
 #include "spinsc/quantize.hpp"
 #include "spinsc/rng.hpp"
 #include "testutil.hpp"
@@ -126,6 +129,111 @@ TEST(MomentMatchedNoise, PerturbIsDeterministicAndScaledByTheVariance) {
     EXPECT_NEAR(m, 0.0, 5 * std::sqrt(var[j] / rows));
     EXPECT_NEAR(v / var[j], 1.0, 5 * std::sqrt(2.0 / (rows - 1)));
   }
+}
+
+// Conv2d rows (one per image and output position): each position draws its own noise, dense
+// rows (positions = 1) keep the per-(epoch, image, layer) draws.
+TEST(MomentMatchedNoise, ConvRowsDrawPerPosition) {
+  const Case c = make_case(32, 4, 5, 9);
+  const DenseLayer& layer = c.net.layers[0];
+  MomentMatchedNoise noise(std::shared_ptr<const BitSource>(make_bit_source("ideal")), 16, 5, 1);
+  const int positions = 3;
+  std::vector<float> input;
+  for (int r = 0; r < 2 * positions; ++r) input.insert(input.end(), c.x.begin(), c.x.end());
+  const std::vector<int> images{4, 9};
+  auto run = [&](int rows, int per_image) {
+    std::vector<float> product(static_cast<size_t>(rows) * 4, 0.0f);
+    PreactivationBatch b;
+    b.rows = rows;
+    b.positions = per_image;
+    b.in = layer.in;
+    b.out = 4;
+    b.input = input.data();
+    b.weight = layer.weight.data();
+    b.scale = layer.scale;
+    b.images = images.data();
+    b.product = product.data();
+    noise.perturb(b);
+    return product;
+  };
+  const std::vector<float> conv = run(2 * positions, positions), dense = run(2, 1);
+  auto row = [](const std::vector<float>& v, int r) { return std::vector<float>(v.begin() + 4 * r, v.begin() + 4 * r + 4); };
+  for (int r = 0; r < 2 * positions; ++r)
+    for (int q = r + 1; q < 2 * positions; ++q) EXPECT_NE(row(conv, r), row(conv, q)) << "rows " << r << ", " << q;
+  EXPECT_NE(row(dense, 0), row(dense, 1));
+  EXPECT_NE(row(conv, 0), row(dense, 0));  // position 0 is not the dense row's stream
+  EXPECT_EQ(run(2 * positions, positions), conv);
+}
+
+// Conv rows (one receptive field per row, `positions` per image) are dense neurons of the
+// engine, each position with its own draw: positions with the same input get different
+// estimates, whose mean is the product W x; the same batch gives the same estimates.
+TEST(BitLevelNoise, ConvRowsDrawPerPosition) {
+  ScConfig cfg;
+  cfg.source = "ideal";
+  cfg.length = 256;
+  BitLevelNoise noise(cfg, 5);
+  const int positions = 64, in = 9, out = 2;
+  std::vector<float> input(static_cast<size_t>(positions) * in, 0.5f), weight(static_cast<size_t>(out) * in, 0.5f);
+  for (int i = 0; i < in; ++i) weight[in + i] = -1.0f;  // filter 1: all at -s
+  const int image = 7;
+  PreactivationBatch b;
+  b.rows = positions;
+  b.positions = positions;
+  b.in = in;
+  b.out = out;
+  b.input = input.data();
+  b.weight = weight.data();
+  b.scale = 1.0f;
+  b.images = &image;
+  auto run = [&] {
+    std::vector<float> product(static_cast<size_t>(positions) * out, 0.0f);
+    b.product = product.data();
+    noise.perturb(b);
+    return product;
+  };
+  const std::vector<float> first = run();
+  EXPECT_EQ(run(), first);
+  double mean0 = 0, mean1 = 0;
+  std::set<float> distinct;
+  for (int r = 0; r < positions; ++r) {
+    mean0 += first[2 * r] / positions;
+    mean1 += first[2 * r + 1] / positions;
+    distinct.insert(first[2 * r]);
+  }
+  EXPECT_GT(distinct.size(), 3u) << "positions share one draw";
+  // u = 9 * 0.5 * 0.5 = 2.25 and -4.5; each estimate's sd is at most sqrt(9 / (4 L)) = 0.094.
+  EXPECT_NEAR(mean0, 2.25, 5 * 0.094 / std::sqrt(positions));
+  EXPECT_NEAR(mean1, -4.5, 5 * 0.094 / std::sqrt(positions));
+}
+
+// SC training of a conv net (moment-matched noise with its variance gradient through col2im)
+// is bit-identical on 1 and 2 threads and differs from qat training.
+TEST(ScTraining, ConvNetSameWeightsOnOneAndTwoThreads) {
+  const Dataset data = load_dataset("mnist", testing::data_dir(), Split::Train).head(600);
+  TrainConfig cfg;
+  cfg.arch = parse_architecture("conv:4x5x5:p2,maxpool:2,conv:6x3x3:s2,avgpool:2,dense:10");
+  cfg.states = 5;
+  cfg.mode = TrainMode::Sc;
+  cfg.epochs = 1;
+  cfg.batch = 64;
+  cfg.seed = 3;
+  auto train_once = [&](int threads, TrainMode mode) {
+    cfg.threads = threads;
+    cfg.mode = mode;
+    MomentMatchedNoise noise(std::shared_ptr<const BitSource>(make_bit_source("ideal")), 8, 5, 5);
+    Trainer t(cfg, data, mode == TrainMode::Sc ? &noise : nullptr);
+    while (!t.done()) t.run_epoch();
+    return t.network();
+  };
+  const Network a = train_once(1, TrainMode::Sc), b = train_once(2, TrainMode::Sc);
+  for (size_t l = 0; l < a.layers.size(); ++l) {
+    EXPECT_EQ(a.layers[l].weight, b.layers[l].weight) << "layer " << l;
+    EXPECT_EQ(a.layers[l].bias, b.layers[l].bias) << "layer " << l;
+    EXPECT_EQ(a.layers[l].gain, b.layers[l].gain) << "layer " << l;
+    EXPECT_EQ(a.layers[l].scale, b.layers[l].scale) << "layer " << l;
+  }
+  EXPECT_NE(a.layers[0].weight, train_once(1, TrainMode::Qat).layers[0].weight);
 }
 
 }  // namespace

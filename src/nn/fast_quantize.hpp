@@ -61,4 +61,17 @@ inline float dot_fixed_order(const float* a, const float* b, int n) {
   return sum + tail;
 }
 
+// sum_i a[i] in the same fixed order as dot_fixed_order.
+inline float sum_fixed_order(const float* a, int n) {
+  float acc[16] = {};
+  int i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int l = 0; l < 16; ++l) acc[l] += a[i + l];
+  float tail = 0.0f;
+  for (; i < n; ++i) tail += a[i];
+  float sum = 0.0f;
+  for (float v : acc) sum += v;
+  return sum + tail;
+}
+
 }  // namespace spinsc::nn

@@ -58,7 +58,6 @@ void validate(const TrainConfig& c, int features) {
   if (features > 0 && widths.front() != features)
     fail("--arch starts with {} inputs but the {} images have {} pixels", widths.front(), c.dataset, features);
   if (widths.back() < 2) fail("--arch must end with at least 2 classes, got {}", widths.back());
-  if (!c.arch.is_mlp()) fail("--arch {}: the trainer does not train conv2d or pooling layers yet", to_string(c.arch));
   if (c.states < 3 || c.states % 2 == 0 || c.states > 1025) fail("--states K = {} must be odd and between 3 and 1025", c.states);
   if (c.epochs < 1 || c.epochs > 100000) fail("--epochs {} must be between 1 and 100000", c.epochs);
   if (c.batch < 1 || c.batch > 65536) fail("--batch {} must be between 1 and 65536", c.batch);
@@ -90,14 +89,26 @@ struct Moments {
   void resize(size_t n) { m.assign(n, 0.0f), v.assign(n, 0.0f); }
 };
 
+// A stage's buffers (network.hpp's stages). Products are position-major: a conv2d stage's
+// product has one row per image and output position (rows x positions rows, one column per
+// filter; the im2col product), a dense stage's one row per image. Everything after the
+// product is per image in the network's channel-major layout (c, y, x); for a dense stage
+// without pooling (every stage of an MLP) the two layouts coincide and `zin` is `product`.
 struct LayerBuffers {
   detail::AlignedVector<float> wq;       // out x in: weights as used in the forward pass
   detail::AlignedVector<float> dwq;      // out x in: dL/dW_q
-  detail::AlignedVector<float> product;  // rows x out: u = x W_q^T (+ SC noise)
-  detail::AlignedVector<float> pre;      // rows x out: z = gain*u + b (hidden)
-  detail::AlignedVector<float> act;      // rows x out: activation (hidden) or logits (output)
-  detail::AlignedVector<float> dpre;     // rows x out: dL/dz (hidden) or dL/dy (output)
-  detail::AlignedVector<float> du;       // rows x out: dL/du
+  detail::AlignedVector<float> cols;     // conv2d: (rows x positions) x fan-in, the im2col of the input
+  detail::AlignedVector<float> product;  // (rows x positions) x out: u = x W_q^T (+ SC noise)
+  detail::AlignedVector<float> zin;      // rows x z size: u channel-major, average-pooled if the stage pools so
+  detail::AlignedVector<float> pre;      // rows x z size: z = gain*u + b (hidden)
+  detail::AlignedVector<float> act;      // rows x z size: activation (hidden) or logits (output)
+  detail::AlignedVector<float> pooled;   // rows x out size: the max-pooled activations
+  std::vector<int> argmax;               // rows x out size: index into act's row of each window's first maximum
+  detail::AlignedVector<float> dout;     // rows x out size: dL/d(stage output), for stages fed by col2im or pooling
+  detail::AlignedVector<float> dpre;     // rows x z size: dL/dz (hidden) or dL/dy (output)
+  detail::AlignedVector<float> du;       // (rows x positions) x out: dL/du
+  detail::AlignedVector<float> dcols;    // conv2d: (rows x positions) x fan-in, dL/d(im2col of the input)
+  detail::AlignedVector<float> partial;  // rows x 2 units: per image, sum of dz and of dz * zin per unit
   detail::AlignedVector<float> db, dg;   // out
   std::vector<double> scale_partial;  // out: per-row terms of dL/ds, summed in order
   Moments w, b, g;
@@ -167,6 +178,7 @@ struct Trainer::Impl {
   Dataset val_set;  // the held-out tail of `data`
   PreactivationNoise* noise;
   Network net;
+  std::vector<Stage> st;  // net's stages, one per layer
   std::vector<LayerBuffers> buf;
   int threads = 1;                  // team size of the current epoch
   std::chrono::steady_clock::time_point threads_checked{};
@@ -179,7 +191,7 @@ struct Trainer::Impl {
   std::vector<int> order, batch_images;
   detail::AlignedVector<float> row_loss;
   std::vector<int> row_correct;
-  detail::AlignedVector<float> noise_dinput;  // rows x in: dL/dx through the SC noise (noise->backward)
+  detail::AlignedVector<float> noise_dinput;  // product rows x in: dL/dx through the SC noise (noise->backward)
   std::vector<double> epoch_seconds;
   bool from_network = false;
   nlohmann::json history = nlohmann::json::array();
@@ -187,6 +199,12 @@ struct Trainer::Impl {
   bool qat() const { return cfg.mode != TrainMode::Float; }
   bool train_gain() const { return qat(); }
   int layers() const { return static_cast<int>(net.layers.size()); }
+  // A dense stage without pooling (every stage of an MLP): its product is already the
+  // channel-major u, and its elementwise work runs fused into the products.
+  bool plain(int l) const { return st[l].kind == LayerKind::Dense && st[l].pool == LayerKind::Flatten; }
+  int positions(int l) const { return st[l].conv.height * st[l].conv.width; }  // product rows per image
+  const Shape& z_shape(int l) const { return st[l].pool == LayerKind::AvgPool2d ? st[l].out : st[l].conv; }
+  int z_size(int l) const { return static_cast<int>(z_shape(l).size()); }
 
   Impl(TrainConfig c, const Dataset& d, PreactivationNoise* n, const Network* init) : cfg(std::move(c)), data(d), noise(n) {
     if (cfg.lr == 0.0) cfg.lr = default_lr(cfg.optimizer);
@@ -217,6 +235,7 @@ struct Trainer::Impl {
   // unit mean square), biases 0, gains 1; LSQ's initial scale s = 2 sqrt(h) mean|w|.
   void initialise(const Network* init) {
     net = Network::zeros(cfg.arch, cfg.states, cfg.mode);
+    st = net.stages();
     if (init) {
       validate(*init);
       if (init->architecture != cfg.arch)
@@ -258,8 +277,23 @@ struct Trainer::Impl {
   void resize_batch(int rows) {
     input.resize(static_cast<size_t>(rows) * net.arch[0]);
     for (int l = 0; l < layers(); ++l) {
-      const size_t n = static_cast<size_t>(rows) * net.layers[l].out;
-      for (auto* v : {&buf[l].product, &buf[l].pre, &buf[l].act, &buf[l].dpre, &buf[l].du}) v->resize(n);
+      LayerBuffers& b = buf[l];
+      const size_t R = rows, P = positions(l), F = net.layers[l].out, Z = z_size(l), O = st[l].out.size();
+      for (auto* v : {&b.product, &b.du}) v->resize(R * P * F);
+      for (auto* v : {&b.pre, &b.act, &b.dpre}) v->resize(R * Z);
+      if (st[l].kind == LayerKind::Conv2d) {
+        b.cols.resize(R * P * net.layers[l].in);
+        if (l > 0) b.dcols.resize(R * P * net.layers[l].in);
+      }
+      if (!plain(l)) {
+        b.zin.resize(R * Z);
+        b.partial.resize(R * 2 * F);
+        b.dout.resize(R * O);
+      }
+      if (st[l].pool == LayerKind::MaxPool2d) {
+        b.pooled.resize(R * O);
+        b.argmax.resize(R * O);
+      }
     }
     row_loss.resize(rows);
     row_correct.resize(rows);
@@ -318,7 +352,176 @@ struct Trainer::Impl {
   }
 
   const float* used_weights(int l) const { return qat() ? buf[l].wq.data() : net.layers[l].weight.data(); }
-  const float* layer_input(int l) const { return l == 0 ? input.data() : buf[l - 1].act.data(); }
+  // A stage's output: its activations, max-pooled if it pools so (rows x out size).
+  const float* output(int l) const { return st[l].pool == LayerKind::MaxPool2d ? buf[l].pooled.data() : buf[l].act.data(); }
+  const float* layer_input(int l) const { return l == 0 ? input.data() : output(l - 1); }
+  // What stage l multiplies by W_q^T: its input rows (dense) or their im2col (conv2d).
+  const float* product_input(int l) const { return st[l].kind == LayerKind::Conv2d ? buf[l].cols.data() : layer_input(l); }
+
+  // The SC hook's description of stage l's product (the same in the forward and backward pass).
+  PreactivationBatch noise_batch(int l, int rows) {
+    PreactivationBatch pb;
+    pb.layer = l, pb.rows = rows * positions(l), pb.positions = positions(l), pb.in = net.layers[l].in, pb.out = net.layers[l].out;
+    pb.input = product_input(l), pb.weight = used_weights(l), pb.scale = net.layers[l].scale;
+    pb.images = batch_images.data(), pb.epoch = epoch, pb.product = buf[l].product.data(), pb.threads = threads;
+    return pb;
+  }
+
+  // im2col of one image x (C x H x W) for conv2d stage s: one row per output position (oy, ox),
+  // one column per tap (c, ky, kx) in the weights' order; zero where the tap falls on padding.
+  // A kernel row's taps inside the image are a contiguous run of an image row: copied at once.
+  static void im2col(const Stage& s, const float* x, float* cols) {
+    const int C = s.in.channels, H = s.in.height, W = s.in.width, k = s.kernel, n = C * k * k;
+    for (int oy = 0; oy < s.conv.height; ++oy)
+      for (int ox = 0; ox < s.conv.width; ++ox) {
+        float* row = cols + static_cast<size_t>(oy * s.conv.width + ox) * n;
+        const int x0 = ox * s.stride - s.padding;  // image column of tap kx = 0
+        const int lo = std::max(0, -x0), hi = std::min(k, W - x0);
+        for (int c = 0; c < C; ++c)
+          for (int ky = 0; ky < k; ++ky) {
+            const int iy = oy * s.stride + ky - s.padding;
+            float* t = row + (c * k + ky) * k;
+            if (iy < 0 || iy >= H || lo >= hi) {
+              std::fill(t, t + k, 0.0f);
+              continue;
+            }
+            const float* src = x + (static_cast<size_t>(c) * H + iy) * W + (x0 + lo);  // tap lo
+            for (int kx = 0; kx < lo; ++kx) t[kx] = 0.0f;
+            for (int kx = lo; kx < hi; ++kx) t[kx] = src[kx - lo];
+            for (int kx = hi; kx < k; ++kx) t[kx] = 0.0f;
+          }
+      }
+  }
+  // The adjoint of im2col: dx (C x H x W) = the sum of each tap's gradient over the positions
+  // that read it, accumulated in position order.
+  static void col2im(const Stage& s, const float* dcols, float* dx) {
+    const int C = s.in.channels, H = s.in.height, W = s.in.width, k = s.kernel, n = C * k * k;
+    std::fill(dx, dx + s.in.size(), 0.0f);
+    for (int oy = 0; oy < s.conv.height; ++oy)
+      for (int ox = 0; ox < s.conv.width; ++ox) {
+        const float* row = dcols + static_cast<size_t>(oy * s.conv.width + ox) * n;
+        const int x0 = ox * s.stride - s.padding;
+        const int lo = std::max(0, -x0), hi = std::min(k, W - x0);
+        for (int c = 0; c < C; ++c)
+          for (int ky = 0; ky < k; ++ky) {
+            const int iy = oy * s.stride + ky - s.padding;
+            if (iy < 0 || iy >= H) continue;
+            float* dst = dx + (static_cast<size_t>(c) * H + iy) * W + (x0 + lo);  // tap lo
+            const float* t = row + (c * k + ky) * k;
+            for (int kx = lo; kx < hi; ++kx) dst[kx - lo] += t[kx];
+          }
+      }
+  }
+
+  // The forward rule after the product for images [r0, r1) of a stage that is not plain:
+  // u to channel-major (average-pooled over each window first, summed in row-major order and
+  // divided by the window's area, as the digital reference does), z = gain * u + b and the
+  // activation (hidden) or y = u + b (last stage), then the max pool of the activations.
+  void stage_forward(int l, int r0, int r1) {
+    const Stage& s = st[l];
+    const DenseLayer& layer = net.layers[l];
+    LayerBuffers& b = buf[l];
+    const int F = layer.out, P = positions(l), Z = z_size(l), zP = Z / F, O = static_cast<int>(s.out.size());
+    const int CW = s.conv.width, OH = s.out.height, OW = s.out.width, win = s.window;
+    const float km1 = static_cast<float>(cfg.states - 1);
+    const bool quant = qat();
+    for (int r = r0; r < r1; ++r) {
+      const float* u = &b.product[static_cast<size_t>(r) * P * F];
+      float* zi = &b.zin[static_cast<size_t>(r) * Z];
+      if (s.pool == LayerKind::AvgPool2d) {
+        const float area = static_cast<float>(win * win);
+        for (int c = 0; c < F; ++c)
+          for (int py = 0; py < OH; ++py)
+            for (int px = 0; px < OW; ++px) {
+              float sum = 0.0f;
+              for (int dy = 0; dy < win; ++dy)
+                for (int dx = 0; dx < win; ++dx) sum += u[static_cast<size_t>((py * win + dy) * CW + px * win + dx) * F + c];
+              zi[(c * OH + py) * OW + px] = sum / area;
+            }
+      } else {
+        for (int p = 0; p < P; ++p)
+          for (int c = 0; c < F; ++c) zi[c * P + p] = u[static_cast<size_t>(p) * F + c];
+      }
+      float* z = &b.pre[static_cast<size_t>(r) * Z];
+      float* a = &b.act[static_cast<size_t>(r) * Z];
+      for (int c = 0; c < F; ++c) {
+        const float g = layer.gain[c], bias = layer.bias[c];
+        const int k0 = c * zP, k1 = k0 + zP;
+        if (!s.hidden) {
+          for (int k = k0; k < k1; ++k) a[k] = zi[k] + bias;
+          continue;
+        }
+        for (int k = k0; k < k1; ++k) z[k] = g * zi[k] + bias;
+        if (quant)
+          for (int k = k0; k < k1; ++k) a[k] = quantize_activation_fast(z[k], km1);
+        else
+          for (int k = k0; k < k1; ++k) a[k] = std::clamp(z[k], 0.0f, 1.0f);
+      }
+      if (s.pool != LayerKind::MaxPool2d) continue;
+      float* out = &b.pooled[static_cast<size_t>(r) * O];
+      int* arg = &b.argmax[static_cast<size_t>(r) * O];
+      for (int c = 0; c < F; ++c)
+        for (int py = 0; py < OH; ++py)
+          for (int px = 0; px < OW; ++px) {
+            int best = c * zP + (py * win) * CW + px * win;
+            for (int dy = 0; dy < win; ++dy)
+              for (int dx = 0; dx < win; ++dx) {
+                const int k = c * zP + (py * win + dy) * CW + px * win + dx;
+                if (a[k] > a[best]) best = k;  // ties keep the first maximum in row-major order
+              }
+            out[(c * OH + py) * OW + px] = a[best];
+            arg[(c * OH + py) * OW + px] = best;
+          }
+    }
+  }
+
+  // The backward of stage_forward for images [r0, r1) of a stage that is not plain, from
+  // dL/d(output) in `dout` (hidden) or dL/dy in `dpre` (last stage): the max pool's gradient
+  // to each window's first maximum, the straight-through mask (0 < z < 1), per-image sums for
+  // dL/db and dL/dgain, then dL/du position-major (average pool: spread over the window / area).
+  void stage_backward(int l, int r0, int r1) {
+    const Stage& s = st[l];
+    const DenseLayer& layer = net.layers[l];
+    LayerBuffers& b = buf[l];
+    const int F = layer.out, P = positions(l), Z = z_size(l), zP = Z / F, O = static_cast<int>(s.out.size());
+    const int CW = s.conv.width, OH = s.out.height, OW = s.out.width, win = s.window;
+    for (int r = r0; r < r1; ++r) {
+      float* d = &b.dpre[static_cast<size_t>(r) * Z];
+      if (s.hidden) {
+        const float* dout = &b.dout[static_cast<size_t>(r) * O];
+        if (s.pool == LayerKind::MaxPool2d) {
+          const int* arg = &b.argmax[static_cast<size_t>(r) * O];
+          std::fill(d, d + Z, 0.0f);
+          for (int q = 0; q < O; ++q) d[arg[q]] = dout[q];  // windows do not overlap (stride = window)
+        } else {
+          std::copy(dout, dout + Z, d);
+        }
+        const float* z = &b.pre[static_cast<size_t>(r) * Z];
+        for (int k = 0; k < Z; ++k) d[k] = (z[k] > 0.0f && z[k] < 1.0f) ? d[k] : 0.0f;
+      }
+      const float* zi = &b.zin[static_cast<size_t>(r) * Z];
+      float* part = &b.partial[static_cast<size_t>(r) * 2 * F];
+      for (int c = 0; c < F; ++c) {
+        part[c] = nn::sum_fixed_order(d + c * zP, zP);
+        part[F + c] = s.hidden ? nn::dot_fixed_order(d + c * zP, zi + c * zP, zP) : 0.0f;
+      }
+      float* du = &b.du[static_cast<size_t>(r) * P * F];
+      for (int c = 0; c < F; ++c) {
+        const float g = s.hidden ? layer.gain[c] : 1.0f;
+        if (s.pool == LayerKind::AvgPool2d) {
+          const float area = static_cast<float>(win * win);
+          for (int py = 0; py < OH; ++py)
+            for (int px = 0; px < OW; ++px) {
+              const float v = d[(c * OH + py) * OW + px] * g / area;
+              for (int dy = 0; dy < win; ++dy)
+                for (int dx = 0; dx < win; ++dx) du[static_cast<size_t>((py * win + dy) * CW + px * win + dx) * F + c] = v;
+            }
+        } else {
+          for (int p = 0; p < P; ++p) du[static_cast<size_t>(p) * F + c] = d[c * P + p] * g;
+        }
+      }
+    }
+  }
 
   // Forward and backward of one minibatch; returns nothing, fills row_loss / row_correct and
   // every layer's gradients.
@@ -334,7 +537,7 @@ struct Trainer::Impl {
       const float* bias = layer.bias.data();
       const bool quant = qat();
       // z = gain*u + b and the activation (hidden) or y = u + b (output) on a block of the
-      // product; elementwise, so any blocking gives the same values.
+      // product of a plain stage; elementwise, so any blocking gives the same values.
       auto activate = [&](int r0, int h, int c0, int w) {
         for (int r = r0; r < r0 + h; ++r) {
           const float* u = &b.product[static_cast<size_t>(r) * m];
@@ -351,22 +554,29 @@ struct Trainer::Impl {
           }
         }
       };
-      if (!noise) {
+      if (st[l].kind == LayerKind::Conv2d) {
+        const float* x = layer_input(l);
+        const size_t in_size = st[l].in.size(), col_size = static_cast<size_t>(positions(l)) * layer.in;
+        for_row_blocks(rows, [&](int r0, int r1) {
+          for (int r = r0; r < r1; ++r) im2col(st[l], x + r * in_size, &b.cols[r * col_size]);
+        });
+      }
+      const int product_rows = rows * positions(l);
+      if (plain(l) && !noise) {
         nn::gemm_xwt(layer_input(l), used_weights(l), b.product.data(), rows, layer.in, m, threads, activate);
         continue;
       }
-      nn::gemm_xwt(layer_input(l), used_weights(l), b.product.data(), rows, layer.in, m, threads);
-      PreactivationBatch pb;
-      pb.layer = l, pb.rows = rows, pb.in = layer.in, pb.out = m;
-      pb.input = layer_input(l), pb.weight = used_weights(l), pb.scale = layer.scale;
-      pb.images = batch_images.data(), pb.epoch = epoch, pb.product = b.product.data(), pb.threads = threads;
-      noise->perturb(pb);
-      for_row_blocks(rows, [&](int r0, int r1) { activate(r0, r1 - r0, 0, m); });
+      nn::gemm_xwt(product_input(l), used_weights(l), b.product.data(), product_rows, layer.in, m, threads);
+      if (noise) noise->perturb(noise_batch(l, rows));
+      if (plain(l))
+        for_row_blocks(rows, [&](int r0, int r1) { activate(r0, r1 - r0, 0, m); });
+      else
+        for_row_blocks(rows, [&](int r0, int r1) { stage_forward(l, r0, r1); });
     }
     // Softmax cross-entropy; dL/dy = (softmax - onehot) / rows for the minibatch mean.
     {
       LayerBuffers& b = buf[L - 1];
-      const int m = net.layers[L - 1].out;
+      const int m = static_cast<int>(st[L - 1].out.size());
       const float inv_rows = 1.0f / static_cast<float>(rows);
       for_row_blocks(rows, [&](int r0, int r1) {
         for (int r = r0; r < r1; ++r) {
@@ -384,44 +594,78 @@ struct Trainer::Impl {
           for (int j = 0; j < m; ++j) d[j] = static_cast<float>(std::exp(static_cast<double>(y[j] - top)) / sum) * inv_rows;
           d[label] -= inv_rows;
         }
+        if (!plain(L - 1)) stage_backward(L - 1, r0, r1);
       });
-      std::copy(b.dpre.begin(), b.dpre.begin() + static_cast<size_t>(rows) * m, b.du.begin());
+      if (plain(L - 1)) std::copy(b.dpre.begin(), b.dpre.begin() + static_cast<size_t>(rows) * m, b.du.begin());
     }
     for (int l = L - 1; l >= 0; --l) {
       const DenseLayer& layer = net.layers[l];
       LayerBuffers& b = buf[l];
       const int m = layer.out;
-      // Column sums in row order: dL/db and dL/dgain.
+      // Column sums in row order: dL/db and dL/dgain (stages that are not plain: of the
+      // per-image sums stage_backward() left).
       std::fill(b.db.begin(), b.db.end(), 0.0f);
       std::fill(b.dg.begin(), b.dg.end(), 0.0f);
-      for (int r = 0; r < rows; ++r) {
-        const float* d = &b.dpre[static_cast<size_t>(r) * m];
-        const float* u = &b.product[static_cast<size_t>(r) * m];
-        for (int j = 0; j < m; ++j) b.db[j] += d[j];
-        if (l + 1 < L)
-          for (int j = 0; j < m; ++j) b.dg[j] += d[j] * u[j];
+      if (plain(l)) {
+        for (int r = 0; r < rows; ++r) {
+          const float* d = &b.dpre[static_cast<size_t>(r) * m];
+          const float* u = &b.product[static_cast<size_t>(r) * m];
+          for (int j = 0; j < m; ++j) b.db[j] += d[j];
+          if (l + 1 < L)
+            for (int j = 0; j < m; ++j) b.dg[j] += d[j] * u[j];
+        }
+      } else {
+        for (int r = 0; r < rows; ++r) {
+          const float* part = &b.partial[static_cast<size_t>(r) * 2 * m];
+          for (int j = 0; j < m; ++j) b.db[j] += part[j];
+          if (l + 1 < L)
+            for (int j = 0; j < m; ++j) b.dg[j] += part[m + j];
+        }
       }
-      nn::gemm_dtx(b.du.data(), layer_input(l), b.dwq.data(), rows, m, layer.in, threads);
+      const int product_rows = rows * positions(l);
+      nn::gemm_dtx(b.du.data(), product_input(l), b.dwq.data(), product_rows, m, layer.in, threads);
       float* noise_dx = nullptr;
       if (noise) {
-        // The noise's own gradient (if it has one): into dW_q, and into dL/dx of the layer
-        // below, which joins that layer's gradient before its straight-through mask.
-        PreactivationBatch pb;
-        pb.layer = l, pb.rows = rows, pb.in = layer.in, pb.out = m;
-        pb.input = layer_input(l), pb.weight = used_weights(l), pb.scale = layer.scale;
-        pb.images = batch_images.data(), pb.epoch = epoch, pb.product = b.product.data(), pb.threads = threads;
+        // The noise's own gradient (if it has one): into dW_q, and into dL/dx of the stage
+        // below (for conv2d: of the im2col rows, summed back by col2im), which joins that
+        // stage's gradient before its pooling and straight-through mask.
         if (l > 0) {
-          noise_dinput.assign(static_cast<size_t>(rows) * layer.in, 0.0f);
+          noise_dinput.assign(static_cast<size_t>(product_rows) * layer.in, 0.0f);
           noise_dx = noise_dinput.data();
         }
-        noise->backward(pb, b.du.data(), b.dwq.data(), noise_dx);
+        noise->backward(noise_batch(l, rows), b.du.data(), b.dwq.data(), noise_dx);
       }
       if (l == 0) continue;
-      // dL/da of the layer below, then through its activation's straight-through gradient
-      // (1 inside 0 < z < 1 only) and its gain.
       LayerBuffers& below = buf[l - 1];
-      const DenseLayer& below_layer = net.layers[l - 1];
       const int n = layer.in;
+      if (st[l].kind == LayerKind::Conv2d) {
+        // dL/d(im2col) = dL/du W_q, then col2im into dL/d(output) of the stage below (never
+        // plain: conv2d only follows conv2d) and through that stage's backward.
+        nn::gemm_dw(b.du.data(), used_weights(l), b.dcols.data(), product_rows, m, n, threads);
+        const size_t col_size = static_cast<size_t>(positions(l)) * n, in_size = st[l].in.size();
+        for_row_blocks(rows, [&](int r0, int r1) {
+          for (int r = r0; r < r1; ++r) {
+            float* dc = &b.dcols[r * col_size];
+            if (noise_dx)
+              for (size_t k = 0; k < col_size; ++k) dc[k] += noise_dx[r * col_size + k];
+            col2im(st[l], dc, &below.dout[r * in_size]);
+          }
+          stage_backward(l - 1, r0, r1);
+        });
+        continue;
+      }
+      if (!plain(l - 1)) {
+        nn::gemm_dw(b.du.data(), used_weights(l), below.dout.data(), rows, m, n, threads);
+        for_row_blocks(rows, [&](int r0, int r1) {
+          if (noise_dx)
+            for (size_t k = static_cast<size_t>(r0) * n; k < static_cast<size_t>(r1) * n; ++k) below.dout[k] += noise_dx[k];
+          stage_backward(l - 1, r0, r1);
+        });
+        continue;
+      }
+      // dL/da of the plain layer below, then through its activation's straight-through
+      // gradient (1 inside 0 < z < 1 only) and its gain.
+      const DenseLayer& below_layer = net.layers[l - 1];
       const float* g = below_layer.gain.data();
       nn::gemm_dw(b.du.data(), used_weights(l), below.dpre.data(), rows, m, n, threads,
                   [&](int r0, int h, int c0, int w) {

@@ -18,13 +18,13 @@
 namespace spinsc {
 namespace {
 
-// count random 4x4 images (pixels uniform 0..255) with labels in 0..classes-1.
-Dataset tiny_images(int count, int classes, uint64_t seed) {
+// count random side x side images (pixels uniform 0..255) with labels in 0..classes-1.
+Dataset tiny_images(int count, int classes, uint64_t seed, int side = 4) {
   Dataset d;
   d.name = "tiny";
   d.count = count;
-  d.rows = d.cols = 4;
-  d.images.resize(static_cast<size_t>(count) * 16);
+  d.rows = d.cols = side;
+  d.images.resize(static_cast<size_t>(count) * side * side);
   d.labels.resize(count);
   Xoshiro256 rng(seed);
   for (auto& px : d.images) px = static_cast<uint8_t>(rng.below(256));
@@ -32,7 +32,7 @@ Dataset tiny_images(int count, int classes, uint64_t seed) {
   return d;
 }
 
-Network random_network(const std::vector<int>& arch, int K, TrainMode mode, uint64_t seed) {
+Network random_network(const Architecture& arch, int K, TrainMode mode, uint64_t seed) {
   Network net = Network::zeros(arch, K, mode);
   Xoshiro256 rng(seed);
   for (DenseLayer& layer : net.layers) {
@@ -215,6 +215,289 @@ TEST(TrainGradients, StraightThroughOnlyInsideClipAndQuantizerRanges) {
   EXPECT_NEAR(g.scale[1], ds, tol);
 }
 
+// Double-precision reference of the forward rule of network.hpp for any stages (float or
+// quantized, as `net` says) and of its straight-through backward, written naively from the
+// rule: for the finite-difference check of conv2d and pooling in float mode and the
+// straight-through check in qat mode. `kink` is the smallest distance of a hidden z to 0 or 1
+// and of a max-pool window's maximum to its runner-up where the maximum is inside (0, 1) and
+// the runner-up above 0 (where a small step could change which value the pool takes).
+struct Reference {
+  double loss = 0.0, kink = 1e30;
+  Params grad;             // dL/dW (straight-through), dL/db, dL/dgain
+  std::vector<double> ds;  // dL/ds (quantized)
+};
+Reference reference(const Network& net, const Params& p, const Dataset& data, const std::vector<int>& images) {
+  const std::vector<Stage> stages = net.stages();
+  const int K = net.states;
+  const bool quant = net.quantized();
+  Reference ref;
+  ref.grad = p;
+  std::vector<std::vector<double>> wq(stages.size()), dwq(stages.size());
+  for (size_t l = 0; l < stages.size(); ++l) {
+    for (auto* v : {&ref.grad.w[l], &ref.grad.b[l], &ref.grad.g[l]}) std::fill(v->begin(), v->end(), 0.0);
+    const DenseLayer& layer = net.layers[l];
+    for (double w : p.w[l]) wq[l].push_back(quant ? quantize_weight(static_cast<float>(w), layer.scale, K) : w);
+    dwq[l].assign(wq[l].size(), 0.0);
+  }
+  // Tap index of (c, ky, kx) at output position (oy, ox), or -1 on padding; the input index in *at.
+  auto tap = [](const Stage& s, int c, int ky, int kx, int oy, int ox, int* at) {
+    const int iy = oy * s.stride + ky - s.padding, ix = ox * s.stride + kx - s.padding;
+    if (iy < 0 || iy >= s.in.height || ix < 0 || ix >= s.in.width) return false;
+    *at = (c * s.in.height + iy) * s.in.width + ix;
+    return true;
+  };
+  for (int i : images) {
+    struct Saved {
+      std::vector<double> x, zin, z, a;
+      std::vector<int> arg;
+    };
+    std::vector<Saved> saved(stages.size());
+    std::vector<double> x(data.features());
+    for (int f = 0; f < data.features(); ++f) x[f] = data.pixel(i, f);
+    for (size_t l = 0; l < stages.size(); ++l) {
+      const Stage& s = stages[l];
+      const DenseLayer& layer = net.layers[l];
+      Saved& sv = saved[l];
+      sv.x = x;
+      const int F = s.units(), CH = s.conv.height, CW = s.conv.width, k = s.kernel, n = layer.in;
+      std::vector<double> u(s.conv.size(), 0.0);
+      for (int f = 0; f < F; ++f)
+        for (int oy = 0; oy < CH; ++oy)
+          for (int ox = 0; ox < CW; ++ox) {
+            double sum = 0.0;
+            if (s.kind == LayerKind::Dense) {
+              for (int t = 0; t < n; ++t) sum += wq[l][static_cast<size_t>(f) * n + t] * x[t];
+            } else {
+              for (int c = 0; c < s.in.channels; ++c)
+                for (int ky = 0; ky < k; ++ky)
+                  for (int kx = 0; kx < k; ++kx) {
+                    int at = 0;
+                    if (tap(s, c, ky, kx, oy, ox, &at)) sum += wq[l][static_cast<size_t>(f) * n + (c * k + ky) * k + kx] * x[at];
+                  }
+            }
+            u[(f * CH + oy) * CW + ox] = sum;
+          }
+      const int win = s.window, OH = s.out.height, OW = s.out.width;
+      if (s.pool == LayerKind::AvgPool2d) {
+        sv.zin.assign(s.out.size(), 0.0);
+        for (int c = 0; c < F; ++c)
+          for (int py = 0; py < OH; ++py)
+            for (int px = 0; px < OW; ++px) {
+              double sum = 0.0;
+              for (int dy = 0; dy < win; ++dy)
+                for (int dx = 0; dx < win; ++dx) sum += u[(c * CH + py * win + dy) * CW + px * win + dx];
+              sv.zin[(c * OH + py) * OW + px] = sum / (win * win);
+            }
+      } else {
+        sv.zin = u;
+      }
+      const int zP = static_cast<int>(sv.zin.size()) / F;
+      sv.z.resize(sv.zin.size());
+      sv.a.resize(sv.zin.size());
+      for (int c = 0; c < F; ++c)
+        for (int q = 0; q < zP; ++q) {
+          const size_t k0 = static_cast<size_t>(c) * zP + q;
+          if (s.hidden) {
+            sv.z[k0] = p.g[l][c] * sv.zin[k0] + p.b[l][c];
+            ref.kink = std::min({ref.kink, std::fabs(sv.z[k0]), std::fabs(sv.z[k0] - 1.0)});
+            sv.a[k0] = quant ? quantize_activation(static_cast<float>(sv.z[k0]), K) : std::clamp(sv.z[k0], 0.0, 1.0);
+          } else {
+            sv.a[k0] = sv.zin[k0] + p.b[l][c];
+          }
+        }
+      x = sv.a;
+      if (s.pool == LayerKind::MaxPool2d) {
+        x.assign(s.out.size(), 0.0);
+        sv.arg.assign(s.out.size(), 0);
+        for (int c = 0; c < F; ++c)
+          for (int py = 0; py < OH; ++py)
+            for (int px = 0; px < OW; ++px) {
+              std::vector<std::pair<double, int>> v;
+              for (int dy = 0; dy < win; ++dy)
+                for (int dx = 0; dx < win; ++dx) {
+                  const int at = (c * CH + py * win + dy) * CW + px * win + dx;
+                  v.emplace_back(sv.a[at], at);
+                }
+              int best = 0;
+              for (size_t t = 1; t < v.size(); ++t)
+                if (v[t].first > v[best].first) best = static_cast<int>(t);
+              double second = -1.0;
+              for (size_t t = 0; t < v.size(); ++t)
+                if (static_cast<int>(t) != best) second = std::max(second, v[t].first);
+              if (v[best].first < 1.0 && second > 0.0) ref.kink = std::min(ref.kink, v[best].first - second);
+              x[(c * OH + py) * OW + px] = v[best].first;
+              sv.arg[(c * OH + py) * OW + px] = v[best].second;
+            }
+      }
+    }
+    // Softmax cross-entropy and dL/dy.
+    const double top = *std::max_element(x.begin(), x.end());
+    double sum = 0.0;
+    for (double v : x) sum += std::exp(v - top);
+    const int label = data.labels[i];
+    ref.loss += (std::log(sum) - (x[label] - top)) / images.size();
+    std::vector<double> dout(x.size());
+    for (size_t c = 0; c < x.size(); ++c) dout[c] = (std::exp(x[c] - top) / sum - (static_cast<int>(c) == label)) / images.size();
+    for (int l = static_cast<int>(stages.size()) - 1; l >= 0; --l) {
+      const Stage& s = stages[l];
+      const DenseLayer& layer = net.layers[l];
+      const Saved& sv = saved[l];
+      const int F = s.units(), CH = s.conv.height, CW = s.conv.width, k = s.kernel, n = layer.in;
+      const int win = s.window, OH = s.out.height, OW = s.out.width;
+      const int zP = static_cast<int>(sv.zin.size()) / F;
+      std::vector<double> da(sv.a.size(), 0.0);
+      if (s.pool == LayerKind::MaxPool2d)
+        for (size_t q = 0; q < dout.size(); ++q) da[sv.arg[q]] += dout[q];
+      else
+        da = dout;
+      std::vector<double> dzin(sv.zin.size());
+      for (int c = 0; c < F; ++c)
+        for (int q = 0; q < zP; ++q) {
+          const size_t k0 = static_cast<size_t>(c) * zP + q;
+          if (!s.hidden) {
+            dzin[k0] = da[k0];
+            ref.grad.b[l][c] += da[k0];
+            continue;
+          }
+          const double dz = (sv.z[k0] > 0.0 && sv.z[k0] < 1.0) ? da[k0] : 0.0;
+          ref.grad.b[l][c] += dz;
+          ref.grad.g[l][c] += dz * sv.zin[k0];
+          dzin[k0] = dz * p.g[l][c];
+        }
+      std::vector<double> du(s.conv.size(), 0.0);
+      if (s.pool == LayerKind::AvgPool2d) {
+        for (int c = 0; c < F; ++c)
+          for (int py = 0; py < OH; ++py)
+            for (int px = 0; px < OW; ++px)
+              for (int dy = 0; dy < win; ++dy)
+                for (int dx = 0; dx < win; ++dx)
+                  du[(c * CH + py * win + dy) * CW + px * win + dx] = dzin[(c * OH + py) * OW + px] / (win * win);
+      } else {
+        du = dzin;
+      }
+      std::vector<double> dx(sv.x.size(), 0.0);
+      for (int f = 0; f < F; ++f)
+        for (int oy = 0; oy < CH; ++oy)
+          for (int ox = 0; ox < CW; ++ox) {
+            const double d = du[(f * CH + oy) * CW + ox];
+            if (s.kind == LayerKind::Dense) {
+              for (int t = 0; t < n; ++t) {
+                dwq[l][static_cast<size_t>(f) * n + t] += d * sv.x[t];
+                dx[t] += d * wq[l][static_cast<size_t>(f) * n + t];
+              }
+              continue;
+            }
+            for (int c = 0; c < s.in.channels; ++c)
+              for (int ky = 0; ky < k; ++ky)
+                for (int kx = 0; kx < k; ++kx) {
+                  int at = 0;
+                  if (!tap(s, c, ky, kx, oy, ox, &at)) continue;
+                  const size_t w = static_cast<size_t>(f) * n + (c * k + ky) * k + kx;
+                  dwq[l][w] += d * sv.x[at];
+                  dx[at] += d * wq[l][w];
+                }
+          }
+      dout = dx;
+    }
+  }
+  // Straight through the weight quantizer; LSQ's scale gradient.
+  const double half = 0.5 * (K - 1);
+  ref.ds.assign(stages.size(), 0.0);
+  for (size_t l = 0; l < stages.size(); ++l)
+    for (size_t t = 0; t < dwq[l].size(); ++t) {
+      if (!quant) {
+        ref.grad.w[l][t] = dwq[l][t];
+        continue;
+      }
+      const float s = net.layers[l].scale;
+      const double u = static_cast<float>(p.w[l][t]) / s;
+      const bool inside = std::fabs(u) <= 1.0;
+      ref.grad.w[l][t] = inside ? dwq[l][t] : 0.0;
+      ref.ds[l] += dwq[l][t] * (inside ? std::round(u * half) / half - u : (u > 0 ? 1.0 : -1.0));
+    }
+  return ref;
+}
+
+// Conv2d with padding and stride, both pools, dense after conv, conv after conv without a
+// pool, and a conv2d last stage: the trainer's gradients against the reference.
+const std::vector<std::string> kConvArchs = {
+    "input:1x8x8,conv:3x3x3:p1:s2,maxpool:2,conv:4x3x3:p1,avgpool:2,dense:5,dense:3",
+    "input:1x8x8,conv:2x3x3,avgpool:2,conv:3x2x2:p1:s2,maxpool:2,dense:3",
+    "input:1x8x8,conv:2x3x3:p1:s2,conv:3x4x4",
+};
+
+TEST(TrainGradients, ConvAndPoolingMatchCentralFiniteDifferencesInFloatMode) {
+  const Dataset data = tiny_images(6, 3, 17, 8);
+  const std::vector<int> images{0, 1, 2, 3, 4, 5};
+  const double eps = 1e-4;
+  for (const std::string& text : kConvArchs) {
+    const Architecture arch = parse_architecture(text, {1, 8, 8});
+    Network net;
+    Reference ref;
+    ref.kink = 0.0;
+    for (uint64_t seed = 1; seed < 400 && !(ref.kink > 10 * eps); ++seed) {
+      net = random_network(arch, 5, TrainMode::Float, seed);
+      ref = reference(net, params_of(net), data, images);
+    }
+    ASSERT_GT(ref.kink, 10 * eps) << text << ": no test network without a pre-activation at a kink";
+    const Gradients g = loss_gradients(net, data, images);
+    Params p = params_of(net);
+    EXPECT_NEAR(g.loss, ref.loss, 1e-5) << text;
+    const double tol = 2e-5;  // float sums of up to 36 taps, as for the MLP check, with margin
+    int checked = 0, nonzero = 0;
+    auto check = [&](std::vector<double>& param, double analytic, double reference_grad, const char* what, size_t l, size_t k) {
+      const double keep = param[k];
+      param[k] = keep + eps;
+      const double up = reference(net, p, data, images).loss;
+      param[k] = keep - eps;
+      const double down = reference(net, p, data, images).loss;
+      param[k] = keep;
+      const double fd = (up - down) / (2 * eps);
+      EXPECT_NEAR(analytic, fd, tol) << text << ": " << what << " layer " << l << " index " << k;
+      EXPECT_NEAR(reference_grad, fd, tol) << text << ": reference " << what << " layer " << l << " index " << k;
+      ++checked;
+      nonzero += std::fabs(fd) > 1e-4;
+    };
+    for (size_t l = 0; l < net.layers.size(); ++l) {
+      for (size_t k = 0; k < p.w[l].size(); ++k) check(p.w[l], g.weight[l][k], ref.grad.w[l][k], "weight", l, k);
+      for (size_t k = 0; k < p.b[l].size(); ++k) check(p.b[l], g.bias[l][k], ref.grad.b[l][k], "bias", l, k);
+      if (l + 1 < net.layers.size())
+        for (size_t k = 0; k < p.g[l].size(); ++k) check(p.g[l], g.gain[l][k], ref.grad.g[l][k], "gain", l, k);
+    }
+    EXPECT_GT(nonzero, checked / 3) << text << ": too few informative comparisons";
+  }
+}
+
+TEST(TrainGradients, ConvAndPoolingStraightThroughInQatMode) {
+  const int K = 5;
+  const Dataset data = tiny_images(6, 3, 23, 8);
+  const std::vector<int> images{0, 1, 2, 3, 4, 5};
+  for (const std::string& text : kConvArchs) {
+    Network net = random_network(parse_architecture(text, {1, 8, 8}), K, TrainMode::Qat, 5);
+    net.layers[0].weight[1] = 2.5f * net.layers[0].scale;  // saturated: no gradient
+    net.layers[0].bias[0] = -100.0f;                        // filter 0 below the clipping range
+    const Gradients g = loss_gradients(net, data, images);
+    const Reference ref = reference(net, params_of(net), data, images);
+    EXPECT_NEAR(g.loss, ref.loss, 1e-5) << text;
+    const double tol = 2e-5;
+    int live = 0;
+    for (size_t l = 0; l < net.layers.size(); ++l) {
+      for (size_t k = 0; k < g.weight[l].size(); ++k) {
+        EXPECT_NEAR(g.weight[l][k], ref.grad.w[l][k], tol) << text << ": weight layer " << l << " index " << k;
+        live += std::fabs(ref.grad.w[l][k]) > 1e-4;
+      }
+      for (size_t k = 0; k < g.bias[l].size(); ++k) EXPECT_NEAR(g.bias[l][k], ref.grad.b[l][k], tol) << text << ": bias " << l;
+      if (l + 1 < net.layers.size()) {
+        for (size_t k = 0; k < g.gain[l].size(); ++k) EXPECT_NEAR(g.gain[l][k], ref.grad.g[l][k], tol) << text << ": gain " << l;
+      }
+      EXPECT_NEAR(g.scale[l], ref.ds[l], 1e-4) << text << ": scale layer " << l;
+    }
+    EXPECT_EQ(g.weight[0][1], 0.0f) << text;
+    EXPECT_EQ(g.bias[0][0], 0.0f) << text;
+    EXPECT_GT(live, 10) << text << ": too few informative comparisons";
+  }
+}
+
 // A shared MNIST subset for the training tests (loaded once).
 const Dataset& mnist_train() {
   static const Dataset d = load_dataset("mnist", testing::data_dir(), Split::Train);
@@ -292,6 +575,38 @@ TEST(Train, SameSeedSameWeightsOnOneAndTwoThreadsDifferentSeedDiffers) {
   EXPECT_TRUE(same_parameters(f1, train(cfg, data)));
 }
 
+TEST(Train, ConvNetSameSeedSameWeightsOnOneAndTwoThreads) {
+  const Dataset data = mnist_train().head(700);
+  TrainConfig cfg;
+  cfg.arch = parse_architecture("conv:4x5x5:p2,maxpool:2,conv:6x3x3:s2,avgpool:2,dense:10");
+  cfg.states = 5;
+  cfg.epochs = 1;
+  cfg.batch = 64;  // 600 / 64: a short last minibatch too
+  cfg.val = 100;
+  cfg.seed = 7;
+  for (TrainMode mode : {TrainMode::Float, TrainMode::Qat}) {
+    cfg.mode = mode;
+    cfg.threads = 1;
+    const Network one = train(cfg, data);
+    cfg.threads = 2;
+    EXPECT_TRUE(same_parameters(one, train(cfg, data))) << to_string(mode);
+  }
+}
+
+TEST(Train, ShiftAugmentationMovesTheImageOfAConvNet) {
+  // The shift acts on the 28x28 input as for MLPs: with it, training sees other inputs.
+  const Dataset data = mnist_train().head(200);
+  TrainConfig cfg;
+  cfg.arch = parse_architecture("conv:2x5x5:s3,dense:10");
+  cfg.epochs = 1;
+  cfg.batch = 50;
+  cfg.threads = 1;
+  cfg.shift = 0;
+  const Network still = train(cfg, data);
+  cfg.shift = 2;
+  EXPECT_FALSE(same_parameters(still, train(cfg, data)));
+}
+
 TEST(Train, FloatModeScaleIsMaxAbsWeightAndGainStaysOne) {
   TrainConfig cfg;
   cfg.arch = {16, 5, 3};
@@ -365,6 +680,30 @@ TEST(Train, NoiseHookSeesEveryLayerProductAndChangesTraining) {
   EXPECT_EQ(noise.bad_products, 0);
   cfg.mode = TrainMode::Qat;
   EXPECT_FALSE(same_parameters(noisy, train(cfg, data)));
+}
+
+TEST(Train, NoiseHookSeesConvLayersAsIm2colRows) {
+  const Dataset data = tiny_images(16, 3, 13, 8);
+  TrainConfig cfg;
+  cfg.arch = parse_architecture("input:1x8x8,conv:2x3x3:p1:s2,maxpool:2,dense:3", {1, 8, 8});
+  cfg.mode = TrainMode::Sc;
+  cfg.epochs = 1;
+  cfg.batch = 16;
+  cfg.shift = 0;
+  cfg.threads = 1;
+  struct Positions : RecordingNoise {
+    std::vector<int> positions, rows;
+    void perturb(const PreactivationBatch& b) override {
+      positions.push_back(b.positions);
+      rows.push_back(b.rows);
+      RecordingNoise::perturb(b);
+    }
+  } noise;
+  train(cfg, data, &noise);
+  EXPECT_EQ(noise.layers, (std::vector<int>{0, 1}));
+  EXPECT_EQ(noise.positions, (std::vector<int>{16, 1}));  // conv: 4x4 output positions
+  EXPECT_EQ(noise.rows, (std::vector<int>{16 * 16, 16}));
+  EXPECT_EQ(noise.bad_products, 0);  // each row is its receptive field times the filters
 }
 
 TEST(Train, RejectsBadConfigurations) {
