@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "spinsc/parallel.hpp"
 #include "spinsc/quantize.hpp"
 
 namespace spinsc {
@@ -58,11 +59,12 @@ double digital_accuracy(const Network& net, const Dataset& data, int threads) {
   }
   long correct = 0;
   const int nthreads = threads > 0 ? threads : omp_get_max_threads();
+  ParallelErrors errors;
 #pragma omp parallel num_threads(nthreads) reduction(+ : correct)
   {
     std::vector<float> in, out;
 #pragma omp for schedule(static)
-    for (int n = 0; n < data.count; ++n) {
+    for (int n = 0; n < data.count; ++n) errors.run([&] {
       in.resize(data.features());
       for (int f = 0; f < data.features(); ++f) in[f] = data.pixel(n, f);
       for (size_t l = 0; l < net.layers.size(); ++l) {
@@ -87,8 +89,9 @@ double digital_accuracy(const Network& net, const Dataset& data, int threads) {
         in.swap(out);
       }
       correct += argmax_class(in.data(), static_cast<int>(in.size())) == data.labels[n];
-    }
+    });
   }
+  errors.rethrow();
   return static_cast<double>(correct) / data.count;
 }
 
