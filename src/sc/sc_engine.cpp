@@ -43,6 +43,7 @@ namespace {
 constexpr int kBatch = 64;
 constexpr uint64_t kMuxTag = 0x6d7578;  // "mux": the select generators' key
 constexpr uint64_t kBinomialTag = 0x62696e;  // "bin": the binomial shortcut's generators
+constexpr int64_t kMaxCdfEntries = int64_t{1} << 21;  // per layer: 16 MB of input-count tables
 // Weight streams of a source with exact extremes: p = 0 is all zeros and p = 1 all ones, so
 // their products follow from the input stream's count without generating them.
 constexpr uint8_t kZero = 0, kOne = 1, kDraw = 2;
@@ -215,6 +216,9 @@ ScEngine::ScEngine(const Network& net, ScConfig config, std::shared_ptr<const Bi
       PreparedLayer& pl = im.layers[l];
       pl.shortcut = true;
       pl.grid = l == 0 ? 255 : K - 1;
+      // The tables cost (grid + 1) (L + 1) doubles and as many lgamma calls: for long streams
+      // (2 GB and a minute at L = 2^20) every input count comes from binomial() instead.
+      if (static_cast<int64_t>(pl.grid + 1) * (config_.length + 1) > kMaxCdfEntries) continue;
       for (int g = 0; g <= pl.grid; ++g) pl.ones_cdf.push_back(binomial_cdf(config_.length, static_cast<double>(g) / pl.grid));
     }
 }
@@ -312,7 +316,7 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
       const double g = v * pl.grid;
       const long k = std::lround(g);
       int64_t c;
-      if (pl.grid > 0 && std::fabs(g - static_cast<double>(k)) < 1e-6) {
+      if (!pl.ones_cdf.empty() && std::fabs(g - static_cast<double>(k)) < 1e-6) {
         const auto& cdf = pl.ones_cdf[static_cast<size_t>(k)];
         c = std::upper_bound(cdf.begin(), cdf.end() - 1, rng.uniform()) - cdf.begin();
       } else {
