@@ -93,6 +93,16 @@ class Grid {
       fs::create_directories(cfg.out / sub, ec);
       if (ec) fail("--out: cannot create the folder '{}': {}", (cfg.out / sub).string(), ec.message());
     }
+    // Temporary files of an interrupted run (write_file_atomic's ".NAME.XXXXXX.tmp", the plots'
+    // ".NAME.tmp.png"): never read, removed so that a killed run leaves nothing half-written.
+    for (const fs::path& dir : {cfg.out, cfg.out / "models", cfg.out / "cells"})
+      for (const fs::path& f : regular_files_in(dir)) {
+        const std::string name = f.filename().string();
+        if (name.starts_with(".") && name.find(".tmp") != std::string::npos) {
+          std::error_code ec;
+          fs::remove(f, ec);
+        }
+      }
   }
 
   const std::vector<int>& arch(int depth) const { return depth == 1 ? cfg_.arch1 : cfg_.arch3; }
