@@ -151,9 +151,11 @@ bool fetch_mnist(const fs::path& data_dir, bool quiet) {
     if (status[i].verified) continue;
     const fs::path from = unpacked / kMnistFiles[i].name, to = data_dir / kMnistFiles[i].name;
     ::chmod(from.c_str(), 0644);
+    sync_path(from);  // tar does not flush what it unpacks
     if (::rename(from.c_str(), to.c_str()) != 0)
       fail("cannot move '{}' into place as '{}': {}", from.string(), to.string(), std::strerror(errno));
   }
+  sync_path(data_dir);  // the renames are durable once the folder's entries are on disk
   return true;
 }
 
