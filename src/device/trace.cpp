@@ -272,7 +272,8 @@ std::string format_resistance_trace(const Trace& meta, const std::vector<double>
 
 std::vector<Trace> load_trace_library(const fs::path& dir) {
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) fail("trace library '{}' is not a directory", dir.string());
+  if (!fs::is_directory(dir, ec))
+    fail("trace library '{}' is not a directory{}", dir.string(), ec ? " (" + ec.message() + ")" : std::string());
   std::vector<fs::path> files;
   for (const auto& f : regular_files_in(dir))
     if (f.extension() == ".trace") files.push_back(f);
@@ -294,7 +295,7 @@ std::vector<fs::path> import_traces(const fs::path& in, const fs::path& out_dir)
   } else if (fs::is_regular_file(in, ec)) {
     inputs.push_back(in);
   } else {
-    fail("import: '{}' is neither a file nor a directory", in.string());
+    fail("import: '{}' is neither a file nor a directory{}", in.string(), ec ? " (" + ec.message() + ")" : std::string());
   }
   std::vector<Trace> traces;
   std::vector<fs::path> outputs;
