@@ -46,6 +46,10 @@ class BitSource {
 
   // Writes words_for(length) words. Requires 0 <= p <= 1 and length >= 1.
   virtual void generate(double p, int length, const StreamKey& key, uint64_t* words) const = 0;
+  // Throws spinsc::Error when the source cannot give streams of `length` bits (a trace shorter
+  // than the length, a Sobol sequence beyond what it stratifies). Users of a source call it
+  // once before generating, so the error comes before any work, not from a worker thread.
+  virtual void check_length(int length) const {}
 
   // Mean of one bit for target p on the SNG named by key: p for an ideal source; the device's
   // own transfer curve for an uncalibrated s-MTJ with variation.

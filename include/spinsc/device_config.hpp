@@ -77,6 +77,16 @@ struct DeviceConfig {
 // The built-in reference device (the values of configs/device/reference.json).
 DeviceConfig reference_device();
 
+// Physical ranges of the telegraph model, checked by parse_device_config() and by everything
+// that builds or changes a device (simulate's overrides, calibrate's fitted device):
+// temperatures in [0.1, 2000] K, tau0 in [1e-15, 1e3] s, the sample period in [1e-12, 1e6] s, and
+// the derived quantities: the barrier at the operating temperature Delta(T) in (0, 200], and a
+// device that switches: the zero-bias mean dwell time tau0 exp(Delta(T)) at most
+// kMaxDwellSamples sample periods (a device that switches less often is a constant bit, whose
+// statistics overflow). Throws spinsc::Error naming `origin` and the field.
+inline constexpr double kMaxDwellSamples = 1e12;
+void validate_device_config(const DeviceConfig& config, const std::string& origin);
+
 // Parses a description; fields absent from the JSON keep the reference device's values.
 // `origin` names the text in error messages (usually the file name).
 DeviceConfig parse_device_config(std::string_view json_text, const std::string& origin);

@@ -23,6 +23,10 @@
 
 namespace spinsc {
 
+// The most samples per bias point: the trace files stay well below read_file()'s cap, so that
+// what simulate writes, spinsc reads back.
+inline constexpr int64_t kMaxSimulatedSamples = int64_t{1} << 26;
+
 struct SimulationRequest {
   enum class Model { Telegraph, Llg };
   Model model = Model::Telegraph;
@@ -30,7 +34,7 @@ struct SimulationRequest {
   std::optional<double> delta;            // barrier at the description's reference temperature
   std::optional<double> temperature_K;
   std::vector<double> bias_A;             // empty: the defaults above
-  int64_t samples = 20000;
+  int64_t samples = 20000;            // 1 .. kMaxSimulatedSamples
   std::optional<double> sample_period_s;  // default: the description's (telegraph), see above (llg)
   uint64_t seed = 1;
   std::optional<uint64_t> instance;       // telegraph: simulate device `instance` of the variation

@@ -15,7 +15,12 @@
 // (DIR/cells/*.json) is written atomically as soon as it is finished, with a fingerprint of
 // everything that produced it. A restart with the same DIR reuses what matches and redoes only
 // the rest; the report files are rewritten from the cells at the end. Results depend on the seed
-// only, never on the thread count or on where a run was interrupted.
+// only, never on the thread count or on where a run was interrupted. A cell file also carries the
+// sha256 of its content: one edited or damaged with its fingerprint intact is recomputed, as is a
+// model file that does not load. A restart removes the temporary files a killed run left.
+//
+// Every input (options, source and its lengths, hardware parameters, data, output folder) is
+// checked before the first job; bad input throws spinsc::Error naming it.
 //
 // Progress (stderr, unless quiet): one line per job with the elapsed time and an ETA.
 //

@@ -143,6 +143,9 @@ class ScEngine {
 
   // Test accuracy over `repeats` independent draws (repeat r uses derive_seed(seed, {r})),
   // images in parallel on `threads` OpenMP threads (0: all). Progress on stderr unless quiet.
+  // 1 <= repeats <= kMaxRepeats, else spinsc::Error; an error of the source in a worker thread
+  // (e.g. a trace shorter than L) is rethrown here.
+  static constexpr int kMaxRepeats = 1000000;
   ScAccuracy accuracy(const Dataset& data, int repeats, int threads = 0, bool quiet = true) const;
 
   // The digital computation this engine converges to as L grows: digital_forward() of the

@@ -104,6 +104,7 @@ class SobolSource final : public BitSource {
   std::string name() const override { return "sobol"; }
   bool exact_extremes() const override { return true; }
   void generate(double p, int length, const StreamKey& key, uint64_t* words) const override;
+  void check_length(int length) const override;  // at most 2^26 bits
   double bit_mean(double p, const StreamKey& key) const override;
   double count_variance_factor(double p, int length) const override;
 

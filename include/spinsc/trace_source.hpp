@@ -28,6 +28,8 @@ class TraceSource : public BitSource {
 
   std::string name() const override { return spec_; }
   void generate(double p, int length, const StreamKey& key, uint64_t* words) const override;
+  // Every trace must hold at least `length` samples (any of them may be replayed).
+  void check_length(int length) const override;
   // The fraction of ones of the trace replayed for p.
   double bit_mean(double p, const StreamKey& key) const override;
   // From the replayed trace's fitted lag-1 correlation (markov_count_variance_factor).

@@ -78,11 +78,15 @@ double SobolSource::bit_mean(double p, const StreamKey&) const { return std::lde
 
 double SobolSource::count_variance_factor(double p, int length) const { return simulated_variance_factor(*this, p, length); }
 
+void SobolSource::check_length(int length) const {
+  if (length > (1 << 26)) fail("bit source 'sobol': stream length {} exceeds the 2^26 bits a 32-bit sequence stratifies", length);
+}
+
 void SobolSource::generate(double p, int length, const StreamKey& key, uint64_t* words) const {
   if (length < 1) fail("bit source 'sobol': stream length {} must be at least 1", length);
   const int nw = words_for(length);
   const uint64_t T = threshold(p);
-  if (length > (1 << 26)) fail("bit source 'sobol': stream length {} exceeds the 2^26 bits a 32-bit sequence stratifies", length);
+  check_length(length);
   if (T == 0 || T >> 32) {
     std::fill_n(words, nw, T == 0 ? 0 : ~uint64_t{0});
     words[nw - 1] &= tail_mask(length);

@@ -141,7 +141,7 @@ const bool registered = register_command("device", "s-MTJ devices: import/calibr
   simulate_cmd->add_option("--device", sim->device, "Device description (default: the built-in reference device)");
   simulate_cmd->add_option("--out", sim->out, "Output directory")->required();
   simulate_cmd->add_option("--bias", sim->bias, "Comma-separated bias currents in A (default: P(AP) = 0.1..0.9 of the model)");
-  simulate_cmd->add_option("--samples", sim->samples, "Samples per bias point (default 20000 telegraph, 4000 llg)")->check(CLI::Range(int64_t{1}, int64_t{1} << 34));
+  simulate_cmd->add_option("--samples", sim->samples, "Samples per bias point (default 20000 telegraph, 4000 llg)")->check(CLI::Range(int64_t{1}, kMaxSimulatedSamples));
   simulate_cmd->add_option("--period", sim->period, "Sample period Ts in s (default: the device's; llg: half the zero-bias dwell time)")->check(CLI::PositiveNumber);
   simulate_cmd->add_option("--seed", sim->seed, "Random seed")->capture_default_str();
   simulate_cmd->add_option("--delta", sim->delta, "Barrier in kT at the reference temperature (default: the device's; llg: 5)")->check(CLI::PositiveNumber);

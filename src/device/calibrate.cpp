@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <set>
@@ -160,6 +161,16 @@ SigmoidFit fit_sigmoid(const std::vector<BiasPoint>& points) {
   return fit;
 }
 
+namespace {
+
+// The folder the traces came from, for error messages.
+std::string library_name(const std::vector<Trace>& traces) {
+  const std::filesystem::path dir = std::filesystem::path(traces.front().origin).parent_path();
+  return dir.empty() ? traces.front().origin : dir.string();
+}
+
+}  // namespace
+
 Calibration calibrate(const std::vector<Trace>& traces, double assumed_tau0_s) {
   if (traces.empty()) fail("calibrate: no traces");
   if (!(assumed_tau0_s > 0)) fail("calibrate: the assumed tau0 must be > 0, got {}", assumed_tau0_s);
@@ -204,7 +215,13 @@ Calibration calibrate(const std::vector<Trace>& traces, double assumed_tau0_s) {
       v_p.push_back(std::pow(f.tau_p_s.se / f.tau_p_s.value, 2));
     }
   }
-  if (currents.size() >= 2) c.sigmoid = fit_sigmoid(bias_points);
+  if (currents.size() >= 2) {
+    try {
+      c.sigmoid = fit_sigmoid(bias_points);
+    } catch (const Error& e) {
+      fail("calibrate '{}': {}", library_name(traces), e.what());
+    }
+  }
   c.ln_tau_ap_vs_current = weighted_line(x, y_ap, v_ap);
   c.ln_tau_p_vs_current = weighted_line(x, y_p, v_p);
   if (zw > 0) c.log_tau0_plus_delta = Estimate{zwv / zw, std::sqrt(1.0 / zw)};
@@ -354,6 +371,20 @@ DeviceConfig fitted_device(const Calibration& c, const DeviceConfig& base) {
   for (const auto& p : c.points) periods.insert(p.sample_period_s);
   if (periods.size() == 1) d.sample_period_s = *periods.begin();
   d.variation = DeviceVariation{};
+  // What calibrate writes, spinsc must read: a fit outside the model's physical ranges is refused.
+  if (!(d.delta > 0))
+    fail("calibrate: the fitted barrier Delta = {:.4g} is not positive: the dwell times are shorter than tau0 = {:.3g} s "
+         "(is the assumed --tau0 too long?); no device description written",
+         d.delta, d.tau0_s);
+  if (!(d.critical_current_A > 0))
+    fail("calibrate: the fitted critical current {:.4g} A is not positive: P(AP) falls as the bias current rises (are "
+         "the traces' high_state or the sign of their currents swapped?); no device description written",
+         d.critical_current_A);
+  try {
+    parse_device_config(to_json_text(d), "the fitted device");
+  } catch (const Error& e) {
+    fail("calibrate: {}; no device description written", e.what());
+  }
   return d;
 }
 

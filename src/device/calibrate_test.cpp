@@ -6,6 +6,8 @@
 #include <cmath>
 #include <vector>
 
+#include "spinsc/bit_source.hpp"
+#include "spinsc/device_config.hpp"
 #include "spinsc/error.hpp"
 #include "spinsc/markov_stream.hpp"
 #include "spinsc/rng.hpp"
@@ -109,6 +111,48 @@ TEST(Calibrate, IndependentSamplesLeaveDwellTimesUnresolved) {
   EXPECT_NEAR(f.p.value, 0.4, 4 * f.p.se);
   EXPECT_NEAR(f.rho.value, 0.0, 4 * f.rho.se);
   EXPECT_EQ(f.n00 + f.n01 + f.n10 + f.n11, n - 1);
+}
+
+// `device calibrate --write-device` wrote descriptions spinsc itself rejects: a negative
+// Delta (an assumed tau0 longer than the dwell times) or a negative Ic (p falling with the
+// current). fitted_device() refuses them, and whatever it returns parses back.
+TEST(Calibrate, FittedDeviceIsOneSpinscAccepts) {
+  const TelegraphMtj mtj(kTrue, kTs);
+  const std::vector<Trace> traces = traces_of(mtj, 200000, 7);
+  auto message = [](const Calibration& c) {
+    try {
+      const DeviceConfig d = fitted_device(c, reference_device());
+      parse_device_config(to_json_text(d), "fitted.json");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message(calibrate(traces, 1e-9)), "no error");
+  EXPECT_NE(message(calibrate(traces, 1.0)).find("the fitted barrier Delta"), std::string::npos);
+  std::vector<Trace> flipped = traces;
+  for (auto& t : flipped) t.bias_current_A = -*t.bias_current_A;
+  EXPECT_NE(message(calibrate(flipped, 1e-9)).find("critical current"), std::string::npos);
+}
+
+// A failing sigmoid fit names the library it came from.
+TEST(Calibrate, SigmoidFitErrorNamesTheLibrary) {
+  std::vector<Trace> traces = traces_of(TelegraphMtj(kTrue, kTs), 20000, 3);
+  for (auto& t : traces) {
+    t.origin = "lib/" + t.origin;
+    t.bias_current_A = 1e-6;  // all at one current ...
+  }
+  traces.front().bias_current_A = 0;  // ... but one: the points are separated only if p is 0 / 1
+  for (auto& w : traces.front().words) w = 0;
+  for (size_t i = 1; i < traces.size(); ++i)
+    for (auto& w : traces[i].words) w = ~0ULL;
+  for (auto& t : traces) t.words.back() &= tail_mask(static_cast<int>(t.length));
+  try {
+    calibrate(traces, 1e-9);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("calibrate 'lib': sigmoid fit"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Calibrate, SigmoidFitRefusesSeparatedOrSinglePointData) {

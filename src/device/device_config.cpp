@@ -8,6 +8,7 @@
 
 #include "spinsc/error.hpp"
 #include "spinsc/files.hpp"
+#include "spinsc/json_text.hpp"
 
 namespace spinsc {
 
@@ -133,13 +134,32 @@ std::string name_of(const std::map<std::string, E>& options, E value) {
 
 }  // namespace
 
+void validate_device_config(const DeviceConfig& c, const std::string& origin) {
+  auto range = [&](const char* field, double v, double lo, double hi) {
+    if (!(v >= lo && v <= hi)) fail("{}: field '{}' = {} is outside the physical range [{}, {}]", origin, field, v, lo, hi);
+  };
+  range("temperature_K", c.temperature_K, 0.1, 2000);
+  range("reference_temperature_K", c.reference_temperature_K, 0.1, 2000);
+  range("tau0_s", c.tau0_s, 1e-15, 1e3);
+  range("sample_period_s", c.sample_period_s, 1e-12, 1e6);
+  if (!(c.delta > 0 && c.delta <= 200)) fail("{}: field 'delta' = {} is outside (0, 200]", origin, c.delta);
+  if (!(c.critical_current_A > 0 && c.critical_current_A <= 1))
+    fail("{}: field 'critical_current_A' = {} is outside (0, 1] A", origin, c.critical_current_A);
+  const double delta_t = c.delta_at_temperature();
+  if (!(delta_t > 0 && delta_t <= 200))
+    fail("{}: the barrier at the operating temperature, delta * reference_temperature_K / temperature_K = {} * {} / {} = "
+         "{:.4g}, is outside (0, 200]",
+         origin, c.delta, c.reference_temperature_K, c.temperature_K, delta_t);
+  const double dwell_s = c.tau0_s * std::exp(delta_t), dwell_samples = dwell_s / c.sample_period_s;
+  if (!(dwell_samples <= kMaxDwellSamples))
+    fail("{}: the device never switches on the time scale of its samples: the zero-bias dwell time tau0 exp(Delta) = "
+         "{:.3g} s is {:.3g} sample periods of {:.3g} s (at most {:.0e}); lower delta or raise temperature_K or "
+         "sample_period_s",
+         origin, dwell_s, dwell_samples, c.sample_period_s, kMaxDwellSamples);
+}
+
 DeviceConfig parse_device_config(std::string_view json_text, const std::string& origin) {
-  json j;
-  try {
-    j = json::parse(json_text);
-  } catch (const json::parse_error& e) {
-    fail("{}: not valid JSON: {}", origin, e.what());
-  }
+  const json j = parse_json(json_text, origin);
   DeviceConfig c = reference_device();
   ObjectReader r(j, origin);
   r.text("name", c.name);
@@ -179,11 +199,12 @@ DeviceConfig parse_device_config(std::string_view json_text, const std::string& 
     mr.finish();
   }
   r.finish();
+  validate_device_config(c, origin);
   return c;
 }
 
 DeviceConfig load_device_config(const std::filesystem::path& path) {
-  return parse_device_config(read_file(path), path.string());
+  return parse_device_config(read_file(path, kMaxJsonFileBytes), path.string());
 }
 
 std::string to_json_text(const DeviceConfig& c) {

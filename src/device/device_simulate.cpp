@@ -12,6 +12,7 @@
 #include "spinsc/files.hpp"
 #include "spinsc/llg.hpp"
 #include "spinsc/markov_stream.hpp"
+#include "spinsc/parallel.hpp"
 #include "spinsc/progress.hpp"
 #include "spinsc/rng.hpp"
 #include "spinsc/smtj.hpp"
@@ -46,14 +47,15 @@ void write_point(const fs::path& file, Trace& trace, const std::vector<float>* m
 SimulationSummary simulate_traces(const SimulationRequest& r, const fs::path& out_dir) {
   DeviceConfig c = r.device;
   if (r.temperature_K) {
-    if (!(*r.temperature_K > 0)) fail("simulate: temperature must be > 0 K, got {}", *r.temperature_K);
+    if (!(*r.temperature_K >= 0.1 && *r.temperature_K <= 2000)) fail("simulate: --temperature must be in [0.1, 2000] K, got {}", *r.temperature_K);
     c.temperature_K = *r.temperature_K;
   }
   if (r.delta) {
-    if (!(*r.delta > 0)) fail("simulate: Delta must be > 0, got {}", *r.delta);
+    if (!(*r.delta > 0 && *r.delta <= 200)) fail("simulate: --delta must be in (0, 200], got {}", *r.delta);
     c.delta = *r.delta;
   }
-  if (r.samples < 1) fail("simulate: --samples must be >= 1, got {}", r.samples);
+  if (r.samples < 1 || r.samples > kMaxSimulatedSamples)
+    fail("simulate: --samples must be in [1, {}] (a trace file spinsc can read back), got {}", kMaxSimulatedSamples, r.samples);
   if (r.sample_period_s && !(*r.sample_period_s > 0)) fail("simulate: --period must be > 0 s, got {}", *r.sample_period_s);
   const bool llg = r.model == SimulationRequest::Model::Llg;
   SimulationSummary s;
@@ -80,6 +82,7 @@ SimulationSummary simulate_traces(const SimulationRequest& r, const fs::path& ou
   } else {
     if (r.sample_period_s) c.sample_period_s = *r.sample_period_s;
     if (r.alpha || r.time_step) fail("simulate: --alpha and --time-step apply to --model llg only");
+    validate_device_config(c, fmt::format("simulate: device '{}' with the options given", c.name));
     const TelegraphMtj nominal = TelegraphMtj::nominal(c);
     mtj = r.instance ? SmtjSource(c, "smtj").device({0, 0, 0, StreamRole::Weight, *r.instance}) : nominal;
     s.delta = mtj->parameters().delta;
@@ -97,7 +100,7 @@ SimulationSummary simulate_traces(const SimulationRequest& r, const fs::path& ou
   s.points.resize(bias.size());
   Progress progress(fmt::format("simulate {}", s.model), static_cast<long>(bias.size()), r.quiet);
   std::atomic<long> done{0};
-  std::exception_ptr error;
+  ParallelErrors errors;
   const std::string note = llg ? fmt::format("spinsc device simulate --model llg: Delta {:.4g}, alpha {:.3g}, mu0Hk {:.3g} T, "
                                              "eta {:.3g}, T {:.4g} K, Ic0 {:.4g} A, step {:.3g}",
                                              mp.delta, mp.alpha, mp.mu0_hk_T, mp.polarization, mp.temperature_K,
@@ -109,7 +112,7 @@ SimulationSummary simulate_traces(const SimulationRequest& r, const fs::path& ou
                                              mtj->parameters().tau0_s);
 #pragma omp parallel for schedule(dynamic, 1)
   for (int64_t k = 0; k < static_cast<int64_t>(bias.size()); ++k) {
-    try {
+    errors.run([&] {
       SimulatedPoint& pt = s.points[k];
       pt.bias_A = bias[k];
       pt.file = out_dir / fmt::format("T{:g}_b{:02d}.trace", c.temperature_K, k);
@@ -146,13 +149,10 @@ SimulationSummary simulate_traces(const SimulationRequest& r, const fs::path& ou
       const long n = ++done;
 #pragma omp critical(spinsc_simulate_progress)
       progress.update(n);
-    } catch (...) {
-#pragma omp critical(spinsc_simulate_error)
-      if (!error) error = std::current_exception();
-    }
+    });
   }
   progress.finish();
-  if (error) std::rethrow_exception(error);
+  errors.rethrow();
 
   nlohmann::json j;
   j["model"] = s.model;

@@ -118,8 +118,12 @@ void dwell_figure(const uint64_t* words, int64_t length, double a, double b, dou
                   const std::string& title, const fs::path& dir, const StatsOptions& o, std::vector<fs::path>& written) {
   const RunLengths runs = run_lengths(words, length);
   const double mean_ap = 1 / a, mean_p = 1 / b;
-  const int64_t width = std::max<int64_t>(1, static_cast<int64_t>(std::min(mean_ap, mean_p) / 5));
-  const int64_t bins = std::min<int64_t>(80, static_cast<int64_t>(std::ceil(6 * std::max(mean_ap, mean_p) / width)));
+  // Clamped in floating point before the conversion: a state the chain (almost) never leaves has
+  // an infinite or huge mean run, which must not become a garbage bin count.
+  const double longest = std::max(static_cast<double>(length), 1.0);
+  auto bounded = [](double v, double lo, double hi) { return std::isnan(v) ? hi : std::clamp(v, lo, hi); };
+  const int64_t width = static_cast<int64_t>(bounded(std::min(mean_ap, mean_p) / 5, 1.0, longest));
+  const int64_t bins = static_cast<int64_t>(bounded(std::ceil(6 * std::max(mean_ap, mean_p) / width), 1.0, 80.0));
   std::vector<double> count_ap(bins, 0), count_p(bins, 0);
   for (auto r : runs.ones)
     if ((r - 1) / width < bins) count_ap[(r - 1) / width] += 1;

@@ -48,6 +48,13 @@ TelegraphMtj SmtjSource::device(const StreamKey& key) const {
   d.delta = delta_ref * config_.reference_temperature_K / config_.temperature_K;
   d.critical_current_A = draw(config_.critical_current_A, config_.critical_current_A, v.critical_current, z_ic, rng, true);
   d.offset_current_A = draw(config_.offset_current_A, config_.critical_current_A, v.offset_current, z_offset, rng, false);
+  // A spread wide enough to draw Delta or Ic as 0 or infinity (exp of a large lognormal draw)
+  // describes no device: said so, naming the source and the device drawn.
+  if (!(std::isfinite(d.delta) && d.delta > 0 && std::isfinite(d.critical_current_A) && d.critical_current_A > 0 &&
+        std::isfinite(d.offset_current_A)))
+    fail("smtj source '{}': the variation drew Delta = {}, Ic = {} A, offset {} A for device {} of layer {} (role {}): "
+         "the spread is too wide for a device to exist",
+         spec_, d.delta, d.critical_current_A, d.offset_current_A, key.device, key.layer, static_cast<int>(key.role));
   return TelegraphMtj(d, config_.sample_period_s);
 }
 

@@ -78,6 +78,45 @@ TEST(DeviceConfig, JsonRoundTripAndStrictParsing) {
   EXPECT_NE(message(R"({"variation": {"offset_current": {"sigma": 0.1, "distribution": "lognormal"}}})").find("lognormal"),
             std::string::npos);
   EXPECT_NE(message("{").find("dev.json: not valid JSON"), std::string::npos);
+  EXPECT_NE(message(R"({"delta": 1e400})").find("dev.json: not valid JSON"), std::string::npos);
+}
+
+// Devices outside the model's physical ranges, or that never switch on the time scale of their
+// samples, were accepted and crashed `device stats` or printed NaN in `device simulate`.
+TEST(DeviceConfig, RefusesDevicesThatCannotSwitch) {
+  auto message = [](const std::string& text) {
+    try {
+      parse_device_config(text, "dev.json");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message(R"({"sample_period_s": 1e-300})").find("dev.json: field 'sample_period_s' = 1e-300 is outside the physical range"),
+            std::string::npos);
+  EXPECT_NE(message(R"({"temperature_K": 1e-300})").find("'temperature_K' = 1e-300 is outside the physical range"),
+            std::string::npos);
+  EXPECT_NE(message(R"({"delta": 200, "temperature_K": 1e-310})").find("temperature_K"), std::string::npos);
+  EXPECT_NE(message(R"({"delta": 10, "temperature_K": 10})").find("barrier at the operating temperature"), std::string::npos);
+  EXPECT_NE(message(R"({"delta": 60})").find("never switches"), std::string::npos);
+  EXPECT_NE(message(R"({"tau0_s": 1e-300})").find("'tau0_s'"), std::string::npos);
+  EXPECT_EQ(message(R"({"delta": 20, "sample_period_s": 1e-6})"), "no error");
+  EXPECT_EQ(message(to_json_text(reference_device())), "no error");
+  // A variation so wide that some device's Delta is drawn as 0 or infinity: an error naming the
+  // source (it used to abort from the engine's worker threads as "Delta 0").
+  DeviceConfig c = reference_device();
+  c.variation.delta = {1000, true, ParameterSpread::Law::LogNormal};
+  const SmtjSource source(c, "smtj:wide.json");
+  int refused = 0;
+  for (uint64_t d = 0; d < 20; ++d) {
+    try {
+      source.device({0, 0, 0, StreamRole::Weight, d});
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("smtj:wide.json"), std::string::npos) << e.what();
+      ++refused;
+    }
+  }
+  EXPECT_GT(refused, 0);  // |z| > ~0.7 draws exp(+-700): 0 or infinity
 }
 
 // configs/device of this checkout: $SPINSC_SOURCE_DIR when it has one, else found from this file.

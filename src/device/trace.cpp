@@ -110,6 +110,16 @@ class TraceParser {
     return v;
   }
 
+  int64_t integer(const std::string& key, int64_t min, int64_t max) {
+    const HeaderField& f = header_.at(key);
+    int64_t v = 0;
+    const auto [end, ec] = std::from_chars(f.value.data(), f.value.data() + f.value.size(), v);
+    if (ec != std::errc() || end != f.value.data() + f.value.size())
+      fail("{}:{}: {} '{}' is not a whole number", origin_, f.line, key, f.value);
+    if (v < min || v > max) fail("{}:{}: {} = {} is out of range [{}, {}]", origin_, f.line, key, v, min, max);
+    return v;
+  }
+
   void require(const char* key, int line_no, const char* why) {
     if (!header_.count(key)) fail("{}:{}: the header lacks '{}' ({})", origin_, line_no, key, why);
   }
@@ -153,7 +163,7 @@ class TraceParser {
       high_is_ap_ = h.value == "ap";
     }
     if (header_.count("temperature_K")) trace_.temperature_K = number("temperature_K", 0, 1e4, true);
-    if (header_.count("samples")) expected_samples_ = static_cast<int64_t>(number("samples", 1, 1e15, false));
+    if (header_.count("samples")) expected_samples_ = integer("samples", 1, int64_t{1} << 50);
     if (header_.count("note")) trace_.note = header_.at("note").value;
   }
 
@@ -261,10 +271,12 @@ std::string format_resistance_trace(const Trace& meta, const std::vector<double>
 }
 
 std::vector<Trace> load_trace_library(const fs::path& dir) {
-  if (!fs::is_directory(dir)) fail("trace library '{}' is not a directory", dir.string());
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    fail("trace library '{}' is not a directory{}", dir.string(), ec ? " (" + ec.message() + ")" : std::string());
   std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.is_regular_file() && e.path().extension() == ".trace") files.push_back(e.path());
+  for (const auto& f : regular_files_in(dir))
+    if (f.extension() == ".trace") files.push_back(f);
   if (files.empty()) fail("trace library '{}' has no *.trace files (convert raw files with `spinsc device import`)", dir.string());
   std::sort(files.begin(), files.end());
   std::vector<Trace> traces;
@@ -274,16 +286,16 @@ std::vector<Trace> load_trace_library(const fs::path& dir) {
 
 std::vector<fs::path> import_traces(const fs::path& in, const fs::path& out_dir) {
   std::vector<fs::path> inputs;
-  if (fs::is_directory(in)) {
-    for (const auto& e : fs::directory_iterator(in))
-      if (e.is_regular_file() && !e.path().filename().string().starts_with(".") && e.path().extension() != ".json")
-        inputs.push_back(e.path());
+  std::error_code ec;
+  if (fs::is_directory(in, ec)) {
+    for (const auto& f : regular_files_in(in))
+      if (!f.filename().string().starts_with(".") && f.extension() != ".json") inputs.push_back(f);
     std::sort(inputs.begin(), inputs.end());
     if (inputs.empty()) fail("import: directory '{}' has no files", in.string());
-  } else if (fs::is_regular_file(in)) {
+  } else if (fs::is_regular_file(in, ec)) {
     inputs.push_back(in);
   } else {
-    fail("import: '{}' is neither a file nor a directory", in.string());
+    fail("import: '{}' is neither a file nor a directory{}", in.string(), ec ? " (" + ec.message() + ")" : std::string());
   }
   std::vector<Trace> traces;
   std::vector<fs::path> outputs;
@@ -295,7 +307,6 @@ std::vector<fs::path> import_traces(const fs::path& in, const fs::path& out_dir)
     if (!seen.insert(out).second) fail("import: two inputs would both be written to '{}'", out.string());
     outputs.push_back(out);
   }
-  std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) fail("import: cannot create '{}': {}", out_dir.string(), ec.message());
   for (size_t i = 0; i < traces.size(); ++i) {

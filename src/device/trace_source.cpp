@@ -27,6 +27,12 @@ std::unique_ptr<TraceSource> TraceSource::open(const std::filesystem::path& dir)
   return std::make_unique<TraceSource>(load_trace_library(dir), "trace:" + dir.string());
 }
 
+void TraceSource::check_length(int length) const {
+  for (const Trace& t : traces_)
+    if (t.length < length)
+      fail("trace source '{}': '{}' has {} samples, fewer than the stream length {}", spec_, t.origin, t.length, length);
+}
+
 size_t TraceSource::nearest(double p) const {
   size_t best = 0;
   for (size_t i = 1; i < p_.size(); ++i)

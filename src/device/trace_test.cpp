@@ -99,6 +99,8 @@ TEST(Trace, MalformedFilesGiveErrorsWithFileAndLine) {
       {head + "0102\n", "t.txt:4: sample '0102' is not a string of bits"},
       {head + "01\n# note: late\n", "t.txt:5: header line after the first sample"},
       {head + "# samples: 5\n0110\n", "t.txt:4: the header says 5 samples, the file has 4"},
+      {head + "# samples: 4.5\n0110\n", "t.txt:4: samples '4.5' is not a whole number"},
+      {head + "# samples: 1e3\n0110\n", "t.txt:4: samples '1e3' is not a whole number"},
       {head + "# threshold: 3\n01\n", "t.txt:4: a threshold means nothing for format bits"},
       {head + "# units: ohm\n01\n", "t.txt:4: unknown units 'ohm' for format bits"},
       {"# target_p: 0.5\n# sample_period_s: 1\n# format: resistance\n# units: furlong\n# threshold: 1\n1 2\n",
@@ -191,6 +193,23 @@ TEST(TraceSource, ReplayWindowsHaveTheRightProbability) {
   EXPECT_EQ(w[0] | w[1], 0u);
   std::vector<uint64_t> big(words_for(300000));
   EXPECT_THROW(source.generate(0.5, 300000, {}, big.data()), Error);
+}
+
+// Every user of a source asks check_length() first: a library with a trace shorter than L is
+// refused before any stream is drawn (in a worker thread, the error used to abort the program),
+// whichever trace p would pick, and the error names the trace.
+TEST(TraceSource, CheckLengthNamesTheShortTrace) {
+  std::vector<Trace> lib = {synthetic(-1e-6, 0.2, 0.6, 5000, 1), synthetic(0, 0.5, 0.6, 80, 2)};
+  lib[1].origin = "lib/short.trace";
+  const TraceSource source(lib, "trace:lib");
+  EXPECT_NO_THROW(source.check_length(80));
+  try {
+    source.check_length(81);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'lib/short.trace' has 80 samples, fewer than the stream length 81"), std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

@@ -10,11 +10,13 @@
 #include <optional>
 
 #include "spinsc/cost_model.hpp"
+#include "spinsc/data_fetch.hpp"
 #include "spinsc/dataset.hpp"
 #include "spinsc/hw_params.hpp"
 #include "spinsc/digital.hpp"
 #include "spinsc/error.hpp"
 #include "spinsc/files.hpp"
+#include "spinsc/json_text.hpp"
 #include "spinsc/model_io.hpp"
 #include "spinsc/plot.hpp"
 #include "spinsc/progress.hpp"
@@ -52,6 +54,13 @@ ReproduceCell cell_from_json(const json& j) {
   return c;
 }
 
+// Checksum of a cell file's content: the fingerprint and the cell as compact JSON (object keys
+// sorted, numbers in their shortest round-trip form, so parsing and dumping again gives the same
+// text).
+std::string cell_checksum(const std::string& fingerprint, const json& cell) {
+  return sha256_hex(fingerprint + "\n" + cell.dump());
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -79,8 +88,21 @@ class Grid {
     train_ = load_dataset(cfg.dataset, dir, Split::Train);
     test_ = load_dataset(cfg.dataset, dir, Split::Test);
     if (cfg.limit > 0) test_ = test_.head(cfg.limit);
-    fs::create_directories(cfg.out / "models");
-    fs::create_directories(cfg.out / "cells");
+    for (const char* sub : {"models", "cells"}) {
+      std::error_code ec;
+      fs::create_directories(cfg.out / sub, ec);
+      if (ec) fail("--out: cannot create the folder '{}': {}", (cfg.out / sub).string(), ec.message());
+    }
+    // Temporary files of an interrupted run (write_file_atomic's ".NAME.XXXXXX.tmp", the plots'
+    // ".NAME.tmp.png"): never read, removed so that a killed run leaves nothing half-written.
+    for (const fs::path& dir : {cfg.out, cfg.out / "models", cfg.out / "cells"})
+      for (const fs::path& f : regular_files_in(dir)) {
+        const std::string name = f.filename().string();
+        if (name.starts_with(".") && name.find(".tmp") != std::string::npos) {
+          std::error_code ec;
+          fs::remove(f, ec);
+        }
+      }
   }
 
   const std::vector<int>& arch(int depth) const { return depth == 1 ? cfg_.arch1 : cfg_.arch3; }
@@ -95,7 +117,7 @@ class Grid {
                   {"batch", tc.batch}};
     if (noise_length > 0) print["noise"] = {{"source", cfg_.source}, {"length", noise_length}};
     const std::string fingerprint = print.dump();
-    if (fs::exists(path)) {
+    if (std::error_code ec; fs::exists(path, ec)) {
       try {
         Network net = load_model(path);
         if (net.training.value("fingerprint", std::string()) == fingerprint) {
@@ -129,10 +151,12 @@ class Grid {
   ReproduceCell cell(const std::string& id, const json& print, double work, Compute compute) {
     const fs::path path = cfg_.out / "cells" / (id + ".json");
     const std::string fingerprint = print.dump();
-    if (fs::exists(path)) {
+    if (std::error_code ec; fs::exists(path, ec)) {
       try {
-        const json j = json::parse(read_file(path));
-        if (j.value("fingerprint", std::string()) == fingerprint) {
+        const json j = read_json_file(path);
+        // The checksum catches a cell edited by hand or damaged on disk with its fingerprint intact.
+        if (j.value("fingerprint", std::string()) == fingerprint &&
+            j.value("sha256", std::string()) == cell_checksum(fingerprint, j.at("cell"))) {
           finished(work, false);
           return cell_from_json(j.at("cell"));
         }
@@ -142,7 +166,8 @@ class Grid {
     }
     status(fmt::format("evaluating {}", id));
     ReproduceCell c = compute();
-    write_file_atomic(path, json{{"fingerprint", fingerprint}, {"cell", c.to_json()}}.dump(2) + "\n");
+    const json cj = c.to_json();
+    write_file_atomic(path, json{{"fingerprint", fingerprint}, {"cell", cj}, {"sha256", cell_checksum(fingerprint, cj)}}.dump(2) + "\n");
     finished(work, true);
     return c;
   }
@@ -227,13 +252,23 @@ void check(const ReproduceConfig& c) {
   if (c.repeats < 1) fail("--repeats {} must be at least 1", c.repeats);
   if (c.analog_repeats < 1) fail("--analog-repeats {} must be at least 1", c.analog_repeats);
   if (c.epochs < 1 || c.sc_epochs < 0) fail("--epochs must be >= 1 and --sc-epochs >= 0");
+  if (c.limit < 0) fail("--limit {} must not be negative (0: all test images)", c.limit);
+  if (c.threads < 0) fail("--threads {} must not be negative (0: all)", c.threads);
 }
+
+HwParams hw_params_of(const ReproduceConfig& c) { return c.hw.empty() ? default_hw_params() : load_hw_params(c.hw); }
 
 }  // namespace
 
 std::vector<ReproduceCell> run_reproduce(const ReproduceConfig& cfg) {
   check(cfg);
-  make_bit_source(cfg.source);  // a bad source fails now, not after an hour of training
+  // Every input is checked before the first job, not after an hour of training: the source (and
+  // whether it gives streams of every length), the hardware parameters, the data (Grid).
+  {
+    const auto source = make_bit_source(cfg.source);
+    for (int L : cfg.lengths) source->check_length(L);
+    hw_params_of(cfg);
+  }
   Grid grid(cfg);
   write_file_atomic(cfg.out / "config.json",
                     json{{"depths", cfg.depths}, {"arch1", cfg.arch1}, {"arch3", cfg.arch3}, {"states", cfg.states},
@@ -424,7 +459,7 @@ void write_reproduce_report(const ReproduceConfig& cfg, const std::vector<Reprod
   }
   // Hardware cost of the grid's configurations (SPEC §7): quantized vs analog, s-MTJ vs LFSR.
   {
-    const HwParams hw = cfg.hw.empty() ? default_hw_params() : load_hw_params(cfg.hw);
+    const HwParams hw = hw_params_of(cfg);
     std::vector<CostReport> reports;
     for (int depth : cfg.depths)
       for (int K : cfg.states)

@@ -107,6 +107,51 @@ TEST(Reproduce, RejectsBadConfigurations) {
   c = tiny_config(c.out);
   c.source = "nonsense";
   EXPECT_THROW(run_reproduce(c), Error);
+  c = tiny_config(c.out);
+  c.limit = -5;  // used to mean "all images" silently
+  EXPECT_THROW(run_reproduce(c), Error);
+}
+
+// Every input is checked before the first job: a bad hardware file used to fail only after all
+// the training, a trace library too short for a length only inside the evaluation.
+TEST(Reproduce, ChecksEveryInputBeforeTheFirstJob) {
+  const fs::path dir = testing::temp_dir("reproduce-inputs");
+  write_file_atomic(dir / "bad-hw.json", "1e400");
+  ReproduceConfig c = tiny_config(dir / "out");
+  c.hw = dir / "bad-hw.json";
+  EXPECT_THROW(run_reproduce(c), Error);
+  EXPECT_FALSE(fs::exists(dir / "out" / "models"));
+  c = tiny_config(dir / "out");
+  c.source = "sobol";
+  c.lengths = {8, (1 << 26) + 1};
+  EXPECT_THROW(run_reproduce(c), Error);
+  EXPECT_FALSE(fs::exists(dir / "out" / "models"));
+}
+
+// A cell file whose accuracy was edited with its fingerprint intact is not trusted: the
+// checksum of its content no longer matches, the cell is recomputed.
+TEST(Reproduce, EditedCellIsRecomputed) {
+  ReproduceConfig c = tiny_config(testing::temp_dir("reproduce-edited"));
+  c.depths = {1};
+  c.lengths = {8};
+  c.sc_epochs = 0;
+  c.baselines = false;
+  run_reproduce(c);
+  const json whole = without_seconds(c.out / "results.json");
+  const fs::path cell = c.out / "cells" / "grid-d1-k5-L8-without_sc.json";
+  json j = json::parse(read_file(cell));
+  ASSERT_TRUE(j.contains("sha256"));
+  j["cell"]["accuracy_mean"] = 0.999;
+  write_file_atomic(cell, j.dump(2));
+  run_reproduce(c);
+  EXPECT_EQ(without_seconds(c.out / "results.json"), whole);
+  // A cell file written before checksums existed is recomputed too, then carries one.
+  j = json::parse(read_file(cell));
+  j.erase("sha256");
+  write_file_atomic(cell, j.dump(2));
+  run_reproduce(c);
+  EXPECT_EQ(without_seconds(c.out / "results.json"), whole);
+  EXPECT_TRUE(json::parse(read_file(cell)).contains("sha256"));
 }
 
 // Mode sc trains a network that works under SC evaluation at the short length it was trained

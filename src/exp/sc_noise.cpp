@@ -14,6 +14,7 @@
 
 #include "nn/tiled_gemm.hpp"
 #include "spinsc/error.hpp"
+#include "spinsc/parallel.hpp"
 #include "spinsc/quantize.hpp"
 #include "spinsc/rng.hpp"
 
@@ -84,6 +85,7 @@ MomentMatchedNoise::MomentMatchedNoise(std::shared_ptr<const BitSource> source, 
     : source_(std::move(source)), length_(length), states_(states), seed_(seed) {
   if (!source_) fail("SC noise needs a bit source");
   if (length_ < 1) fail("SC length {} must be at least 1", length_);
+  source_->check_length(length_);
   markov_ = !std::isnan(source_->markov_correlation(0.5));
   if (!markov_) {
     // count_variance_factor() may be expensive (estimated by simulation): tabulate it once.
@@ -184,8 +186,9 @@ void MomentMatchedNoise::variance_into(const float* input, int rows, int in, con
   const bool plain = !markov_;
   result.resize(static_cast<size_t>(rows) * out);
   const int chunks = (rows + kChunk - 1) / kChunk;
+  ParallelErrors errors;
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && chunks > 1)
-  for (int c = 0; c < chunks; ++c) {
+  for (int c = 0; c < chunks; ++c) errors.run([&] {
     const int r0 = c * kChunk, nr = std::min(kChunk, rows - r0);
     const auto Xc = X.middleRows(r0, nr);
     Mat V(nr, out);
@@ -221,7 +224,8 @@ void MomentMatchedNoise::variance_into(const float* input, int rows, int in, con
     for (int r = 0; r < nr; ++r)
       for (int j = 0; j < out; ++j)
         result[static_cast<size_t>(r0 + r) * out + j] = std::max(0.0, static_cast<double>(V(r, j))) * factor;
-  }
+  });
+  errors.rethrow();
 }
 
 void MomentMatchedNoise::perturb(const PreactivationBatch& b) {
@@ -230,8 +234,9 @@ void MomentMatchedNoise::perturb(const PreactivationBatch& b) {
   const std::vector<double>& var = sc.var;
   std::vector<float>& keep = sc.eps_over_sigma;
   keep.assign(static_cast<size_t>(b.rows) * b.out, 0.0f);
+  ParallelErrors errors;
 #pragma omp parallel for schedule(static) num_threads(b.threads) if (b.threads > 1)
-  for (int r = 0; r < b.rows; ++r) {
+  for (int r = 0; r < b.rows; ++r) errors.run([&] {
     // One stream per image and layer, and per output position for conv2d rows (dense rows keep
     // the three-key derivation, so MLP training draws what it always drew).
     const auto image = static_cast<uint64_t>(b.images[r / b.positions]), epoch = static_cast<uint64_t>(b.epoch),
@@ -245,7 +250,8 @@ void MomentMatchedNoise::perturb(const PreactivationBatch& b) {
       u[j] += static_cast<float>(sigma * eps);
       if (sigma > 0) keep[k] = static_cast<float>(eps / (2 * sigma));
     }
-  }
+  });
+  errors.rethrow();
 }
 
 void MomentMatchedNoise::backward(const PreactivationBatch& b, const float* du, float* dweight, float* dinput) {
@@ -309,8 +315,9 @@ void BitLevelNoise::perturb(const PreactivationBatch& b) {
   net.layers[0].weight.assign(b.weight, b.weight + static_cast<size_t>(b.in) * b.out);
   net.layers[0].scale = b.scale;
   const ScEngine engine(net, config_, source_);
+  ParallelErrors errors;  // e.g. a trace shorter than L
 #pragma omp parallel for schedule(static)
-  for (int r = 0; r < b.rows; ++r) {
+  for (int r = 0; r < b.rows; ++r) errors.run([&] {
     // A conv row (one output position's receptive field) is one dense neuron per filter; its
     // position names its own draw. Positions do not share input streams here (the engine's
     // broadcast inputs do): each position's estimate has the engine's distribution, not the
@@ -323,7 +330,8 @@ void BitLevelNoise::perturb(const PreactivationBatch& b) {
                                          static_cast<uint64_t>(r % b.positions)});
     const ScLayerResult res = engine.layer(0, b.input + static_cast<size_t>(r) * b.in, draw);
     std::copy(res.estimate.begin(), res.estimate.end(), b.product + static_cast<size_t>(r) * b.out);
-  }
+  });
+  errors.rethrow();
 }
 
 }  // namespace spinsc

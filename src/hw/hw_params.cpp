@@ -11,6 +11,7 @@
 
 #include "spinsc/error.hpp"
 #include "spinsc/files.hpp"
+#include "spinsc/json_text.hpp"
 
 namespace spinsc {
 namespace hw_detail {
@@ -126,14 +127,6 @@ std::vector<std::string> section_names() {
   return out;
 }
 
-json parse_json(std::string_view text, const std::string& origin) {
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    fail("{}: not valid JSON: {}", origin, e.what());
-  }
-}
-
 // Applies "extends": the base's parameters, each replaced whole by the file's own.
 json resolve_extends(json j, const std::string& origin, const std::filesystem::path& base_dir, int depth) {
   if (!j.is_object()) fail("{}: expected a JSON object of hardware parameters", origin);
@@ -147,7 +140,13 @@ json resolve_extends(json j, const std::string& origin, const std::filesystem::p
     base = resolve_extends(parse_json(hw_detail::kDefaultHwJson, "built-in default"), "built-in default", {}, depth + 1);
   } else {
     const std::filesystem::path p = base_dir / target;
-    base = resolve_extends(parse_json(read_file(p), p.string()), p.string(), p.parent_path(), depth + 1);
+    json text;
+    try {
+      text = read_json_file(p);
+    } catch (const Error& e) {
+      fail("{}: 'extends' names a file that cannot be read: {}", origin, e.what());
+    }
+    base = resolve_extends(std::move(text), p.string(), p.parent_path(), depth + 1);
   }
   for (auto& [key, value] : j.items()) {
     if (key == "extends") continue;
@@ -259,7 +258,7 @@ HwParams parse_hw_params(std::string_view json_text, const std::string& origin, 
 }
 
 HwParams load_hw_params(const std::filesystem::path& path) {
-  return parse_hw_params(read_file(path), path.string(), path.parent_path());
+  return parse_hw_params(read_file(path, kMaxJsonFileBytes), path.string(), path.parent_path());
 }
 
 HwParams default_hw_params() {

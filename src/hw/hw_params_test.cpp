@@ -202,5 +202,31 @@ TEST(HwParams, ExtendsReplacesWholeParameters) {
   EXPECT_THROW(load_hw_params(dir / "loop.json"), Error);
 }
 
+std::string load_error(const std::filesystem::path& path) {
+  try {
+    load_hw_params(path);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+// Errors name the file at fault: the referring file of a missing 'extends' target, the file
+// holding a number beyond double's range (it used to abort with json's out_of_range.406), and
+// a folder or device given as the file.
+TEST(HwParams, FileErrorsNameTheFile) {
+  const auto dir = testing::temp_dir("hw_file_errors");
+  write_file_atomic(dir / "child.json", json{{"name", "c"}, {"extends", "nope.json"}}.dump());
+  const std::string missing = load_error(dir / "child.json");
+  EXPECT_NE(missing.find("child.json: 'extends'"), std::string::npos) << missing;
+  EXPECT_NE(missing.find("nope.json"), std::string::npos) << missing;
+  write_file_atomic(dir / "big.json", "1e400");
+  EXPECT_NE(load_error(dir / "big.json").find("big.json: not valid JSON"), std::string::npos);
+  write_file_atomic(dir / "big2.json", R"({"name": "x", "smtj": {"bit_period": {"value": 1e400}}})");
+  EXPECT_NE(load_error(dir / "big2.json").find("big2.json: not valid JSON"), std::string::npos);
+  EXPECT_NE(load_error(dir).find("is a directory"), std::string::npos);
+  EXPECT_NE(load_error("/dev/zero").find("not a regular file"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace spinsc

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "spinsc/error.hpp"
+#include "spinsc/parallel.hpp"
 #include "spinsc/quantize.hpp"
 
 namespace spinsc {
@@ -140,16 +141,18 @@ double digital_accuracy(const Network& net, const Dataset& data, int threads) {
   const DigitalNet d(net);
   long correct = 0;
   const int nthreads = threads > 0 ? threads : omp_get_max_threads();
+  ParallelErrors errors;
 #pragma omp parallel num_threads(nthreads) reduction(+ : correct)
   {
     DigitalNet::Scratch s;
     std::vector<float> x(data.features());
 #pragma omp for schedule(static)
-    for (int n = 0; n < data.count; ++n) {
+    for (int n = 0; n < data.count; ++n) errors.run([&] {
       for (int f = 0; f < data.features(); ++f) x[f] = data.pixel(n, f);
       correct += argmax_class(d.forward(x.data(), s), net.arch.back()) == data.labels[n];
-    }
+    });
   }
+  errors.rethrow();
   return static_cast<double>(correct) / data.count;
 }
 

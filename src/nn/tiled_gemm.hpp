@@ -15,22 +15,27 @@
 #pragma GCC diagnostic pop
 #include <algorithm>
 
+#include "spinsc/parallel.hpp"
+
 namespace spinsc::nn {
 
 using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using MatrixMap = Eigen::Map<RowMatrix>;
 using ConstMatrixMap = Eigen::Map<const RowMatrix>;
 
-// Calls f(r0, h, c0, w) for each tile of a rows x cols result, tiles in parallel.
+// Calls f(r0, h, c0, w) for each tile of a rows x cols result, tiles in parallel. An
+// exception thrown by f is rethrown after the region.
 template <class F>
 void for_tiles(int rows, int cols, int tile_rows, int tile_cols, int threads, F&& f) {
   const int tr = (rows + tile_rows - 1) / tile_rows, tc = (cols + tile_cols - 1) / tile_cols;
   const int n = tr * tc;
+  ParallelErrors errors;
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1 && n > 1)
-  for (int t = 0; t < n; ++t) {
+  for (int t = 0; t < n; ++t) errors.run([&] {
     const int r0 = (t / tc) * tile_rows, c0 = (t % tc) * tile_cols;
     f(r0, std::min(tile_rows, rows - r0), c0, std::min(tile_cols, cols - c0));
-  }
+  });
+  errors.rethrow();
 }
 
 struct NoEpilogue {

@@ -25,6 +25,7 @@
 #include "nn/update_kernels.hpp"
 #include "spinsc/digital.hpp"
 #include "spinsc/error.hpp"
+#include "spinsc/parallel.hpp"
 #include "spinsc/quantize.hpp"
 #include "spinsc/rng.hpp"
 
@@ -303,8 +304,10 @@ struct Trainer::Impl {
   template <class F>
   void for_row_blocks(int rows, F&& f) const {
     const int blocks = (rows + kRowBlock - 1) / kRowBlock;
+    ParallelErrors errors;
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1 && blocks > 1)
-    for (int t = 0; t < blocks; ++t) f(t * kRowBlock, std::min(rows, (t + 1) * kRowBlock));
+    for (int t = 0; t < blocks; ++t) errors.run([&] { f(t * kRowBlock, std::min(rows, (t + 1) * kRowBlock)); });
+    errors.rethrow();
   }
 
   double lr_at(long t) const {
@@ -332,12 +335,13 @@ struct Trainer::Impl {
     for (int l = 0; l < layers(); ++l)
       first_task.push_back(first_task.back() + (qat() ? (net.layers[l].out + kRowBlock - 1) / kRowBlock : 0));
     const int tasks = first_task.back(), n0 = net.arch[0];
+    ParallelErrors errors;
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1 && tasks > 1)
-    for (int t = 0; t < tasks; ++t) {
+    for (int t = 0; t < tasks; ++t) errors.run([&] {
       if (t < first_task[1]) {
         for (int r = t * kRowBlock; r < std::min(rows, (t + 1) * kRowBlock); ++r)
           gather(batch_images[r], &input[static_cast<size_t>(r) * n0]);
-        continue;
+        return;
       }
       int l = 0;
       while (t >= first_task[l + 2]) ++l;
@@ -348,7 +352,8 @@ struct Trainer::Impl {
       float* q = buf[l].wq.data();
       for (size_t k = static_cast<size_t>(j0) * layer.in; k < static_cast<size_t>(j1) * layer.in; ++k)
         q[k] = quantize_weight_fast(w[k], s, half, km1);
-    }
+    });
+    errors.rethrow();
   }
 
   const float* used_weights(int l) const { return qat() ? buf[l].wq.data() : net.layers[l].weight.data(); }

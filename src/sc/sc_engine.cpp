@@ -15,6 +15,7 @@
 #include "spinsc/bitstream.hpp"
 #include "spinsc/digital.hpp"
 #include "spinsc/error.hpp"
+#include "spinsc/parallel.hpp"
 #include "spinsc/progress.hpp"
 #include "spinsc/quantize.hpp"
 #include "spinsc/rng.hpp"
@@ -44,6 +45,7 @@ namespace {
 constexpr int kBatch = 64;
 constexpr uint64_t kMuxTag = 0x6d7578;  // "mux": the select generators' key
 constexpr uint64_t kBinomialTag = 0x62696e;  // "bin": the binomial shortcut's generators
+constexpr int64_t kMaxCdfEntries = int64_t{1} << 21;  // per layer: 16 MB of input-count tables
 // Weight streams of a source with exact extremes: p = 0 is all zeros and p = 1 all ones, so
 // their products follow from the input stream's count without generating them.
 constexpr uint8_t kZero = 0, kOne = 1, kDraw = 2;
@@ -160,6 +162,7 @@ ScEngine::ScEngine(const Network& net, ScConfig config, std::shared_ptr<const Bi
   if (!source_) fail("SC engine: no bit source");
   // 2^20 bits keeps a layer's streams (n * L / 8 bytes per thread) within memory.
   if (config_.length < 1 || config_.length > (1 << 20)) fail("SC stream length {} must be between 1 and 1048576 (2^20)", config_.length);
+  source_->check_length(config_.length);
   if (!net.quantized()) config_.analog = true;
   if (config_.analog && config_.sharing == Sharing::PerLevel)
     fail("sharing 'per-level' needs quantized weights; the analog baseline has continuous weights (use 'independent')");
@@ -338,6 +341,9 @@ ScEngine::ScEngine(const Network& net, ScConfig config, std::shared_ptr<const Bi
       PreparedLayer& pl = im.layers[l];
       pl.shortcut = true;
       pl.grid = l == 0 ? 255 : K - 1;
+      // The tables cost (grid + 1) (L + 1) doubles and as many lgamma calls: for long streams
+      // (2 GB and a minute at L = 2^20) every input count comes from binomial() instead.
+      if (static_cast<int64_t>(pl.grid + 1) * (config_.length + 1) > kMaxCdfEntries) continue;
       for (int g = 0; g <= pl.grid; ++g) pl.ones_cdf.push_back(binomial_cdf(config_.length, static_cast<double>(g) / pl.grid));
     }
 }
@@ -638,7 +644,7 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
       const double g = v * pl.grid;
       const long k = std::lround(g);
       int64_t c;
-      if (pl.grid > 0 && std::fabs(g - static_cast<double>(k)) < 1e-6) {
+      if (!pl.ones_cdf.empty() && std::fabs(g - static_cast<double>(k)) < 1e-6) {
         const auto& cdf = pl.ones_cdf[static_cast<size_t>(k)];
         c = std::upper_bound(cdf.begin(), cdf.end() - 1, rng.uniform()) - cdf.begin();
       } else {
@@ -892,7 +898,8 @@ int ScEngine::predict(const float* x, uint64_t image, int repeat) const {
 }
 
 ScAccuracy ScEngine::accuracy(const Dataset& data, int repeats, int threads, bool quiet) const {
-  if (repeats < 1) fail("repeats must be at least 1, got {}", repeats);
+  // Checked before the per-thread tallies of every repeat are allocated.
+  if (repeats < 1 || repeats > kMaxRepeats) fail("repeats must be in [1, {}], got {}", kMaxRepeats, repeats);
   if (data.features() != impl_->reference.arch.front())
     fail("data set '{}' has {} features per image but the network expects {}", data.name, data.features(), impl_->reference.arch.front());
   const auto start = std::chrono::steady_clock::now();
@@ -902,14 +909,19 @@ ScAccuracy ScEngine::accuracy(const Dataset& data, int repeats, int threads, boo
   long long weight_streams = 0, synapses = 0;
   Progress progress("sc eval", total, quiet);
   const int nthreads = threads > 0 ? threads : omp_get_max_threads();
+  ParallelErrors errors;
 #pragma omp parallel num_threads(nthreads)
   {
     Workspace ws;
     std::vector<ScLayerResult> results;
-    std::vector<float> x(static_cast<size_t>(data.features()));
-    std::vector<long> mine(static_cast<size_t>(repeats), 0);
+    std::vector<float> x;
+    std::vector<long> mine;
+    errors.run([&] {
+      x.resize(static_cast<size_t>(data.features()));
+      mine.assign(static_cast<size_t>(repeats), 0);
+    });
 #pragma omp for schedule(dynamic, 8)
-    for (long k = 0; k < total; ++k) {
+    for (long k = 0; k < total; ++k) errors.run([&] {
       const int r = static_cast<int>(k / data.count), i = static_cast<int>(k % data.count);
       for (int f = 0; f < data.features(); ++f) x[static_cast<size_t>(f)] = data.pixel(i, f);
       run_network(impl_->layers, config_, *source_, impl_->states, x.data(), repeat_seed(config_.seed, r),
@@ -918,15 +930,16 @@ ScAccuracy ScEngine::accuracy(const Dataset& data, int repeats, int threads, boo
       mine[static_cast<size_t>(r)] += argmax_class(y.data(), static_cast<int>(y.size())) == data.labels[static_cast<size_t>(i)];
       const long d = ++done;
       if (omp_get_thread_num() == 0 && progress.enabled() && d % 64 == 0) progress.update(d);
-    }
+    });
 #pragma omp critical
-    {
+    if (!errors.failed()) {
       for (int r = 0; r < repeats; ++r) correct[static_cast<size_t>(r)] += mine[static_cast<size_t>(r)];
       weight_streams += ws.weight_streams;
       synapses += ws.synapses;
     }
   }
   progress.finish();
+  errors.rethrow();
   ScAccuracy acc;
   acc.images = data.count;
   acc.repeats = repeats;

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <memory>
 
 #include "spinsc/bitstream.hpp"
 #include "spinsc/digital.hpp"
@@ -378,6 +380,61 @@ TEST(Engine, RejectsBadConfigurations) {
   EXPECT_EQ(parse_sharing(to_string(Sharing::IndependentAll)), Sharing::IndependentAll);
   EXPECT_EQ(parse_multiply("bipolar"), Multiply::Bipolar);
   EXPECT_EQ(parse_accumulate("mux"), Accumulate::Mux);
+}
+
+// A source that fails on one image, as a trace library or an s-MTJ with an impossible device
+// draw does from inside the engine's worker threads.
+class FailingSource : public BitSource {
+ public:
+  std::string name() const override { return "failing"; }
+  void generate(double p, int length, const StreamKey& key, uint64_t* words) const override {
+    if (key.image == 123) fail("failing source: image {}", key.image);
+    std::fill_n(words, words_for(length), 0);
+  }
+  void check_length(int length) const override {
+    if (length > 64) fail("failing source: length {} is longer than 64", length);
+  }
+};
+
+// Without the capture in accuracy(), the throw in the parallel region aborts the program.
+TEST(Engine, ErrorsInWorkerThreadsReachTheCaller) {
+  const Network net = random_network({30, 12, 4}, 5, 5);
+  const Dataset data = synthetic_data(300, 30, 9);
+  ScConfig cfg;
+  cfg.length = 32;
+  cfg.exact_bits = true;
+  const ScEngine eng(net, cfg, std::make_shared<FailingSource>());
+  for (int threads : {1, 2}) {
+    try {
+      eng.accuracy(data, 2, threads);
+      ADD_FAILURE() << "no error on " << threads << " threads";
+    } catch (const Error& e) {
+      EXPECT_STREQ(e.what(), "failing source: image 123");
+    }
+  }
+  // What the source cannot give is refused when the engine is built, before any work.
+  cfg.length = 65;
+  EXPECT_THROW(ScEngine(net, cfg, std::make_shared<FailingSource>()), Error);
+  // Absurd repeat counts are refused before their tallies are allocated.
+  cfg.length = 32;
+  EXPECT_THROW(ScEngine(net, cfg).accuracy(data, ScEngine::kMaxRepeats + 1), Error);
+}
+
+// Long streams on the binomial shortcut: no (grid + 1) x (L + 1) tables (2 GB and a minute at
+// L = 2^20), the input counts come from the binomial sampler instead.
+TEST(ScEngineShortcut, LongStreamsNeedNoHugeTables) {
+  const Network net = random_network({30, 12, 4}, 5, 5);
+  const Dataset data = synthetic_data(20, 30, 9);
+  ScConfig cfg;
+  cfg.source = "ideal";
+  cfg.exact_bits = false;
+  cfg.length = 1 << 20;
+  const auto start = std::chrono::steady_clock::now();
+  const ScEngine eng(net, cfg);
+  ASSERT_TRUE(eng.binomial_shortcut());
+  const ScAccuracy acc = eng.accuracy(data, 1, 1);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 5.0);
+  EXPECT_GE(acc.mean, 0.0);
 }
 
 // The binomial shortcut must give counters with the bit-level path's distribution: for each

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# `spinsc reproduce` under faults: kill -9 at random moments, damaged or edited cell and model
+# files, a full disk, a read-only output folder. Each ends in a clear error (exit 2, naming the
+# path) or in a resume whose results equal an uninterrupted run's; never a silently wrong report
+# or a half-written file. The disk faults need root and tmpfs mounts; without them that part is
+# skipped with the reason printed.
+spinsc=${1:?usage: reproduce_faults.sh /path/to/spinsc}
+source "$(dirname "$0")/lib/common.sh"
+: "${SPINSC_DATA:?SPINSC_DATA must name the MNIST folder}"
+mounts=()
+cleanup() {
+  local m
+  for m in "${mounts[@]}"; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+cd "$tmp"
+
+# A small grid: 4 trained models (~50 kB each) and 5 cells, a few seconds per run.
+grid=(--depths 1 --arch1 784,16,10 -K 5 -L 8 --epochs 1 --sc-epochs 1 --limit 300 -r 2 --source ideal --threads 2 -q)
+run() { "$spinsc" reproduce --out "$1" "${grid[@]}"; }
+results() {  # results.json without the wall-clock fields
+  /usr/bin/python3 -c "
+import json, sys
+r = json.load(open(sys.argv[1]))
+for c in r: c.pop('seconds')
+print(json.dumps(r, sort_keys=True))" "$1/results.json"
+}
+no_partial_files() {  # no temporary file left; every cell file is whole JSON
+  local dir=$1 left
+  left=$(find "$dir" -name '.*tmp*' 2>/dev/null || true)
+  [[ -z $left ]] || fail "temporary files left in $dir: $left"
+  for f in "$dir"/cells/*.json; do
+    [[ -e $f ]] || continue
+    /usr/bin/python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$f" || fail "half-written cell $f"
+  done
+}
+
+run ref >/dev/null
+want=$(results ref)
+
+# kill -9 at random moments (fixed sequence), then a resume to the end.
+RANDOM=20261129
+kills=0
+for i in $(seq 1 6); do
+  "$spinsc" reproduce --out killed "${grid[@]}" >/dev/null 2>&1 &  # the program itself, not a subshell
+  pid=$!
+  sleep "$((RANDOM % 25 / 10)).$((RANDOM % 10))"
+  if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
+  wait "$pid" 2>/dev/null || true
+  for f in killed/cells/*.json; do
+    [[ -e $f ]] || continue
+    /usr/bin/python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$f" || fail "half-written cell $f after kill $i"
+  done
+done
+(( kills >= 3 )) || fail "only $kills of 6 runs were killed before they finished: the grid is too fast for this test"
+run killed >/dev/null
+[[ $(results killed) == "$want" ]] || fail "results after $kills kills differ from the uninterrupted run"
+no_partial_files killed
+
+# Damaged, truncated and edited files are recomputed, never trusted.
+cp -r ref damaged
+head -c 100 ref/cells/grid-d1-k5-L8-with_sc.json >damaged/cells/grid-d1-k5-L8-with_sc.json
+printf 'garbage' >damaged/cells/grid-d1-k5-L8-without_sc.json
+/usr/bin/python3 - damaged/cells/digital-d1-k5-without_sc.json <<'EOF'
+import json, sys
+j = json.load(open(sys.argv[1]))
+j["cell"]["accuracy_mean"] = 0.999  # fingerprint intact, content edited
+json.dump(j, open(sys.argv[1], "w"), indent=2)
+EOF
+head -c 3000 ref/models/d1-k5-base.safetensors >damaged/models/d1-k5-base.safetensors
+dd if=/dev/urandom of=damaged/models/d1-k5-with_sc-L8.safetensors bs=1k count=8 status=none
+rm damaged/results.json
+run damaged >/dev/null
+[[ $(results damaged) == "$want" ]] || fail "results after damaged files differ from the uninterrupted run"
+no_partial_files damaged
+
+# A cell file replaced by a folder, the cells folder replaced by a file: clear errors.
+cp -r ref blocked
+rm blocked/cells/grid-d1-k5-L8-with_sc.json && mkdir blocked/cells/grid-d1-k5-L8-with_sc.json
+err=$(expect_status 2 run blocked)
+grep -q "grid-d1-k5-L8-with_sc.json" <<<"$err" || fail "a folder in a cell's place: $err"
+rm -rf blocked/cells && touch blocked/cells
+err=$(expect_status 2 run blocked)
+grep -q "blocked/cells" <<<"$err" || fail "a file in the cells folder's place: $err"
+
+# Full disk and read-only folder: tmpfs mounts (root only).
+mkdir probe
+if ! mount -t tmpfs -o size=64k tmpfs probe 2>/dev/null; then
+  echo "SKIP: full-disk and read-only cases need root and tmpfs mounts (mount -t tmpfs failed)"
+  echo "reproduce faults: $kills kills, damaged files: resumes identical"
+  exit 0
+fi
+mounts+=("$tmp/probe")
+umount probe && mounts=()
+
+for size in 64k 160k; do
+  mkdir "full-$size"
+  mount -t tmpfs -o "size=$size" tmpfs "full-$size"
+  mounts+=("$tmp/full-$size")
+  err=$(expect_status 2 run "full-$size")
+  grep -q "No space left on device" <<<"$err" || fail "full disk ($size): $err"
+  grep -q "full-$size" <<<"$err" || fail "full disk ($size): the error does not name the path: $err"
+  no_partial_files "full-$size"
+  [[ ! -e "full-$size/results.json" ]] || fail "full disk ($size): a report was written"
+  # The space comes back (the files move to a larger disk): the resume equals the whole run.
+  cp -r "full-$size" "resumed-$size"
+  run "resumed-$size" >/dev/null
+  [[ $(results "resumed-$size") == "$want" ]] || fail "resume after a full disk ($size) differs from the uninterrupted run"
+done
+
+mkdir ro
+mount -t tmpfs -o size=4m tmpfs ro
+mounts+=("$tmp/ro")
+cp -r ref/. ro/
+rm ro/cells/grid-d1-k5-L8-with_sc.json
+mount -o remount,ro ro
+err=$(expect_status 2 run ro)
+grep -q "Read-only file system" <<<"$err" && grep -q "$tmp/ro\|ro/" <<<"$err" || fail "read-only folder: $err"
+[[ $(results ro) == "$want" ]] || fail "the read-only folder's report changed"
+echo "reproduce faults: $kills kills, damaged files, full disks, read-only folder: clear errors or identical resumes"
