@@ -16,7 +16,8 @@
 // p = 1/2 costs one step and no continuation. The AVX-512 paths and the scalar path compute the
 // same bits; the tests check all of them against this definition.
 //
-// AVX-512 paths: streams of 1..4 words share vectors; 5..8 words (L = 257..512) take one vector
+// AVX-512 paths (compiled for AVX-512 whatever the build's baseline, chosen at run time where the
+// CPU has AVX-512 F, DQ, CD and BMI2): streams of 1..4 words share vectors; 5..8 words (L = 257..512) take one vector
 // each (generate_vector_streams); longer streams go 8 words per vector. The cost is vector
 // operations (~9 per random vector), so the one-vector path avoids unpredictable branches: a
 // fixed number of continuation steps, the rare lanes still undecided finished scalar.
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "bits/aligned_words.hpp"
+#include "core/cpu.hpp"
 #include "bits/simd.hpp"
 #include "bits/stream_hash.hpp"
 #include "spinsc/error.hpp"
@@ -134,7 +136,11 @@ void finish_stream(uint64_t h, uint64_t T, const uint64_t* und, long total, int 
   }
 }
 
-#if defined(__AVX512F__) && defined(__AVX512DQ__)
+// The AVX-512 paths: compiled for these features whatever the build's baseline, run only where
+// the CPU has them (cpu_features().avx512_ideal()).
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512cd,bmi,bmi2")
+
 inline __m512i finalise8(__m512i x) {
   x = _mm512_xor_si512(x, _mm512_srli_epi64(x, 30));
   x = _mm512_mullo_epi64(x, _mm512_set1_epi64(static_cast<long long>(0xbf58476d1ce4e5b9ULL)));
@@ -289,53 +295,10 @@ void generate_vector_streams(int count, const double* p, const uint64_t* devices
   }
   for (unsigned m = prev_pending; m; m &= m - 1) finish(static_cast<size_t>(prev_g0 + std::countr_zero(m)));
 }
-#endif
 
-}  // namespace
-
-uint64_t IdealSource::threshold(double p) {
-  if (!(p >= 0.0 && p <= 1.0)) fail("bit source 'ideal': probability {} is outside [0, 1]", p);
-  return static_cast<uint64_t>(p * 4294967296.0 + 0.5);  // round half up; exact in double
-}
-
-uint64_t IdealSource::stream_seed(const StreamKey& key) { return detail::stream_hash(key); }
-
-double IdealSource::bit_mean(double p, const StreamKey&) const { return std::ldexp(static_cast<double>(threshold(p)), -32); }
-
-void IdealSource::generate(double p, int length, const StreamKey& key, uint64_t* words) const {
-  const uint64_t device = key.device;
-  generate_batch(1, &p, &device, length, key, words, static_cast<size_t>(words_for(length)));
-}
-
-void IdealSource::generate_batch_portable(int count, const double* p, const uint64_t* devices, int length, const StreamKey& key,
-                                          uint64_t* out, size_t stride) const {
-  if (length < 1) fail("bit source 'ideal': stream length {} must be at least 1", length);
-  if (count <= 0) return;
-  const int nw = words_for(length);
-  const uint64_t tail = tail_mask(length);
-  const uint64_t prefix = detail::stream_prefix(key);
-  thread_local Scratch sc;
-  uint64_t* und = sc.und.get(static_cast<size_t>(nw));
-  for (int s = 0; s < count; ++s) {
-    const StreamPlan pl{detail::stream_hash(prefix, devices[s]), threshold(p[s])};
-    uint64_t* stream = out + static_cast<size_t>(s) * stride;
-    const bool live = pl.T > 0 && pl.T < kFull;
-    const int steps = live ? std::min(kDense, useful_steps(pl.T, 32)) : 0;
-    long total = 0;
-    for (int w = 0; w < nw; ++w) {
-      und[w] = live ? ~uint64_t{0} : 0;
-      stream[w] = (pl.T >= kFull ? ~uint64_t{0} : 0) | compare_scalar(first_counter(pl.h, static_cast<uint64_t>(w)), pl.T, 32, steps, und[w]);
-      if (w == nw - 1) und[w] &= tail;
-      total += std::popcount(und[w]);
-    }
-    if (live && (pl.T & ((uint64_t{1} << (32 - kDense)) - 1))) finish_stream(pl.h, pl.T, und, total, nw, stream, sc.extra, nullptr);
-    stream[nw - 1] &= tail;
-  }
-}
-
-void IdealSource::generate_batch(int count, const double* p, const uint64_t* devices, int length, const StreamKey& key,
-                                 uint64_t* out, size_t stride) const {
-#if defined(__AVX512F__) && defined(__AVX512DQ__)
+// IdealSource::generate_batch on AVX-512: the same bits as generate_batch_portable.
+void generate_batch_avx512(int count, const double* p, const uint64_t* devices, int length, const StreamKey& key, uint64_t* out,
+                           size_t stride) {
   if (length < 1) fail("bit source 'ideal': stream length {} must be at least 1", length);
   if (count <= 0) return;
   const int nw = words_for(length);
@@ -354,7 +317,7 @@ void IdealSource::generate_batch(int count, const double* p, const uint64_t* dev
   }
   // Longer streams: phase A stream by stream, 8 words per vector (the last vector masked).
   sc.plan.resize(static_cast<size_t>(count));
-  for (int s = 0; s < count; ++s) sc.plan[static_cast<size_t>(s)] = {detail::stream_hash(prefix, devices[s]), threshold(p[s])};
+  for (int s = 0; s < count; ++s) sc.plan[static_cast<size_t>(s)] = {detail::stream_hash(prefix, devices[s]), IdealSource::threshold(p[s])};
   const size_t total = static_cast<size_t>(count) * nw, padded = (total + 7) & ~size_t{7};
   uint64_t* und_lanes = sc.und.get(padded + 8);
   // Results go to an aligned staging area with whole-vector stores (masked stores do not forward
@@ -439,9 +402,58 @@ void IdealSource::generate_batch(int count, const double* p, const uint64_t* dev
       }
     }
   }
-#else
-  generate_batch_portable(count, p, devices, length, key, out, stride);
-#endif
+}
+#pragma GCC pop_options
+
+}  // namespace
+
+uint64_t IdealSource::threshold(double p) {
+  if (!(p >= 0.0 && p <= 1.0)) fail("bit source 'ideal': probability {} is outside [0, 1]", p);
+  return static_cast<uint64_t>(p * 4294967296.0 + 0.5);  // round half up; exact in double
+}
+
+uint64_t IdealSource::stream_seed(const StreamKey& key) { return detail::stream_hash(key); }
+
+double IdealSource::bit_mean(double p, const StreamKey&) const { return std::ldexp(static_cast<double>(threshold(p)), -32); }
+
+void IdealSource::generate(double p, int length, const StreamKey& key, uint64_t* words) const {
+  const uint64_t device = key.device;
+  generate_batch(1, &p, &device, length, key, words, static_cast<size_t>(words_for(length)));
+}
+
+void IdealSource::generate_batch_portable(int count, const double* p, const uint64_t* devices, int length, const StreamKey& key,
+                                          uint64_t* out, size_t stride) const {
+  if (length < 1) fail("bit source 'ideal': stream length {} must be at least 1", length);
+  if (count <= 0) return;
+  const int nw = words_for(length);
+  const uint64_t tail = tail_mask(length);
+  const uint64_t prefix = detail::stream_prefix(key);
+  thread_local Scratch sc;
+  uint64_t* und = sc.und.get(static_cast<size_t>(nw));
+  for (int s = 0; s < count; ++s) {
+    const StreamPlan pl{detail::stream_hash(prefix, devices[s]), threshold(p[s])};
+    uint64_t* stream = out + static_cast<size_t>(s) * stride;
+    const bool live = pl.T > 0 && pl.T < kFull;
+    const int steps = live ? std::min(kDense, useful_steps(pl.T, 32)) : 0;
+    long total = 0;
+    for (int w = 0; w < nw; ++w) {
+      und[w] = live ? ~uint64_t{0} : 0;
+      stream[w] = (pl.T >= kFull ? ~uint64_t{0} : 0) | compare_scalar(first_counter(pl.h, static_cast<uint64_t>(w)), pl.T, 32, steps, und[w]);
+      if (w == nw - 1) und[w] &= tail;
+      total += std::popcount(und[w]);
+    }
+    if (live && (pl.T & ((uint64_t{1} << (32 - kDense)) - 1))) finish_stream(pl.h, pl.T, und, total, nw, stream, sc.extra, nullptr);
+    stream[nw - 1] &= tail;
+  }
+}
+
+void IdealSource::generate_batch(int count, const double* p, const uint64_t* devices, int length, const StreamKey& key,
+                                 uint64_t* out, size_t stride) const {
+  if (detail::cpu_features().avx512_ideal()) {
+    generate_batch_avx512(count, p, devices, length, key, out, stride);
+  } else {
+    generate_batch_portable(count, p, devices, length, key, out, stride);
+  }
 }
 
 }  // namespace spinsc

@@ -16,6 +16,7 @@
 #include <cmath>
 
 #include "bits/stream_hash.hpp"
+#include "core/cpu.hpp"
 #include "spinsc/error.hpp"
 #include "spinsc/sources.hpp"
 
@@ -130,13 +131,12 @@ void LfsrSource::generate(double p, int length, const StreamKey& key, uint64_t* 
 
 namespace {
 
-// [s_t < T] for t < 64 nw: compares b[t], b[t+1], ... with T's bits from bit n-1 down, MSB
-// first, stopping when every bit of the word (vector) is decided.
-void compare_windows(const uint64_t* seq, uint64_t T, int n, int nw, uint64_t* words) {
-  const int last = n - 1 - std::countr_zero(T);
-  int w = 0;
-#if defined(__AVX512F__) && defined(__AVX512VBMI2__)
-  for (; w < nw; w += 8) {
+// The vector form of compare_windows: eight words at a time, the last vector masked. Compiled
+// for AVX-512 F and VBMI2 whatever the build's baseline; run only where the CPU has them.
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512vbmi2")
+void compare_windows_avx512(const uint64_t* seq, uint64_t T, int n, int nw, int last, uint64_t* words) {
+  for (int w = 0; w < nw; w += 8) {
     const __mmask8 m = nw - w >= 8 ? 0xff : static_cast<__mmask8>((1u << (nw - w)) - 1);
     const __m512i lo = _mm512_maskz_loadu_epi64(m, seq + w), hi = _mm512_maskz_loadu_epi64(m, seq + w + 1);
     __m512i res = _mm512_setzero_si512(), und = _mm512_maskz_set1_epi64(m, -1);
@@ -149,8 +149,18 @@ void compare_windows(const uint64_t* seq, uint64_t T, int n, int nw, uint64_t* w
     }
     _mm512_mask_storeu_epi64(words + w, m, res);
   }
-#endif
-  for (; w < nw; ++w) {
+}
+#pragma GCC pop_options
+
+// [s_t < T] for t < 64 nw: compares b[t], b[t+1], ... with T's bits from bit n-1 down, MSB
+// first, stopping when every bit of the word (vector) is decided.
+void compare_windows(const uint64_t* seq, uint64_t T, int n, int nw, uint64_t* words) {
+  const int last = n - 1 - std::countr_zero(T);
+  if (detail::cpu_features().avx512_lfsr()) {
+    compare_windows_avx512(seq, T, n, nw, last, words);
+    return;
+  }
+  for (int w = 0; w < nw; ++w) {
     uint64_t res = 0, und = ~uint64_t{0};
     for (int k = 0; k <= last && und; ++k) {
       const uint64_t u = funnel(seq[w], seq[w + 1], k);

@@ -6,25 +6,44 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 
 namespace spinsc::nn {
 
+// Without AVX-512 masks, GCC vectorises a loop only if it can evaluate every branch in every
+// lane, which a float operation or a signalling comparison (<, <=) under a branch forbids (it
+// could raise an exception the scalar code would not). So the functions below select bitwise
+// between values computed in every case, with quiet comparisons (__builtin_isless...): the same
+// values as the plain conditionals (NaN and signed zeros included), and AVX2 loops.
+
+// c ? a : b, bitwise.
+inline float select_bits(bool c, float a, float b) {
+  const uint32_t m = 0u - static_cast<uint32_t>(c);
+  return std::bit_cast<float>((std::bit_cast<uint32_t>(a) & m) | (std::bit_cast<uint32_t>(b) & ~m));
+}
+// std::clamp(v, lo, hi), value for value.
+inline float clamp_quiet(float v, float lo, float hi) {
+  const float a = select_bits(__builtin_isless(v, lo), lo, v);
+  return select_bits(__builtin_isless(hi, a), hi, a);
+}
+
 // std::round(x) for |x| < 2^22.
 inline float round_away(float x) {
-  const float r = std::rint(x);
-  return std::fabs(x - r) == 0.5f ? x + std::copysign(0.5f, x) : r;
+  const float r = std::rint(x), away = x + std::copysign(0.5f, x);
+  return select_bits(std::fabs(x - r) == 0.5f, away, r);
 }
 
 // quantize_weight(w, s, K) with half = (K-1)/2 and km1 = K-1 precomputed as floats.
 inline float quantize_weight_fast(float w, float s, float half, float km1) {
-  const float u = std::clamp(w / s, -1.0f, 1.0f);
+  const float u = clamp_quiet(w / s, -1.0f, 1.0f);
   return s * (round_away(u * half) + 0.0f) * 2.0f / km1;  // + 0: -0 -> +0, as via the int level
 }
 
 // quantize_activation(z, K) with km1 = K-1.
 inline float quantize_activation_fast(float z, float km1) {
-  return (round_away(std::clamp(z, 0.0f, 1.0f) * km1) + 0.0f) / km1;
+  return (round_away(clamp_quiet(z, 0.0f, 1.0f) * km1) + 0.0f) / km1;
 }
 
 }  // namespace spinsc::nn
@@ -37,13 +56,13 @@ inline void lsq_scale_derivative(const float* __restrict w, float s, float half,
   for (int i = 0; i < n; ++i) {
     const float u = w[i] / s;
     const float inside = round_away(u * half) / half - u;
-    dq[i] = std::fabs(u) <= 1.0f ? inside : (u > 0.0f ? 1.0f : -1.0f);
+    dq[i] = select_bits(__builtin_islessequal(std::fabs(u), 1.0f), inside, select_bits(__builtin_isgreater(u, 0.0f), 1.0f, -1.0f));
   }
 }
 
 // Straight-through gradient of the weight quantizer: g kept where |w/s| <= 1, else 0.
 inline void mask_saturated(const float* __restrict w, float s, float* __restrict g, int n) {
-  for (int i = 0; i < n; ++i) g[i] = std::fabs(w[i] / s) <= 1.0f ? g[i] : 0.0f;
+  for (int i = 0; i < n; ++i) g[i] = select_bits(__builtin_islessequal(std::fabs(w[i] / s), 1.0f), g[i], 0.0f);
 }
 
 // sum_i a[i] * b[i] in a fixed order that does not depend on the pointers' alignment (as

@@ -3,6 +3,11 @@
 // Each tile of the result is computed by single-threaded Eigen over the full inner dimension,
 // with no reduction across tiles; the tiling depends only on the matrix sizes, so a product
 // is bit-identical on any number of threads. All matrices are row-major float arrays.
+//
+// Eigen cuts the inner dimension of a product into blocks sized from the L1 cache it reads from
+// CPUID, and so sums each dot product in an order that depends on the CPU (784 inputs: blocks
+// of 264 with a 32 KiB L1, of 400 with 48 KiB). kEigenBlockingFixed makes every product of
+// every program that includes this header plan with the same cache sizes, whatever the CPU.
 #pragma once
 
 #include <omp.h>
@@ -14,10 +19,16 @@
 #include <Eigen/Core>
 #pragma GCC diagnostic pop
 #include <algorithm>
+#include <cstddef>
 
 #include "spinsc/parallel.hpp"
 
 namespace spinsc::nn {
+
+// Cache sizes Eigen plans its blocking with (those it detects on the 2-core AMD EPYC the speed
+// figures of docs/training.md come from, L3 rounded): fixed at start-up, before any product.
+inline constexpr std::ptrdiff_t kEigenL1 = 32 * 1024, kEigenL2 = 1024 * 1024, kEigenL3 = 32 * 1024 * 1024;
+inline const bool kEigenBlockingFixed = (Eigen::setCpuCacheSizes(kEigenL1, kEigenL2, kEigenL3), true);
 
 using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using MatrixMap = Eigen::Map<RowMatrix>;

@@ -1,18 +1,30 @@
 // Optimizer steps over arrays of parameters, vectorised and bit-reproducible.
 //
 // Every element goes through the same instruction sequence whatever the array's length or
-// alignment (AVX-512 with a masked tail; otherwise one scalar loop), so a parameter's update
-// does not depend on how the arrays were allocated or split: training stays bit-identical.
+// alignment (AVX-512 or AVX2, whichever the build's baseline has, with a masked tail; otherwise
+// one scalar loop), so a parameter's update does not depend on how the arrays were allocated or
+// split: training stays bit-identical. The three forms do the same IEEE operations in the same
+// order (no contraction: -ffp-contract=off), so they also give the same numbers as each other.
 // (Eigen's array sqrt is an approximation in its vector lanes and exact in its scalar peel,
 // and a plain loop with std::sqrt does not vectorise because of errno.)
 #pragma once
 
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include <cmath>
 #include <cstddef>
 
 namespace spinsc::nn {
+
+#if defined(__AVX2__) && !defined(__AVX512F__)
+// Lanes l < left of 8 selected (all when left >= 8), as a maskload/maskstore mask.
+inline __m256i tail_mask8(size_t left) {
+  const int k = static_cast<int>(std::min<size_t>(left, 8));
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(k), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+#endif
 
 struct AdamStep {
   float beta1, beta2, eps;
@@ -37,6 +49,21 @@ inline void adam_update(float* p, float* m, float* v, const float* g, size_t n, 
     _mm512_mask_storeu_ps(v + i, k, V);
     _mm512_mask_storeu_ps(p + i, k, P);
   }
+#elif defined(__AVX2__)
+  const __m256 b1 = _mm256_set1_ps(s.beta1), c1 = _mm256_set1_ps(1.0f - s.beta1);
+  const __m256 b2 = _mm256_set1_ps(s.beta2), c2 = _mm256_set1_ps(1.0f - s.beta2);
+  const __m256 eps = _mm256_set1_ps(s.eps), step = _mm256_set1_ps(s.step), keep = _mm256_set1_ps(s.keep);
+  for (size_t i = 0; i < n; i += 8) {
+    const __m256i k = tail_mask8(n - i);
+    const __m256 G = _mm256_maskload_ps(g + i, k);
+    __m256 M = _mm256_maskload_ps(m + i, k), V = _mm256_maskload_ps(v + i, k), P = _mm256_maskload_ps(p + i, k);
+    M = _mm256_add_ps(_mm256_mul_ps(b1, M), _mm256_mul_ps(c1, G));
+    V = _mm256_add_ps(_mm256_mul_ps(b2, V), _mm256_mul_ps(_mm256_mul_ps(c2, G), G));
+    P = _mm256_sub_ps(_mm256_mul_ps(keep, P), _mm256_div_ps(_mm256_mul_ps(step, M), _mm256_add_ps(_mm256_sqrt_ps(V), eps)));
+    _mm256_maskstore_ps(m + i, k, M);
+    _mm256_maskstore_ps(v + i, k, V);
+    _mm256_maskstore_ps(p + i, k, P);
+  }
 #else
   for (size_t i = 0; i < n; ++i) {
     m[i] = s.beta1 * m[i] + (1.0f - s.beta1) * g[i];
@@ -58,6 +85,17 @@ inline void sgd_update(float* p, float* m, const float* g, size_t n, float lr, f
     P = _mm512_sub_ps(_mm512_mul_ps(kp, P), _mm512_mul_ps(rate, M));
     _mm512_mask_storeu_ps(m + i, k, M);
     _mm512_mask_storeu_ps(p + i, k, P);
+  }
+#elif defined(__AVX2__)
+  const __m256 mu = _mm256_set1_ps(momentum), rate = _mm256_set1_ps(lr), kp = _mm256_set1_ps(keep);
+  for (size_t i = 0; i < n; i += 8) {
+    const __m256i k = tail_mask8(n - i);
+    const __m256 G = _mm256_maskload_ps(g + i, k);
+    __m256 M = _mm256_maskload_ps(m + i, k), P = _mm256_maskload_ps(p + i, k);
+    M = _mm256_add_ps(_mm256_mul_ps(mu, M), G);
+    P = _mm256_sub_ps(_mm256_mul_ps(kp, P), _mm256_mul_ps(rate, M));
+    _mm256_maskstore_ps(m + i, k, M);
+    _mm256_maskstore_ps(p + i, k, P);
   }
 #else
   for (size_t i = 0; i < n; ++i) {
