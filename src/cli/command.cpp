@@ -1,13 +1,10 @@
-// spinsc: quantized stochastic-computing neural networks driven by s-MTJs.
+// The subcommand registry, the shared option helpers, and the program's option tree (cli/command.hpp).
 #include <fmt/format.h>
 
 #include <map>
 #include <memory>
 
 #include "cli/command.hpp"
-#include "spinsc/data_fetch.hpp"
-#include "spinsc/dataset.hpp"
-#include "spinsc/device_sources.hpp"
 #include "spinsc/error.hpp"
 
 namespace spinsc::cli {
@@ -57,40 +54,18 @@ std::vector<int> parse_int_list(const std::string& text, const std::string& flag
   return out;
 }
 
-}  // namespace spinsc::cli
-
-int main(int argc, char** argv) {
-  using namespace spinsc::cli;
-  spinsc::register_device_sources();
-  CLI::App app{"spinsc: quantized stochastic-computing neural networks driven by stochastic MTJs"};
+Program make_program() {
+  Program program;
+  program.app = std::make_unique<CLI::App>("spinsc: quantized stochastic-computing neural networks driven by stochastic MTJs");
+  CLI::App& app = *program.app;
   app.require_subcommand(1);
   app.set_version_flag("--version", "spinsc 0.1.0");
-  std::map<CLI::App*, CommandRun> runs;
   for (auto& [name, entry] : registry()) {
     CLI::App* sub = app.add_subcommand(name, entry.description);
-    runs[sub] = entry.setup(*sub);
+    program.runs[sub] = entry.setup(*sub);
   }
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    // --help and --version exit 0; a bad option or value exits 2 like any other bad input
-    // (CLI11's own codes are 100 and up).
-    return app.exit(e) == 0 ? 0 : 2;
-  } catch (const spinsc::Error& e) {
-    fmt::print(stderr, "spinsc: error: {}\n", e.what());
-    return 2;
-  }
-  for (auto& [sub, run] : runs) {
-    if (!sub->parsed()) continue;
-    try {
-      return run();
-    } catch (const spinsc::Error& e) {
-      fmt::print(stderr, "spinsc {}: error: {}\n", sub->get_name(), e.what());
-      return 2;
-    } catch (const std::bad_alloc&) {
-      fmt::print(stderr, "spinsc {}: error: out of memory\n", sub->get_name());
-      return 3;
-    }
-  }
-  return 0;
+  return program;
 }
+
+}  // namespace spinsc::cli
+
