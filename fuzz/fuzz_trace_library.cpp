@@ -5,6 +5,7 @@
 // Input: byte 0 = the stream length to draw (1..256), then up to 8 trace files separated by NUL
 // bytes. The library is replayed for several p, calibrated, and the fitted device description
 // (what `--write-device` writes) must read back.
+#include <cstdio>
 #include <vector>
 
 #include "fuzz_common.hpp"
@@ -46,7 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // The description `device calibrate --write-device` writes must be one the program reads.
     try {
       spinsc::parse_device_config(text, "fitted.json");
-    } catch (const spinsc::Error&) {
+    } catch (const spinsc::Error& e) {
+      std::fprintf(stderr, "fitted device description does not read back: %s\n%s", e.what(), text.c_str());
       std::abort();
     }
   });

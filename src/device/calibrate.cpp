@@ -354,6 +354,15 @@ DeviceConfig fitted_device(const Calibration& c, const DeviceConfig& base) {
   for (const auto& p : c.points) periods.insert(p.sample_period_s);
   if (periods.size() == 1) d.sample_period_s = *periods.begin();
   d.variation = DeviceVariation{};
+  // The description must be one the program reads back (`--write-device`): the parser's range
+  // checks decide, e.g. a p(AP) that falls with the bias gives a negative critical current.
+  try {
+    parse_device_config(to_json_text(d), "fitted device");
+  } catch (const Error& e) {
+    fail("calibrate: the fitted parameters are not a valid device description ({}); check the traces' bias currents "
+         "and high_state",
+         e.what());
+  }
   return d;
 }
 

@@ -111,6 +111,24 @@ TEST(Calibrate, IndependentSamplesLeaveDwellTimesUnresolved) {
   EXPECT_EQ(f.n00 + f.n01 + f.n10 + f.n11, n - 1);
 }
 
+// Bias currents of the wrong sign make p(AP) fall with the bias: the fit's critical current is
+// negative, and fitted_device refuses to write a description the program could not read back
+// (found by the trace_library fuzz target).
+TEST(Calibrate, FittedDeviceRefusesANegativeCriticalCurrent) {
+  const TelegraphMtj mtj(kTrue, kTs);
+  std::vector<Trace> traces = traces_of(mtj, 20000, 3);
+  for (Trace& t : traces) t.bias_current_A = -*t.bias_current_A;
+  const Calibration c = calibrate(traces, kTrue.tau0_s);
+  ASSERT_TRUE(c.sigmoid && c.delta && c.critical_current_A);
+  ASSERT_LT(c.critical_current_A->value, 0);
+  try {
+    fitted_device(c, reference_device());
+    FAIL() << "fitted_device accepted a negative critical current";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("critical_current_A"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Calibrate, SigmoidFitRefusesSeparatedOrSinglePointData) {
   EXPECT_THROW(fit_sigmoid({{0.0, 0, 100, 1}, {1e-6, 100, 100, 1}}), Error);
   EXPECT_THROW(fit_sigmoid({{1e-6, 30, 100, 1}, {1e-6, 40, 100, 1}}), Error);
