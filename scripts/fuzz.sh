@@ -7,6 +7,9 @@
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]      e.g. scripts/fuzz.sh 600 trace hw
 #
+# SPINSC_FUZZ_RUNS=N also stops each target after N executions (the long run of
+# docs/reliability.md: SPINSC_FUZZ_RUNS=1000000 scripts/fuzz.sh 360).
+#
 # The corpus a run grows is kept in build/fuzz/corpus/<target> (not committed). A finding
 # (crash, uncaught exception other than spinsc::Error, leak, UB, timeout, out of memory) stops
 # the script with status 1 and leaves the input in build/fuzz/findings/<target>/. A summary line
@@ -46,6 +49,7 @@ for t in "${targets[@]}"; do
   args=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$findings/")
   [[ -f fuzz/dict/$t.dict ]] && args+=(-dict="fuzz/dict/$t.dict")
   if ((seconds == 0)); then args+=(-runs=0); else args+=(-max_total_time="$seconds"); fi
+  [[ -n ${SPINSC_FUZZ_RUNS:-} && $seconds != 0 ]] && args+=(-runs="$SPINSC_FUZZ_RUNS")
   start=$(date +%s%N)
   result=ok
   "$bin" "${args[@]}" "${dirs[@]}" >"$logs/$t.log" 2>&1 || { result="FINDING (see $logs/$t.log, input in $findings/)"; status=1; }
