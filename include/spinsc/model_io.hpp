@@ -14,6 +14,8 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
+#include <string_view>
 
 #include "spinsc/network.hpp"
 
@@ -21,5 +23,8 @@ namespace spinsc {
 
 void save_model(const std::filesystem::path& path, const Network& net);
 Network load_model(const std::filesystem::path& path);
+// The same from the file's bytes; `origin` names them in error messages (load_model passes the
+// path). load_model is this after its file checks.
+Network parse_model(std::string_view bytes, const std::string& origin);
 
 }  // namespace spinsc

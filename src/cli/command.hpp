@@ -16,6 +16,8 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +27,15 @@ using CommandRun = std::function<int()>;
 using CommandSetup = std::function<CommandRun(CLI::App&)>;
 
 bool register_command(std::string name, std::string description, CommandSetup setup);
+
+// The program's option tree: every registered subcommand with its options, and the action each
+// returns. main() parses argv with `app` and runs the action of the parsed subcommand; the CLI
+// fuzz target (fuzz/fuzz_cli.cpp) parses argument vectors with a fresh tree and runs nothing.
+struct Program {
+  std::unique_ptr<CLI::App> app;
+  std::map<CLI::App*, CommandRun> runs;
+};
+Program make_program();
 
 // Options that many commands share, each added by one helper so they read the same everywhere.
 struct DataOptions {

@@ -77,11 +77,11 @@ std::optional<long> parse_integer(const std::string& text) {
 // Parsing helpers: each throws spinsc::Error naming the file and the field.
 class ModelReader {
  public:
-  explicit ModelReader(const fs::path& path) : path_(path) {}
+  explicit ModelReader(std::string origin) : origin_(std::move(origin)) {}
 
   template <class... Args>
   [[noreturn]] void bad(fmt::format_string<Args...> format, Args&&... args) const {
-    fail("'{}': {}", path_.string(), fmt::format(format, std::forward<Args>(args)...));
+    fail("'{}': {}", origin_, fmt::format(format, std::forward<Args>(args)...));
   }
 
   const std::string& meta_string(const json& meta, const char* key) const {
@@ -125,7 +125,7 @@ class ModelReader {
   }
 
  private:
-  fs::path path_;
+  std::string origin_;
 };
 
 }  // namespace
@@ -166,11 +166,15 @@ void save_model(const fs::path& path, const Network& net) {
 }
 
 Network load_model(const fs::path& path) {
-  const ModelReader r(path);
+  const ModelReader r(path.string());
   std::error_code ec;
   if (fs::is_directory(path, ec)) r.bad("is a directory, expected a model file");
   if (!fs::exists(path, ec)) r.bad("model file not found");
-  const std::string bytes = read_file(path);
+  return parse_model(read_file(path), path.string());
+}
+
+Network parse_model(std::string_view bytes, const std::string& origin) {
+  const ModelReader r(origin);
   if (bytes.size() < 8) r.bad("{} bytes is too short to be a safetensors model file", bytes.size());
   uint64_t n = 0;
   for (int i = 0; i < 8; ++i) n |= uint64_t{static_cast<uint8_t>(bytes[i])} << (8 * i);
