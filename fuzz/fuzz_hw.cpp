@@ -5,7 +5,6 @@
 #include <fstream>
 
 #include "fuzz_common.hpp"
-#include "known_defects.hpp"
 #include "spinsc/cost_model.hpp"
 #include "spinsc/hw_params.hpp"
 
@@ -19,8 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   spinsc::HwParams hw;
   bool parsed = false;
-  spinsc::fuzz::tolerate_json_number_overflow(
-      [&] { parsed = spinsc::fuzz::expect_errors([&] { hw = spinsc::parse_hw_params(text, "fuzz.json", base_dir); }); });
+  parsed = spinsc::fuzz::expect_errors([&] { hw = spinsc::parse_hw_params(text, "fuzz.json", base_dir); });
   if (!parsed) return 0;
   spinsc::fuzz::expect_errors([&] {
     spinsc::CostOptions options;
