@@ -183,10 +183,33 @@ def seeds_cli():
         write("cli", name, "\0".join(args))
 
 
+# --- architecture strings and their JSON form
+def seeds_arch():
+    write("arch", "mlp", "784,128,10")
+    write("arch", "lenet5", "lenet5")
+    write("arch", "layers", "input:3x32x32,conv:8x3x3:p1:s1,avgpool:2,conv:16x3,maxpool:2,flatten,dense:10")
+    write("arch", "json", json.dumps({"input": [1, 28, 28], "layers": [
+        {"kind": "conv2d", "units": 4, "kernel": 5, "padding": 2}, {"kind": "maxpool2d", "kernel": 2},
+        {"kind": "dense", "units": 10}]}))
+    write("arch", "bad-tile", "conv:6x5x5,maxpool:5,dense:10")
+
+
+# --- sweep plans
+def seeds_plan():
+    write("plan", "axes", json.dumps({"name": "t", "base": {"arch": "784,8,10", "repeats": 2, "source": "ideal"},
+                                      "axes": {"length": [8, 16], "training": ["without_sc", "with_sc"]}}))
+    write("plan", "device", json.dumps({"base": {"device": {"delta": 8}},
+                                        "axes": {"device.sample_period_s": [1e-9, 1e-6],
+                                                 "device.variation.delta.sigma": [0, 0.05]}}))
+    write("plan", "cells", json.dumps({"base": {"source": "lfsr:16"}, "cells": [
+        {"length": 4, "sharing": "per-level"}, {"arch": "lenet5", "states": 11, "training": "float"}]}))
+
+
 if __name__ == "__main__":
     if os.path.isdir(CORPUS):
         shutil.rmtree(CORPUS)
-    for f in (seeds_idx, seeds_model, seeds_trace, seeds_trace_library, seeds_device, seeds_hw, seeds_cli):
+    for f in (seeds_idx, seeds_model, seeds_trace, seeds_trace_library, seeds_device, seeds_hw, seeds_cli, seeds_arch,
+              seeds_plan):
         f()
     for t in sorted(os.listdir(CORPUS)):
         files = os.listdir(os.path.join(CORPUS, t))
