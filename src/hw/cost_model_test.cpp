@@ -353,7 +353,8 @@ TEST(CostModel, ConvStagesByHand) {
 
   // Max pooling: comparators on all 32 activations, then 3 comparisons of 3-bit codes per window.
   const auto mx = cost_architecture(parse_architecture("conv:2x3x3:p1,maxpool:2,dense:3", {1, 4, 4}), 5);
-  const LayerCost& m0 = design_cost(mx, opts(L), tiny_hw(), CostDesign::Quantized, CostSource::Smtj).layers[0];
+  const DesignCost mq = design_cost(mx, opts(L), tiny_hw(), CostDesign::Quantized, CostSource::Smtj);
+  const LayerCost& m0 = mq.layers[0];
   EXPECT_EQ(m0.comparators, 32 * 4 + 8 * 3);
   EXPECT_CLOSE(E(m0, EnergyPart::Activation), 32.0 * 4 * 8 * 2 * fJ + 8.0 * 3 * 3 * 2 * fJ);
   EXPECT_CLOSE(T(m0, LatencyPart::Activation), 20 * ps * (2 * 3 + 2) + 2 * 20 * ps + 2 * 20 * ps * (2 * 2 + 2));
