@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -148,6 +149,12 @@ CellConfig cell_config(const json& settings, const std::string& where, const fs:
   if (c.source == "smtj") {
     if (c.device.is_null()) c.device = json::parse(to_json_text(reference_device()));
     for (const auto& [path, v] : device_overrides.items()) {
+      // Field names are letters, digits and '_' ('.' separates levels): anything else (a JSON
+      // pointer's '~' escapes, '/') is no device parameter.
+      if (path.empty() || !std::all_of(path.begin(), path.end(), [](char ch) {
+            return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '.';
+          }))
+        bad(where, "'device.{}' is not a device parameter", path);
       std::string pointer = fmt::format("/{}", path);  // device.variation.delta.sigma -> /variation/delta/sigma
       std::replace(pointer.begin(), pointer.end(), '.', '/');
       const json::json_pointer ptr(pointer);

@@ -72,6 +72,8 @@ TEST(Plan, ClearErrors) {
   EXPECT_NE(error_of(json::parse(R"({"axes": {"arch": ["784,x"]}})")).find("'arch'"), std::string::npos);
   EXPECT_NE(error_of(json::parse(R"({"axes": {"device.fancy": [1]}})")).find("'device.fancy' is not a device parameter"), std::string::npos);
   EXPECT_NE(error_of(json::parse(R"({"axes": {"device.delta": [-1]}})")).find("delta"), std::string::npos);
+  for (const char* key : {"device.a~b", "device.~1", "device.variation/delta", "device.", "device..delta"})
+    EXPECT_NE(error_of(json{{"axes", {{key, {1}}}}}).find("is not a device parameter"), std::string::npos) << key;
   EXPECT_NE(error_of(json::parse(R"({"base": {"source": "ideal"}, "axes": {"device.delta": [5]}})")).find("smtj source only"),
             std::string::npos);
   EXPECT_NE(error_of(json::parse(R"({"axes": {"training": ["sometimes"]}})")).find("not one of float, without_sc, with_sc"),
