@@ -36,38 +36,37 @@ no_partial_files() {  # no temporary file left; every cell file is whole JSON
   done
 }
 
-start=$(date +%s%N)
 run ref >/dev/null
-ref_ns=$(( $(date +%s%N) - start ))
 want=$(results ref)
+files_in() { { find "$1" \( -name '*.safetensors' -o -name '*.json' \) -path "$1/*/*" 2>/dev/null || true; } | wc -l; }
+total=$(files_in ref)  # models and cells of a whole run
 
-# kill -9 at moments spread over the uninterrupted run's duration (5% to 80% of it, a fixed
-# sequence of fractions, so the test does not depend on how fast this machine is), each into a
-# folder of its own, then a resume of every folder to the end. A second kill lands in the
-# resume of the first folder, so resuming a resumed run is covered too.
+# kill -9 at moments chosen by progress, not by time (the test must not depend on how fast or
+# loaded the machine is): run after run into the same folder, each killed once the folder holds
+# one or two more model and cell files than when it started (never the whole run's count), plus
+# 0-49 ms (a fixed random sequence), so that kills land inside jobs, during writes and in
+# resumes of killed runs; then one resume to the end.
 RANDOM=20261129
 kills=0
 for i in $(seq 1 6); do
-  frac=$((5 + RANDOM % 76))  # percent of the reference run
-  delay_ms=$((ref_ns / 1000000 * frac / 100))
-  dir=killed-$i
-  (( i == 2 )) && dir=killed-1
-  "$spinsc" reproduce --out "$dir" "${grid[@]}" >/dev/null 2>&1 &  # the program itself, not a subshell
+  have=$(files_in killed)
+  target=$((have + 1 + RANDOM % 2))
+  (( target < total )) || target=$((total - 1))
+  "$spinsc" reproduce --out killed "${grid[@]}" >/dev/null 2>&1 &  # the program itself, not a subshell
   pid=$!
-  sleep "$((delay_ms / 1000)).$(printf '%03d' $((delay_ms % 1000)))"
+  while kill -0 "$pid" 2>/dev/null && (( $(files_in killed) < target )); do sleep 0.01; done
+  sleep "0.$(printf %03d $((RANDOM % 50)))"
   if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
   wait "$pid" 2>/dev/null || true
-  for f in "$dir"/cells/*.json; do
+  for f in killed/cells/*.json; do
     [[ -e $f ]] || continue
     /usr/bin/python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$f" || fail "half-written cell $f after kill $i"
   done
 done
-(( kills >= 3 )) || fail "only $kills of 6 runs were killed before they finished (reference run: $((ref_ns / 1000000)) ms)"
-for dir in killed-*; do
-  run "$dir" >/dev/null
-  [[ $(results "$dir") == "$want" ]] || fail "results after a kill ($dir) differ from the uninterrupted run"
-  no_partial_files "$dir"
-done
+(( kills >= 3 )) || fail "only $kills of 6 runs were killed before they finished"
+run killed >/dev/null
+[[ $(results killed) == "$want" ]] || fail "results after $kills kills differ from the uninterrupted run"
+no_partial_files killed
 
 # Damaged, truncated and edited files are recomputed, never trusted.
 cp -r ref damaged
