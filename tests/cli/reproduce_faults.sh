@@ -17,7 +17,7 @@ trap cleanup EXIT
 cd "$tmp"
 
 # A small grid: 4 trained models (~50 kB each) and 5 cells, a few seconds per run.
-grid=(--depths 1 --arch1 784,16,10 -K 5 -L 8 --epochs 1 --sc-epochs 1 --limit 300 -r 2 --source ideal --threads 2 -q)
+grid=(--depths 1 --arch1 784,16,10 -K 5 -L 8 --epochs 1 --sc-epochs 1 --limit 300 -r 2 --source ideal --threads 1 -q)
 run() { "$spinsc" reproduce --out "$1" "${grid[@]}"; }
 results() {  # results.json without the wall-clock fields
   /usr/bin/python3 -c "
