@@ -23,7 +23,7 @@ import torch
 
 import spinsc
 import spinsc.torch as st
-from _common import pyplot, save_figure, write_atomic
+from _common import load_mnist, plot_accuracy_vs_length, write_atomic
 
 
 def train(model, x, y, epochs, lr, batch, seed):
@@ -79,12 +79,7 @@ def main():
     a = ap.parse_args()
     torch.manual_seed(a.seed)
 
-    images, labels = spinsc.load_dataset("mnist", "train")
-    test_images, test_labels = spinsc.load_dataset("mnist", "test")
-    if a.limit:
-        images, labels = images[:a.limit], labels[:a.limit]
-    if a.test_limit:
-        test_images, test_labels = test_images[:a.test_limit], test_labels[:a.test_limit]
+    (images, labels), (test_images, test_labels) = load_mnist(a.limit, a.test_limit)
     x = torch.from_numpy(images.reshape(len(images), -1).astype(np.float32) / np.float32(255))
     y = torch.from_numpy(labels.astype(np.int64))
 
@@ -130,18 +125,9 @@ def main():
         results["models"][name] = {"file": str(f), "digital": digital, "sc": rows}
     write_atomic(out / "results.json", lambda p: pathlib.Path(p).write_text(json.dumps(results, indent=1) + "\n"))
 
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    for name, r in results["models"].items():
-        ax.errorbar(lengths, [100 * v["accuracy"] for v in r["sc"]], yerr=[100 * v["std"] for v in r["sc"]],
-                    marker="o", capsize=3, label=f"fine-tuned {name}")
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("stream length L")
-    ax.set_ylabel("SC test accuracy (%)")
-    ax.set_title(f"{base.architecture}, K = {base.states}, {a.source}")
-    ax.legend()
-    fig.tight_layout()
-    save_figure(fig, out / "accuracy_vs_length.png")
+    plot_accuracy_vs_length(out / "accuracy_vs_length.png",
+                            [(f"fine-tuned {name}", r["sc"]) for name, r in results["models"].items()],
+                            f"{base.architecture}, K = {base.states}, {a.source}")
     print(f"wrote {out}/accuracy_vs_length.png, results.json, qat.safetensors, sc.safetensors")
 
 

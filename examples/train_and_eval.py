@@ -13,7 +13,7 @@ import json
 import pathlib
 
 import spinsc
-from _common import pyplot, save_figure, write_atomic
+from _common import load_mnist, plot_accuracy_vs_length, write_atomic
 
 
 def main():
@@ -29,12 +29,7 @@ def main():
     ap.add_argument("--out", default="example-train-and-eval")
     a = ap.parse_args()
 
-    images, labels = spinsc.load_dataset("mnist", "train")
-    test_images, test_labels = spinsc.load_dataset("mnist", "test")
-    if a.limit:
-        images, labels = images[:a.limit], labels[:a.limit]
-    if a.test_limit:
-        test_images, test_labels = test_images[:a.test_limit], test_labels[:a.test_limit]
+    (images, labels), (test_images, test_labels) = load_mnist(a.limit, a.test_limit)
 
     net = spinsc.train(images, labels, arch=a.arch, states=a.states, mode="qat", epochs=a.epochs,
                        on_epoch=lambda r: print(f"epoch {r['epoch']}: loss {r['loss']:.4f}  train {r['train_accuracy']:.4f}"))
@@ -53,18 +48,8 @@ def main():
               "test_images": len(test_labels), "train_images": len(labels), "sc": rows}
     write_atomic(out / "results.json", lambda p: pathlib.Path(p).write_text(json.dumps(result, indent=1) + "\n"))
 
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.errorbar([r["length"] for r in rows], [100 * r["accuracy"] for r in rows], yerr=[100 * r["std"] for r in rows],
-                marker="o", capsize=3, label=f"SC, {a.source}")
-    ax.axhline(100 * digital, color="gray", ls="--", label="digital")
-    ax.set_xscale("log")
-    ax.set_xlabel("stream length L")
-    ax.set_ylabel("test accuracy (%)")
-    ax.set_title(f"{a.arch}, K = {a.states}")
-    ax.legend()
-    fig.tight_layout()
-    save_figure(fig, out / "accuracy_vs_length.png")
+    plot_accuracy_vs_length(out / "accuracy_vs_length.png", [(f"SC, {a.source}", rows)], f"{a.arch}, K = {a.states}",
+                            digital)
     print(f"wrote {out / 'accuracy_vs_length.png'} and {out / 'results.json'}")
 
 

@@ -175,7 +175,37 @@ class ScNoise:
 
 # ------------------------------------------------------------------------------- weight layers
 
-class QuantLinear(nn.Module):
+class _WeightLayer(nn.Module):
+    """What QuantLinear and QuantConv2d share: weight, scale, quantizer and noise."""
+
+    def _init_parameters(self, shape, fan_in, states, quantized):
+        self.states, self.quantized = int(states), bool(quantized)
+        bound = (3.0 / fan_in) ** 0.5  # spinsc's initialisation, variance 1/n
+        self.weight = nn.Parameter(torch.empty(*shape).uniform_(-bound, bound))
+        self.scale = nn.Parameter(torch.tensor(0.0))
+        self._reset_scale()
+        self.noise = None
+
+    def _reset_scale(self):
+        """LSQ's initial scale 2 sqrt(h) mean|W| (h = (K-1)/2), as the C++ trainer's."""
+        with torch.no_grad():
+            self.scale.fill_(2.0 * (0.5 * (self.states - 1)) ** 0.5 * float(self.weight.abs().mean()))
+
+    def _copy_from(self, module):
+        with torch.no_grad():
+            self.weight.copy_(module.weight)
+        self._reset_scale()
+        return self
+
+    def weight_q(self):
+        """The weights as used: W_q (quantized, straight-through) or the weights (float mode)."""
+        return quantize_weight(self.weight, self.scale, self.states) if self.quantized else self.weight
+
+    def _noise_scale(self):
+        return self.scale if self.quantized else self.weight.detach().abs().max()
+
+
+class QuantLinear(_WeightLayer):
     """A dense weight layer of a spinsc stage: u = W_q x (no bias: spinsc adds it after the gain).
 
     QuantLinear(in_features, out_features, states=5, quantized=True). Parameters: weight
@@ -187,26 +217,15 @@ class QuantLinear(nn.Module):
     def __init__(self, in_features, out_features, states=5, quantized=True):
         super().__init__()
         self.in_features, self.out_features = int(in_features), int(out_features)
-        self.states, self.quantized = int(states), bool(quantized)
-        bound = (3.0 / self.in_features) ** 0.5  # spinsc's initialisation, variance 1/n
-        self.weight = nn.Parameter(torch.empty(self.out_features, self.in_features).uniform_(-bound, bound))
-        self.scale = nn.Parameter(torch.tensor(2.0 * (0.5 * (self.states - 1)) ** 0.5 * float(self.weight.abs().mean())))
-        self.noise = None
+        self._init_parameters((self.out_features, self.in_features), self.in_features, states, quantized)
 
     @classmethod
     def from_module(cls, linear, states=5, quantized=True):
         """Take a user's nn.Linear's weights (its bias is left out: put it in the Stage)."""
-        m = cls(linear.in_features, linear.out_features, states, quantized)
-        with torch.no_grad():
-            m.weight.copy_(linear.weight)
-            m.scale.fill_(2.0 * (0.5 * (states - 1)) ** 0.5 * float(linear.weight.abs().mean()))
-        return m
-
-    def weight_q(self):
-        """The weights as used: W_q (quantized, straight-through) or the weights (float)."""
-        return quantize_weight(self.weight, self.scale, self.states) if self.quantized else self.weight
+        return cls(linear.in_features, linear.out_features, states, quantized)._copy_from(linear)
 
     def forward(self, x):
+        """u = W_q x for x (N, in) (other shapes are flattened), plus the SC noise when set."""
         x = x.flatten(1)
         w = self.weight_q()
         u = x @ w.t()
@@ -214,14 +233,11 @@ class QuantLinear(nn.Module):
             u = u + self.noise.sample(x, w, self._noise_scale())
         return u
 
-    def _noise_scale(self):
-        return self.scale if self.quantized else self.weight.detach().abs().max()
-
     def extra_repr(self):
         return f"in={self.in_features}, out={self.out_features}, K={self.states}, quantized={self.quantized}"
 
 
-class QuantConv2d(nn.Module):
+class QuantConv2d(_WeightLayer):
     """A conv2d weight layer of a spinsc stage: u = the dot product of each filter with its
     receptive field (zero padding contributes nothing), no bias.
 
@@ -235,12 +251,8 @@ class QuantConv2d(nn.Module):
         super().__init__()
         self.in_channels, self.filters, self.kernel = int(in_channels), int(filters), int(kernel)
         self.stride, self.padding = int(stride), int(padding)
-        self.states, self.quantized = int(states), bool(quantized)
-        fan_in = self.in_channels * self.kernel * self.kernel
-        bound = (3.0 / fan_in) ** 0.5
-        self.weight = nn.Parameter(torch.empty(self.filters, self.in_channels, self.kernel, self.kernel).uniform_(-bound, bound))
-        self.scale = nn.Parameter(torch.tensor(2.0 * (0.5 * (self.states - 1)) ** 0.5 * float(self.weight.abs().mean())))
-        self.noise = None
+        self._init_parameters((self.filters, self.in_channels, self.kernel, self.kernel),
+                              self.in_channels * self.kernel * self.kernel, states, quantized)
 
     @classmethod
     def from_module(cls, conv, states=5, quantized=True):
@@ -249,17 +261,10 @@ class QuantConv2d(nn.Module):
         k, s, p = conv.kernel_size, conv.stride, conv.padding
         if k[0] != k[1] or s[0] != s[1] or isinstance(p, str) or p[0] != p[1] or conv.groups != 1 or conv.dilation != (1, 1):
             raise ValueError(f"{conv}: spinsc's conv2d has a square kernel, one stride and padding, no groups or dilation")
-        m = cls(conv.in_channels, conv.out_channels, k[0], s[0], p[0], states, quantized)
-        with torch.no_grad():
-            m.weight.copy_(conv.weight)
-            m.scale.fill_(2.0 * (0.5 * (states - 1)) ** 0.5 * float(conv.weight.abs().mean()))
-        return m
-
-    def weight_q(self):
-        """The weights as used, (F, C, k, k)."""
-        return quantize_weight(self.weight, self.scale, self.states) if self.quantized else self.weight
+        return cls(conv.in_channels, conv.out_channels, k[0], s[0], p[0], states, quantized)._copy_from(conv)
 
     def forward(self, x):
+        """u (N, F, OH, OW) for x (N, C, H, W), plus the SC noise per output position when set."""
         w = self.weight_q()
         u = F.conv2d(x, w, stride=self.stride, padding=self.padding)
         if self.noise is not None:
@@ -269,9 +274,6 @@ class QuantConv2d(nn.Module):
             e = self.noise.sample(rows, w.flatten(1), self._noise_scale())  # (N P, F)
             u = u + e.reshape(n, oh * ow, self.filters).transpose(1, 2).reshape(u.shape)
         return u
-
-    def _noise_scale(self):
-        return self.scale if self.quantized else self.weight.detach().abs().max()
 
     def extra_repr(self):
         return (f"{self.in_channels}, {self.filters}, kernel={self.kernel}, stride={self.stride}, "
@@ -304,6 +306,7 @@ class Stage(nn.Module):
         return v.view(1, -1, 1, 1) if u.dim() == 4 else v
 
     def forward(self, x):
+        """The stage's output: activations (hidden stage, after max pooling) or values y (last)."""
         u = self.layer(x)
         if self.pool == "avgpool2d":
             u = F.avg_pool2d(u, self.window)
@@ -415,6 +418,7 @@ class SpinscNet(nn.Module):
         return self
 
     def forward(self, x):
+        """Output values y (N, classes) for a batch x (uint8 pixels, or floats in [0, 1])."""
         if x.dtype == torch.uint8:
             x = x.to(torch.float32) / 255.0
         x = x.reshape(x.shape[0], *self._input)
@@ -475,6 +479,7 @@ class ScInference(nn.Module):
                                        exact_bits=exact_bits, seed=seed)
 
     def forward(self, x, first_image=0, repeat=0):
+        """SC output values (N, classes), float32, of the batch x (see the class)."""
         if isinstance(x, torch.Tensor):
             x = x.detach().cpu()
             if x.dtype not in (torch.uint8, torch.float32):
