@@ -202,7 +202,10 @@ class _WeightLayer(nn.Module):
         return quantize_weight(self.weight, self.scale, self.states) if self.quantized else self.weight
 
     def _noise_scale(self):
-        return self.scale if self.quantized else self.weight.detach().abs().max()
+        if not self.quantized:
+            raise ValueError("SC noise needs quantized weights (mode qat or sc), as `spinsc train --mode sc`: "
+                             "the noise model's weight streams sit on the K levels")
+        return self.scale
 
 
 class QuantLinear(_WeightLayer):
@@ -413,6 +416,8 @@ class SpinscNet(nn.Module):
         """Put `noise` (an ScNoise, or None to remove it) into every weight layer."""
         if noise is not None and noise.states != self.states:
             raise ValueError(f"noise for K = {noise.states} on a network of K = {self.states}")
+        if noise is not None and self.mode == "float":
+            raise ValueError("SC noise needs a quantized network (mode qat or sc), as `spinsc train --mode sc`")
         for st in self.stages:
             st.layer.noise = noise
         return self

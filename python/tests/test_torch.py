@@ -289,6 +289,8 @@ def test_bad_input():
         st.SpinscNet("784,10", states=4)
     with pytest.raises(ValueError, match="K = 11"):
         st.SpinscNet("784,10", states=5).set_noise(st.ScNoise(states=11))
+    with pytest.raises(ValueError, match="quantized"):
+        st.SpinscNet("784,10", mode="float").set_noise(st.ScNoise(states=5))
     with pytest.raises(spinsc.Error, match="length"):
         st.ScNoise(length=0)
     with pytest.raises(spinsc.Error, match="unknown"):
