@@ -44,6 +44,28 @@ def test_round_trip_is_bit_identical(which, model, conv_net):
     assert np.array(net.scales, np.float32).tobytes() == np.array(back.scales, np.float32).tobytes()
 
 
+@pytest.mark.parametrize("which", ["mlp", "conv"])
+def test_quantized_weights_are_the_librarys(which, model, conv_net, small_test):
+    """torch's W_q is the library's, bit for bit: a network whose stored weights are torch's W_q
+    (the quantizer is idempotent on its levels) computes the library's outputs exactly, on MNIST
+    images whose zero pixels are raised to 0.002 (so that every weight takes part)."""
+    net = model if which == "mlp" else conv_net
+    module = st.to_torch(net)
+    wq = [s.layer.weight_q().detach().reshape(s.layer.weight.shape[0], -1).numpy() for s in module.stages]
+    assert not all(np.array_equal(a, b) for a, b in zip(wq, net.weights))  # quantizing changes them
+    same = spinsc.Network(net.architecture, wq, net.biases, net.gains, net.scales, states=net.states, mode=net.mode)
+    images = small_test[0][:100]
+    x = np.maximum(images.reshape(len(images), -1).astype(np.float32) / np.float32(255), np.float32(0.002))
+    y = net.forward(x)
+    assert y.tobytes() == same.forward(x).tobytes()
+    # The comparison can tell: one output weight one level off changes the outputs.
+    last = len(wq) - 1
+    wq[last] = wq[last].copy()
+    wq[last][0, :] += np.float32(2.0 * net.scales[last] / (net.states - 1)) * np.where(wq[last][0, :] > 0, -1, 1)
+    off = spinsc.Network(net.architecture, wq, net.biases, net.gains, net.scales, states=net.states, mode=net.mode)
+    assert y.tobytes() != off.forward(x).tobytes()
+
+
 def _stage_reference(stage, x64, K):
     """Float64 stage of `stage` on input x64 (the library's stage input), with a bound on the
     library's float32 error: the float sum of n products has |error| <= gamma_n sum |w x| with
