@@ -80,7 +80,7 @@ def main():
     torch.manual_seed(a.seed)
 
     (images, labels), (test_images, test_labels) = load_mnist(a.limit, a.test_limit)
-    x = torch.from_numpy(images.reshape(len(images), -1).astype(np.float32) / np.float32(255))
+    x = st.inputs_from_pixels(images.reshape(len(images), -1))  # byte * float32(1/255), as the library
     y = torch.from_numpy(labels.astype(np.int64))
 
     if a.model:

@@ -28,7 +28,7 @@ def main():
     images, labels = spinsc.load_dataset("mnist", "test")
     net = spinsc.load_model(a.model)
     module = st.ScInference(net, length=a.length, source=a.source, exact_bits=a.exact_bits, threads=a.threads)
-    x = torch.from_numpy(images.reshape(len(images), -1).astype("float32") / 255)  # float32: read in place
+    x = st.inputs_from_pixels(images.reshape(len(images), -1))  # float32: read in place
     best_lib = best_torch = float("inf")
     for _ in range(a.runs):
         t0 = time.perf_counter()

@@ -23,7 +23,7 @@ Example
   >>> import torch, spinsc, spinsc.torch as st
   >>> model = st.SpinscNet("784,128,10", states=5)
   >>> model.set_noise(st.ScNoise(length=16, source="smtj", states=5))
-  >>> # ... a usual torch training loop on x = images / 255 ...
+  >>> # ... a usual torch training loop on x = st.inputs_from_pixels(images) ...
   >>> net = model.to_network()                   # a spinsc.Network: save(), sc_accuracy(), ...
   >>> sc = st.ScInference(net, length=16, source="smtj")
   >>> scores = sc(torch.from_numpy(test_images[:100]))
@@ -67,12 +67,29 @@ __all__ = [
     "ScNoise",
     "SpinscNet",
     "Stage",
+    "inputs_from_pixels",
     "quantize_activation",
     "quantize_weight",
     "round_half_away",
     "to_network",
     "to_torch",
 ]
+
+
+# ------------------------------------------------------------------------------------- inputs
+
+_INV255 = np.float32(1.0) / np.float32(255.0)  # float32(1/255), the factor of the library's pixel()
+
+
+def inputs_from_pixels(images):
+    """Model inputs from uint8 pixel bytes (a numpy array or tensor, any shape): a float32 tensor
+    byte * float32(1/255), exactly the library's Dataset::pixel() (byte / 255 rounds differently
+    in some pixels, and an input one ulp off can draw other stream bits). Shares no memory with
+    `images`."""
+    t = images if isinstance(images, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(images))
+    if t.dtype != torch.uint8:
+        raise TypeError(f"inputs_from_pixels expects uint8 pixel bytes, got {t.dtype}")
+    return t.to(torch.float32) * float(_INV255)
 
 
 # ----------------------------------------------------------------------------------- quantizers
@@ -338,7 +355,7 @@ class SpinscNet(nn.Module):
 
     SpinscNet(architecture, states=5, mode="qat"): mode "qat" (or "sc") quantizes weights and
     hidden activations on K = states levels, "float" does not. Input: (N, C, H, W) or (N, C*H*W)
-    float tensors in [0, 1] (pixels / 255), or uint8 pixel bytes (divided by 255). Output: the
+    float tensors in [0, 1] (inputs_from_pixels(images)), or uint8 pixel bytes. Output: the
     last stage's values y (N, classes); class = argmax (torch.argmax also takes the first of tied
     maxima, as spinsc does).
 
@@ -425,7 +442,7 @@ class SpinscNet(nn.Module):
     def forward(self, x):
         """Output values y (N, classes) for a batch x (uint8 pixels, or floats in [0, 1])."""
         if x.dtype == torch.uint8:
-            x = x.to(torch.float32) / 255.0
+            x = inputs_from_pixels(x)
         x = x.reshape(x.shape[0], *self._input)
         if isinstance(self.stages[0].layer, QuantLinear):
             x = x.flatten(1)

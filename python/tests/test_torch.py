@@ -32,6 +32,20 @@ def test_round_half_away_matches_c_round():
     assert st.round_half_away(x).tolist()[:6] == [-3, -2, -1, 1, 2, 3]
 
 
+def test_inputs_from_pixels_are_the_librarys(model, small_test):
+    """byte * float32(1/255), as Dataset::pixel(): float inputs built so give the engine exactly what
+    uint8 images give it (byte / 255 differs in some pixels by an ulp, enough to change a stream)."""
+    images = small_test[0][:100]
+    x = st.inputs_from_pixels(images)
+    assert x.dtype == torch.float32 and x.shape == images.shape
+    assert (x.numpy() != images.astype(np.float32) / np.float32(255)).any()
+    assert model.forward(x.reshape(100, -1).numpy()).tobytes() == model.forward(images).tobytes()
+    engine = spinsc.ScEngine(model, length=16, source="smtj", exact_bits=True)
+    assert engine.outputs(x.reshape(100, -1).numpy()).tobytes() == engine.outputs(images).tobytes()
+    with pytest.raises(TypeError, match="uint8"):
+        st.inputs_from_pixels(x)
+
+
 @pytest.mark.parametrize("which", ["mlp", "conv"])
 def test_round_trip_is_bit_identical(which, model, conv_net):
     net = model if which == "mlp" else conv_net
@@ -55,7 +69,7 @@ def test_quantized_weights_are_the_librarys(which, model, conv_net, small_test):
     assert not all(np.array_equal(a, b) for a, b in zip(wq, net.weights))  # quantizing changes them
     same = spinsc.Network(net.architecture, wq, net.biases, net.gains, net.scales, states=net.states, mode=net.mode)
     images = small_test[0][:100]
-    x = np.maximum(images.reshape(len(images), -1).astype(np.float32) / np.float32(255), np.float32(0.002))
+    x = np.maximum(st.inputs_from_pixels(images.reshape(len(images), -1)).numpy(), np.float32(0.002))
     y = net.forward(x)
     assert y.tobytes() == same.forward(x).tobytes()
     # The comparison can tell: one output weight one level off changes the outputs.
@@ -124,7 +138,7 @@ def test_digital_forward_equals_library(which, model, conv_net, small_test):
     for r in range(len(images)):
         x = images[r]
         stages = net.forward_stages(x)
-        inp = torch.from_numpy(x.astype(np.float32) / np.float32(255)).to(torch.float64).reshape(1, *module._input)
+        inp = st.inputs_from_pixels(x).to(torch.float64).reshape(1, *module._input)
         amb_any = False
         for l, stage in enumerate(module.stages):
             lib = torch.from_numpy(stages[l]).to(torch.float64)
@@ -188,7 +202,7 @@ def test_sc_inference_equals_engine(model, small_test):
     assert correct / len(images) == ref["accuracy"]
     # Bit-level: row r equals the engine's forward of image r; float32 input read in place.
     bits = st.ScInference(model, length=16, source="smtj", exact_bits=True, seed=5, threads=2)
-    x = torch.from_numpy(images[:8].reshape(8, -1).astype(np.float32) / 255)
+    x = st.inputs_from_pixels(images[:8].reshape(8, -1))
     out = bits(x, first_image=3, repeat=1)
     assert out.dtype == torch.float32 and out.shape == (8, 10)
     for r in range(8):
@@ -279,7 +293,7 @@ def test_training_with_sc_noise_improves_sc_accuracy(train_set, small_test):
     engine, bit-level streams through the shortcut) rises from chance to well above it."""
     torch.manual_seed(0)
     images, labels = train_set
-    x = torch.from_numpy(images[:3000].reshape(3000, -1).astype(np.float32) / 255)
+    x = st.inputs_from_pixels(images[:3000].reshape(3000, -1))
     y = torch.from_numpy(labels[:3000].astype(np.int64))
     test_x, test_y = small_test
     model = st.SpinscNet("784,32,10", states=5)
