@@ -172,14 +172,14 @@ def test_digital_forward_equals_library(which, model, conv_net, small_test):
 
 def test_export_runs_in_cli(conv_net, tmp_path, cli, test_set):
     """A module exported to a model file: `spinsc eval` gives the exported network's digital
-    accuracy exactly (the torch module's own within 0.2 points: its float-rounding ambiguous
-    images, below 2% of 300 in the stage test, are far fewer on this scale), and its bit-level SC
+    accuracy exactly on 2000 test images (the torch module's own within 0.2 points: classes can
+    differ only on float-rounding ambiguous images, see the stage test), and its bit-level SC
     classes are ScInference's."""
     module = st.to_torch(conv_net)
     path = tmp_path / "exported.safetensors"
     module.to_network().save(path)
-    r = cli("eval", "--model", path, "--json")
-    images, labels = test_set
+    r = cli("eval", "--model", path, "--limit", 2000, "--json")
+    images, labels = test_set[0][:2000], test_set[1][:2000]
     assert r["accuracy"] == conv_net.accuracy(images, labels)
     with torch.no_grad():
         acc = float((module(torch.from_numpy(images)).argmax(1).numpy() == labels).mean())
