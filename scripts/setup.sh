@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 
 # clang, its sanitizer + libFuzzer runtimes (libclang-rt-14-dev, only recommended by clang) and
 # its OpenMP (libomp-14-dev) build the fuzz targets of scripts/fuzz.sh, run by scripts/test.sh.
+# python3-torch and python3-matplotlib: spinsc.torch and the examples/ (docs/python.md).
 pkgs=(g++ cmake ninja-build pkg-config libeigen3-dev libcli11-dev nlohmann-json3-dev libfmt-dev
       zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox dataset-fashion-mnist python3-numpy
-      python3-dev pybind11-dev python3-pytest libopenmpi-dev openmpi-bin clang libclang-rt-14-dev libomp-14-dev)
+      python3-dev pybind11-dev python3-pytest python3-torch python3-matplotlib libopenmpi-dev openmpi-bin clang libclang-rt-14-dev libomp-14-dev)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 missing=()
 for p in "${pkgs[@]}"; do

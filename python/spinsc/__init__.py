@@ -10,13 +10,16 @@ Overview
   data        load_dataset(name, split, data_dir) -> (images, labels)
   networks    Network, load_model, save_model, parse_architecture, to_string, Architecture
   training    train(images, labels, **config) -> Network; Trainer for epoch-by-epoch control
-  SC          sc_accuracy(network, images, labels, length=..., ...) -> dict; ScEngine
+  SC          sc_accuracy(network, images, labels, length=..., ...) -> dict; ScEngine;
+              ScNoiseModel (the moment-matched SC noise variance of training mode "sc")
   devices     Device (telegraph s-MTJ: p(I), bias for p, dwell times, streams, variation),
               reference_device, load_device
   sources     make_source("ideal" | "lfsr[:n]" | "sobol" | "smtj[:dev.json]" | "trace:DIR")
   traces      Trace, read_trace, write_trace, load_trace_library, import_traces, calibrate,
               autocorrelation
   cost        cost_report(model=... | arch=..., length=..., ...) -> dict
+  PyTorch     the submodule spinsc.torch (import spinsc.torch; needs python3-torch): networks
+              as torch modules, SC inference as a module, training with SC noise in torch
 
 Example
   >>> import spinsc
@@ -36,6 +39,7 @@ from ._spinsc import (
     Error,
     Network,
     ScEngine,
+    ScNoiseModel,
     Trace,
     Trainer,
     architecture_from_json,
@@ -67,6 +71,7 @@ __all__ = [
     "Error",
     "Network",
     "ScEngine",
+    "ScNoiseModel",
     "Trace",
     "Trainer",
     "architecture_from_json",

@@ -15,6 +15,9 @@
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
 
+#include <omp.h>
+
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -35,7 +38,9 @@
 #include "spinsc/model_io.hpp"
 #include "spinsc/network.hpp"
 #include "spinsc/rng.hpp"
+#include "spinsc/parallel.hpp"
 #include "spinsc/sc_engine.hpp"
+#include "spinsc/sc_noise.hpp"
 #include "spinsc/sc_noise_setup.hpp"
 #include "spinsc/smtj.hpp"
 #include "spinsc/smtj_source.hpp"
@@ -144,6 +149,14 @@ std::vector<float> to_inputs(const py::array& x, int features, int& rows) {
     std::memcpy(out.data(), f.data(), out.size() * sizeof(float));
   }
   return out;
+}
+
+// A C-contiguous float32 view of x: no copy when x already is one (a torch tensor's .numpy(), or
+// a float32 array); otherwise one converted copy.
+py::array_t<float, py::array::c_style> float_view(const py::array& x, const char* what) {
+  auto f = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(x);
+  if (!f) fail("{}: dtype {} cannot be read as float32", what, py::str(x.dtype()).cast<std::string>());
+  return f;
 }
 
 Split parse_split(const std::string& s) {
@@ -463,6 +476,30 @@ or one input (features,). Returns the output values y as (N, classes) float32.)"
             return owned_array(std::move(cls), {rows});
           },
           "x"_a, "Digital classes (argmax of forward(), ties to the lowest index) of a batch, as an int64 array.")
+      .def(
+          "forward_stages",
+          [](const Network& n, const py::array& x) {
+            int rows = 0;
+            const std::vector<float> in = to_inputs(x, n.arch.front(), rows);
+            if (rows != 1) fail("forward_stages: one input of {} values, got {} inputs", n.arch.front(), rows);
+            std::vector<std::vector<float>> stages;
+            {
+              py::gil_scoped_release release;
+              const DigitalNet dn(n);
+              DigitalNet::Scratch scratch;
+              dn.forward(in.data(), scratch, &stages);
+            }
+            py::list l;
+            for (auto& s : stages) {
+              const auto size = static_cast<py::ssize_t>(s.size());
+              l.append(owned_array(std::move(s), {size}));
+            }
+            return l;
+          },
+          "x"_a,
+          R"(Every stage's output of the digital forward of one input x (uint8 pixels or float32 values):
+a list of float32 arrays, one per weight layer with its pooling (hidden stages: the quantized
+activations, C x H x W flattened for conv2d; the last stage: the output values y).)")
       .def(
           "accuracy",
           [](const Network& n, const py::array& images, const py::array& labels, int threads) {
@@ -815,6 +852,48 @@ values of the last layer).)")
           "x"_a, "first_image"_a = 0, "repeat"_a = 0,
           "SC classes of a batch (row r uses the streams of image first_image + r), as an int64 array.")
       .def(
+          "outputs",
+          [](const PyScEngine& e, const py::array& x, uint64_t first_image, int repeat, int threads) {
+            const int features = e.arch.front(), classes = e.arch.back();
+            // uint8 images are divided by 255 (one converted copy); float32 inputs are read in place.
+            std::vector<float> converted;
+            py::array_t<float, py::array::c_style> view;
+            const float* in = nullptr;
+            int rows = 0;
+            if (x.dtype().is(py::dtype::of<uint8_t>())) {
+              converted = to_inputs(x, features, rows);
+              in = converted.data();
+            } else {
+              view = float_view(x, "inputs");
+              if (view.ndim() == 0 || view.size() % features != 0)
+                fail("inputs: {} values are not a whole number of inputs of {} features", view.size(), features);
+              rows = static_cast<int>(view.size() / features);
+              in = view.data();
+            }
+            if (threads < 0) fail("threads {} must not be negative", threads);
+            std::vector<float> out(static_cast<size_t>(rows) * classes);
+            {
+              py::gil_scoped_release release;
+              ParallelErrors errors;
+              const int team = threads > 0 ? threads : omp_get_max_threads();
+#pragma omp parallel for schedule(dynamic, 4) num_threads(team) if (team > 1 && rows > 1)
+              for (int r = 0; r < rows; ++r) errors.run([&] {
+                const auto stages = e.engine.forward(in + static_cast<size_t>(r) * features, first_image + static_cast<uint64_t>(r), repeat);
+                std::memcpy(out.data() + static_cast<size_t>(r) * classes, stages.back().output.data(), classes * sizeof(float));
+              });
+              errors.rethrow();
+            }
+            return owned_array(std::move(out), {rows, classes});
+          },
+          "x"_a, "first_image"_a = 0, "repeat"_a = 0, "threads"_a = 0,
+          R"(SC output values (the last stage's s C_j / L + b_j) of a batch, as an (N, classes) float32 array.
+x: uint8 pixels or float32 inputs in [0, 1], (N, features) or any shape of N * features values;
+a C-contiguous float32 array (e.g. a CPU torch tensor's .numpy()) is read without a copy, and
+the result owns its memory (torch.from_numpy() wraps it without a copy). Row r uses the streams
+of image first_image + r and `repeat`, so it equals forward(x[r], first_image + r, repeat)[-1]
+["output"]. Rows run in parallel on `threads` threads (0: all) without the GIL; the result does
+not depend on the thread count.)")
+      .def(
           "reference_forward",
           [](const PyScEngine& e, const py::array& x) {
             int rows = 0;
@@ -824,6 +903,45 @@ values of the last layer).)")
             return float_array(y, {static_cast<py::ssize_t>(y.size())});
           },
           "x"_a, "The digital computation the engine converges to as L grows (the float network when analog).");
+
+  // ------------------------------------------------------------------------------ SC noise model
+  py::class_<MomentMatchedNoise>(m, "ScNoiseModel", R"(The moment-matched SC noise of training mode "sc" (docs/training.md,
+include/spinsc/sc_noise.hpp): the variance of the engine's estimate s C_j / L of a
+pre-activation u_j = (W_q x)_j under its default layout (sign-magnitude AND, APC counting,
+broadcast inputs, one weight SNG per synapse), for a source and a stream length L.
+
+ScNoiseModel(source="smtj", length=100, states=5): source a spec string or a BitSource; states
+is the network's K (the weights lie on its levels). The same object `spinsc train --mode sc`
+builds; spinsc.torch calls variance() for its noise layers.)")
+      .def(py::init([](const py::object& source, int length, int states) {
+             if (length < 1) fail("length {} must be at least 1", length);
+             if (states < 3 || states % 2 == 0) fail("states {} must be odd and at least 3", states);
+             return std::make_unique<MomentMatchedNoise>(to_source(source), length, states, 1);
+           }),
+           "source"_a = "smtj", "length"_a = 100, "states"_a = 5)
+      .def(
+          "variance",
+          [](const MomentMatchedNoise& noise, const py::array& x, const py::array& weight, float scale, int threads) {
+            const auto X = float_view(x, "x"), W = float_view(weight, "weight");
+            if (X.ndim() != 2) fail("x: expected rows x inputs (2-D), got {} dimensions", X.ndim());
+            if (W.ndim() != 2) fail("weight: expected outputs x inputs (2-D), got {} dimensions", W.ndim());
+            if (W.shape(1) != X.shape(1)) fail("weight: {} inputs but x has {}", W.shape(1), X.shape(1));
+            if (!(scale > 0.0f) || !std::isfinite(scale)) fail("scale {} must be positive and finite", scale);
+            if (threads < 0) fail("threads {} must not be negative", threads);
+            const int rows = static_cast<int>(X.shape(0)), in = static_cast<int>(X.shape(1)), out = static_cast<int>(W.shape(0));
+            std::vector<double> v;
+            {
+              py::gil_scoped_release release;
+              v = noise.variance(X.data(), rows, in, W.data(), out, scale, threads);
+            }
+            return owned_array(std::move(v), {rows, out});
+          },
+          "x"_a, "weight"_a, "scale"_a, "threads"_a = 0,
+          R"(Var(s C_j / L) of every pre-activation: x (rows, inputs) float32 values in [0, 1] (the
+layer's input streams' probabilities; for conv2d the im2col rows of receptive fields), weight
+(outputs, inputs) the quantized weights W_q (each |w|/s on a level of K), scale s. Returns a
+(rows, outputs) float64 array. Float32 C-contiguous arrays are read without a copy; the GIL is
+released. The result does not depend on the thread count.)");
 
   // ---------------------------------------------------------------------------------------- cost
   m.def(

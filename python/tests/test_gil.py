@@ -2,6 +2,8 @@
 import threading
 import time
 
+import numpy as np
+
 import spinsc
 
 
@@ -34,3 +36,13 @@ def test_training_releases_the_gil(train_set):
     images, labels = train_set
     trainer = spinsc.Trainer(images[:6000], labels[:6000], arch="784,64,10", epochs=1)
     assert runs_meanwhile(trainer.run_epoch)
+
+
+def test_batch_outputs_and_noise_variance_release_the_gil(model, test_set):
+    images, _ = test_set
+    engine = spinsc.ScEngine(model, length=256, exact_bits=True)
+    assert runs_meanwhile(lambda: engine.outputs(images[:2000]))
+    x = np.random.default_rng(1).random((4000, 784), dtype=np.float32)
+    w = (np.random.default_rng(2).integers(-2, 3, (128, 784)) * 0.25).astype(np.float32)
+    noise = spinsc.ScNoiseModel("smtj", 16, 5)
+    assert runs_meanwhile(lambda: noise.variance(x, w, 0.5))
