@@ -405,7 +405,9 @@ std::vector<fs::path> write_sweep_report(const json& rows, const fs::path& dir) 
   written.push_back(dir / "results.csv");
 
   const auto fe = front(by_energy), fl = front(by_latency);
-  std::string pareto = "front,cell,arch,states,training,length,design,accuracy_mean,energy_j,latency_s\n";
+  std::string pareto = "front,cell,arch,states,training,length,design,accuracy_mean,energy_j,latency_s";
+  for (const auto& k : device_columns) pareto += fmt::format(",device{}", k);
+  pareto += "\n";
   for (const auto& [name, idx] : {std::pair{"energy", fe}, std::pair{"latency", fl}})
     for (size_t i : idx) {
       const json& r = done[i];
@@ -414,6 +416,10 @@ std::vector<fs::path> write_sweep_report(const json& rows, const fs::path& dir) 
                             r["config"]["states"].get<int>(), csv_field(r["config"]["training"]), r["config"]["length"].get<int>(),
                             design, csv_field(r["evaluation"]["accuracy_mean"]), csv_field(r["cost"]["energy_j"][design]),
                             csv_field(r["cost"]["latency_s"][design]));
+      pareto.pop_back();  // the device parameters that vary, as in results.csv
+      const json flat = r["config"].contains("device") ? r["config"]["device"].flatten() : json::object();
+      for (const auto& k : device_columns) pareto += fmt::format(",{}", csv_field(flat.value(k, json())));
+      pareto += "\n";
     }
   write_file_atomic(dir / "pareto.csv", pareto);
   written.push_back(dir / "pareto.csv");

@@ -121,6 +121,13 @@ TEST(Sweep, ReportHasAccuracyVsLengthAndClock) {
             "series,length,accuracy_pct,ci_low_pct,ci_high_pct\n"
             "0,16,51.6,49.6,53.6\n0,64,56.4,54.4,58.4\n1,16,71.6,69.6,73.6\n1,64,76.4,74.4,78.4\n");
   EXPECT_EQ(read_file(dir / "accuracy_vs_sample_period_s_series.csv"), "series,label\n0,length=64\n1,length=16\n");
+  // The fronts name the device parameters that vary: the cheapest and fastest cell is the fast
+  // clock at L = 16.
+  const std::string pareto = read_file(dir / "pareto.csv");
+  EXPECT_EQ(pareto.substr(0, pareto.find('\n')),
+            "front,cell,arch,states,training,length,design,accuracy_mean,energy_j,latency_s,device/sample_period_s");
+  EXPECT_NE(pareto.find("latency,1,\"784,8,10\",5,without_sc,16,quantized_smtj,0.516,1.6e-08,1.6e-08,1e-09\n"), std::string::npos)
+      << pareto;
 }
 
 TEST(Sweep, RejectsBadShards) {
