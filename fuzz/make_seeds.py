@@ -147,7 +147,7 @@ def seeds_device():
 
 # --- hardware parameters
 def seeds_hw():
-    for name in ("default", "reference-device", "dedicated-weights"):
+    for name in ("default", "dedicated-weights"):
         with open(os.path.join(ROOT, "configs", "hw", name + ".json"), "rb") as f:
             write("hw", name, f.read())
     write("hw", "extends-file", json.dumps({"name": "b", "extends": "base.json",

@@ -61,6 +61,7 @@ struct DeviceConfig {
   double max_bias_A = 7.5e-6;           // bias is clamped to +-max_bias_A (the bias DAC range)
   double resistance_p_ohm = 5000.0;     // parallel-state resistance
   double tmr = 1.0;                     // (R_AP - R_P) / R_P
+  double sense_energy_J = 5e-15;        // reading the state once per bit (read pulse + latch decision)
   Readout readout = Readout::AntiParallel;
   BiasRule bias = BiasRule::Nominal;
   ExtremeRule extreme_p = ExtremeRule::Constant;

@@ -10,6 +10,21 @@
 // unknown key, a wrong type, an unknown or mismatched unit, a negative energy, a zero period
 // throw spinsc::Error naming the file and the parameter.
 //
+// One device for accuracy and cost (SPEC §11): with_device() replaces the s-MTJ figures that
+// belong to the junction — smtj.bit_period, smtj.bias_current, smtj.read_voltage and
+// smtj.sense_amp_energy — by those of the device description (device_config.hpp) that the
+// `smtj` bit source simulates; smtj.area and every other section stay hardware parameters.
+// device_sng_figures() states the mapping (docs/cost-model.md, "One device for accuracy and
+// cost"):
+//   bit period       = sample_period_s
+//   bias current     = I(q) = clamp(offset_current_A + Ic/(2 Delta(T)) ln(q/(1-q)), +-max_bias_A), the
+//                      nominal p(I) curve's bias for P(AP) = q (either readout: the target p is
+//                      uniform, so is q); reported as its rms over q uniform in [0, 1]
+//   junction power   = mean over q of I(q)^2 R_P (1 + tmr q)  (in AP a fraction q of the time)
+//   read voltage     = junction power / rms current (so that current x voltage = the power)
+//   sense energy     = sense_energy_J (read pulse + latch decision, once per bit)
+// Without a device the hw file's own smtj figures are used (`spinsc cost` without --device).
+//
 // Thread-safety: plain values; the functions are pure.
 #pragma once
 
@@ -17,6 +32,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "spinsc/device_config.hpp"
 
 namespace spinsc {
 
@@ -81,6 +98,9 @@ struct HwParameter {
 struct HwParams {
   std::string name, description;
   std::string origin;  // file name, or "built-in default"
+  // The device description the s-MTJ figures come from (its name and file, or "" when they are
+  // this file's own smtj section; see with_device()).
+  std::string device_name, device_origin;
   SmtjSngParams smtj;
   LfsrSngParams lfsr;
   LogicParams logic;
@@ -97,5 +117,23 @@ std::string_view default_hw_params_json();
 HwParams parse_hw_params(std::string_view json_text, const std::string& origin,
                          const std::filesystem::path& base_dir = {});
 HwParams load_hw_params(const std::filesystem::path& path);
+
+// What a device description gives the s-MTJ SNG (the mapping in the header comment).
+struct DeviceSngFigures {
+  double bit_period_s = 0;        // sample_period_s
+  double rms_bias_current_A = 0;  // rms of I(q) over q uniform in [0, 1]
+  double mean_abs_bias_current_A = 0;  // mean of |I(q)|, for reports
+  double junction_power_W = 0;    // mean of I(q)^2 R(q)
+  double read_voltage_V = 0;      // junction_power_W / rms_bias_current_A (0 when no current flows)
+  double sense_energy_J = 0;      // sense_energy_J
+  double bit_energy_J() const { return junction_power_W * bit_period_s + sense_energy_J; }
+};
+// Throws spinsc::Error naming `origin` and the field when the device is outside the physical
+// ranges of validate_device_config().
+DeviceSngFigures device_sng_figures(const DeviceConfig& device, const std::string& origin = "device");
+// `hw` with smtj.bit_period, smtj.bias_current, smtj.read_voltage and smtj.sense_amp_energy
+// (values and their entries in `parameters`) taken from the device; `origin` names the device
+// (its file) in reports and errors.
+HwParams with_device(HwParams hw, const DeviceConfig& device, const std::string& origin);
 
 }  // namespace spinsc

@@ -100,7 +100,11 @@ nlohmann::json sweep_results(const std::vector<CellConfig>& cells, const JobGrap
 // cells on the accuracy-energy and accuracy-latency fronts: no other cell is at least as
 // accurate and cheaper), and the plots accuracy_vs_energy and accuracy_vs_latency (every cell
 // with its 95% interval, the front as a step line) as PNG, SVG and PDF, each with its CSV (and
-// the front's, *_front.csv) and gnuplot script beside it. Returns the files written.
+// the front's, *_front.csv) and gnuplot script beside it; and for L and for every numeric device
+// parameter that varies (the clock period of a clock sweep), accuracy_vs_<name> (accuracy with
+// its 95% interval against that setting, one line per combination of the other settings that
+// vary; its CSV in long form, its series' labels in accuracy_vs_<name>_series.csv). Returns the
+// files written.
 std::vector<std::filesystem::path> write_sweep_report(const nlohmann::json& rows, const std::filesystem::path& dir);
 
 }  // namespace spinsc

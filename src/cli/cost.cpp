@@ -6,6 +6,7 @@
 
 #include "cli/command.hpp"
 #include "spinsc/cost_model.hpp"
+#include "spinsc/device_config.hpp"
 #include "spinsc/error.hpp"
 #include "spinsc/hw_params.hpp"
 #include "spinsc/model_io.hpp"
@@ -14,7 +15,7 @@ namespace spinsc::cli {
 namespace {
 
 struct CostCliOptions {
-  std::string model, arch, hw, sharing = "independent", multiply = "signmag", out;
+  std::string model, arch, hw, device, sharing = "independent", multiply = "signmag", out;
   std::optional<int> states;
   int length = 100;
   bool json = false, params = false;
@@ -39,7 +40,8 @@ int run_cost(const CostCliOptions& opt) {
   options.length = opt.length;
   options.sharing = parse_cost_sharing(opt.sharing);
   options.multiply = parse_cost_multiply(opt.multiply);
-  const HwParams hw = opt.hw.empty() ? default_hw_params() : load_hw_params(opt.hw);
+  HwParams hw = opt.hw.empty() ? default_hw_params() : load_hw_params(opt.hw);
+  if (!opt.device.empty()) hw = with_device(std::move(hw), load_device_config(opt.device), opt.device);
   const CostReport report = cost_report(arch, options, hw);
   if (!opt.out.empty()) write_cost_outputs(report, opt.out);
   if (opt.json) {
@@ -59,6 +61,9 @@ const bool registered = register_command(
                      "Architecture instead of --model: widths (784,128,10), a layer list, lenet5 or a JSON file (docs/network.md)");
       app.add_option("--states,-K", opt->states, "K with --arch (default 5)");
       app.add_option("--hw", opt->hw, "Hardware parameter file (default: built-in configs/hw/default.json)");
+      app.add_option("--device", opt->device,
+                     "s-MTJ device description (configs/device/*.json): its clock, bias currents, resistance and sense "
+                     "energy replace the hardware file's smtj figures (default: the hardware file's)");
       app.add_option("--sc-length,-L", opt->length, "L: bits per stream")->capture_default_str();
       app.add_option("--sharing", opt->sharing, "Weight streams of the quantized design")
           ->check(CLI::IsMember({"independent", "per-level", "per-tap", "independent-all"}))

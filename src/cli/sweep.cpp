@@ -84,7 +84,7 @@ int run_sweep(const SweepCommandOptions& opt) {
   size_t finished = 0;
   for (const auto& r : rows) finished += !r["evaluation"].is_null();
   if (!opt.quiet)
-    fmt::print("{} jobs run now{}; {} of {} cells finished; results in {}/ (results.json, results.csv, pareto.csv, accuracy_vs_energy and accuracy_vs_latency plots)\n", ran,
+    fmt::print("{} jobs run now{}; {} of {} cells finished; results in {}/ (results.json, results.csv, pareto.csv, accuracy_vs_* plots)\n", ran,
                mpi ? " (MPI)" : "", finished, cells.size(), opt.out);
   return 0;
 }

@@ -19,7 +19,8 @@ DeviceConfig reference_device() {
   c.name = "reference";
   c.description =
       "Perpendicular superparamagnetic MTJ, Delta = 10 kT at 300 K, tau0 = 1 ns (zero-bias dwell 22 us), "
-      "sampled every 250 us so that consecutive bits are independent (exp(-lambda Ts) < 1e-9)";
+      "sampled every 250 us: the i.i.d. limit (lag-1 correlation exp(-lambda Ts) < 1e-9), a slow device whose bits "
+      "equal the ideal source's; nanosecond junctions: perpendicular_ns.json, inplane_ns.json";
   return c;
 }
 
@@ -174,6 +175,7 @@ DeviceConfig parse_device_config(std::string_view json_text, const std::string& 
   r.number("max_bias_A", c.max_bias_A, 0, 1, true);
   r.number("resistance_p_ohm", c.resistance_p_ohm, 0, 1e12, true);
   r.number("tmr", c.tmr, 0, 1e3, true);
+  r.number("sense_energy_J", c.sense_energy_J, 0, 1e-6);
   r.choice("readout", c.readout, kReadouts);
   r.choice("bias", c.bias, kBiasRules);
   r.choice("extreme_p", c.extreme_p, kExtremes);
@@ -221,6 +223,7 @@ std::string to_json_text(const DeviceConfig& c) {
   j["max_bias_A"] = c.max_bias_A;
   j["resistance_p_ohm"] = c.resistance_p_ohm;
   j["tmr"] = c.tmr;
+  j["sense_energy_J"] = c.sense_energy_J;
   j["readout"] = name_of(kReadouts, c.readout);
   j["bias"] = name_of(kBiasRules, c.bias);
   j["extreme_p"] = name_of(kExtremes, c.extreme_p);

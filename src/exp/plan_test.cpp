@@ -103,6 +103,30 @@ TEST(Plan, LoadResolvesDeviceFilesBesideThePlan) {
   }
 }
 
+// The cost job carries the cell's whole device (SPEC §11: its clock, currents, resistance and
+// sense energy price the s-MTJs), so a different clock or sense energy is a different cost job;
+// the sense energy is a plan setting like any device parameter.
+TEST(Plan, CostJobsCarryTheCellsDevice) {
+  const auto cells = expand(parse_plan(json::parse(R"({"base": {"training": "without_sc", "sc_epochs": 0},
+      "axes": {"device.sample_period_s": [1e-9, 1e-8], "device.sense_energy_J": [1e-15, 5e-15]}})"), "t"));
+  ASSERT_EQ(cells.size(), 4u);
+  EXPECT_EQ(cells[1].device["sense_energy_J"], 5e-15);
+  const JobGraph g = jobs_of(cells);
+  std::set<std::string> costs;
+  for (const auto& c : g.cells) costs.insert(c.second);
+  EXPECT_EQ(costs.size(), 4u);
+  for (const Job& j : g.jobs)
+    if (j.kind == "cost") {
+      ASSERT_TRUE(j.config.contains("device"));
+      EXPECT_TRUE(j.config["device"].contains("sense_energy_J"));
+    }
+  // Other sources have no device: their cost keeps the hardware file's s-MTJ figures.
+  const auto ideal = expand(parse_plan(json::parse(R"({"base": {"source": "ideal"}, "axes": {"length": [8]}})"), "t"));
+  for (const Job& j : jobs_of(ideal).jobs) EXPECT_FALSE(j.config.contains("device")) << j.kind;
+  EXPECT_NE(error_of(json::parse(R"({"axes": {"device.sense_energy_J": [-1e-15]}})")).find("sense_energy_J"), std::string::npos);
+  EXPECT_NE(error_of(json::parse(R"({"axes": {"device.sense_energy_J": ["5 fJ"]}})")).find("sense_energy_J"), std::string::npos);
+}
+
 // Equal settings are one job; any change of a setting that a job reads changes its identity.
 TEST(Plan, JobIdentity) {
   const auto cells = expand(parse_plan(json::parse(R"({"base": {"arch": "784,32,10"},

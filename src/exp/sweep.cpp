@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -131,10 +132,13 @@ json cost_job(const Job& job) {
   options.length = c.at("length").get<int>();
   options.sharing = parse_cost_sharing(c.at("sharing").get<std::string>());
   options.multiply = parse_cost_multiply(c.at("multiply").get<std::string>());
+  // One device for accuracy and cost (SPEC §11): an smtj cell's device gives the s-MTJ figures.
+  HwParams hw = default_hw_params();
+  if (c.contains("device")) hw = with_device(std::move(hw), parse_device_config(c.at("device").dump(), "the job's device"), "the cell's device");
   const CostReport r = cost_report(cost_architecture(parse_architecture(c.at("arch").get<std::string>()), c.at("states").get<int>()),
-                                   options, default_hw_params());
+                                   options, hw);
   json out = cost_json(r);
-  out.erase("parameters");  // the built-in hardware file's; its name is in config.hw
+  out.erase("parameters");  // the built-in hardware file's (its name is in config.hw) and the cell's device
   return out;
 }
 
@@ -273,6 +277,88 @@ std::vector<size_t> front(const std::vector<std::pair<double, double>>& cost_acc
   return out;
 }
 
+// Accuracy against one numeric setting that varies between the cells (L, or a device parameter
+// such as the clock period), one line per combination of the other settings that vary: files
+// accuracy_vs_<name>.{csv,png,svg,pdf} (+ .gp). The CSV is long: series, x, accuracy_pct,
+// ci_low_pct, ci_high_pct (the 95% interval; the mean itself for a single repeat), and the
+// series' labels are in accuracy_vs_<name>_series.csv.
+std::vector<fs::path> write_accuracy_views(const std::vector<json>& done, const std::vector<std::string>& settings,
+                                           const std::vector<std::string>& device_columns, const fs::path& dir) {
+  // Every column's value per cell (settings by name, device parameters by their JSON pointer).
+  std::vector<std::string> columns;
+  std::vector<std::vector<json>> values(done.size());
+  for (const auto& k : settings) columns.push_back(k);
+  for (const auto& k : device_columns) columns.push_back("device" + k);
+  for (size_t i = 0; i < done.size(); ++i) {
+    const json& c = done[i]["config"];
+    const json flat = c.contains("device") ? c["device"].flatten() : json::object();
+    for (const auto& k : settings) values[i].push_back(c.value(k, json()));
+    for (const auto& k : device_columns) values[i].push_back(flat.value(k, json()));
+  }
+  std::vector<size_t> varying;
+  for (size_t k = 0; k < columns.size(); ++k) {
+    std::set<std::string> seen;
+    for (const auto& v : values) seen.insert(v[k].dump());
+    if (seen.size() > 1) varying.push_back(k);
+  }
+  std::vector<fs::path> written;
+  for (size_t x : varying) {
+    const bool numeric = std::all_of(values.begin(), values.end(), [&](const auto& v) { return v[x].is_number(); });
+    if (!numeric || (columns[x] != "length" && !columns[x].starts_with("device"))) continue;
+    // Series: the other varying columns' values, in order of first appearance.
+    std::vector<std::string> labels;
+    std::map<std::string, size_t> series_of;
+    std::vector<std::tuple<size_t, double, size_t>> points;  // series, x, cell
+    for (size_t i = 0; i < done.size(); ++i) {
+      std::string label;
+      for (size_t k : varying)
+        if (k != x) label += fmt::format("{}{}={}", label.empty() ? "" : ", ", columns[k], csv_field(values[i][k]));
+      if (label.empty()) label = "all cells";
+      if (!series_of.contains(label)) series_of[label] = labels.size(), labels.push_back(label);
+      points.emplace_back(series_of[label], values[i][x].get<double>(), i);
+    }
+    std::sort(points.begin(), points.end());
+    const std::string name = columns[x] == "length" ? "length" : columns[x].substr(columns[x].rfind('/') + 1);
+    const std::string base = "accuracy_vs_" + name;
+    CsvTable t{{"series", columns[x] == "length" ? "length" : name, "accuracy_pct", "ci_low_pct", "ci_high_pct"}, {}};
+    double lo = HUGE_VAL, hi = 0;
+    for (const auto& [series, xv, cell] : points) {
+      const json& e = done[cell]["evaluation"];
+      const double a = 100 * e["accuracy_mean"].get<double>();
+      const json& ci = e["accuracy_ci95"];
+      t.rows.push_back({static_cast<double>(series), xv, a, ci.is_array() ? 100 * ci[0].get<double>() : a,
+                        ci.is_array() ? 100 * ci[1].get<double>() : a});
+      lo = std::min(lo, xv), hi = std::max(hi, xv);
+    }
+    write_csv(dir / (base + ".csv"), t);
+    written.push_back(dir / (base + ".csv"));
+    std::string labels_csv = "series,label\n";
+    for (size_t s = 0; s < labels.size(); ++s) labels_csv += fmt::format("{},{}\n", s, csv_field(json(labels[s])));
+    write_file_atomic(dir / (base + "_series.csv"), labels_csv);
+    written.push_back(dir / (base + "_series.csv"));
+    const std::string xlabel = columns[x] == "length" ? "stream length L (bits)"
+                               : name.ends_with("_s")  ? fmt::format("device {} (s)", name)
+                               : name.ends_with("_A")  ? fmt::format("device {} (A)", name)
+                               : name.ends_with("_K")  ? fmt::format("device {} (K)", name)
+                                                       : fmt::format("device {}", name);
+    std::string plot;
+    for (size_t s = 0; s < labels.size(); ++s)
+      plot += fmt::format("{}DATA using 2:($1=={} ? $3 : 1/0):4:5 with yerrorlines lw 1.5 pt 7 ps 0.6 title {}", s ? ", " : "", s,
+                          gnuplot_string(labels[s]));
+    const std::string body = fmt::format(
+        "set title {} noenhanced\nset xlabel {} noenhanced\nset ylabel 'test accuracy (%)'\nset grid\n"
+        "set key outside right top vertical noenhanced\nset offsets graph 0.03, graph 0.03, 0, 0\n"
+        "set datafile columnheaders\n{}plot {}",
+        gnuplot_string(fmt::format("accuracy vs {}: mean over repeats with its 95% interval", name)), gnuplot_string(xlabel),
+        lo > 0 && hi / lo >= 20 ? "set logscale x\nset format x '%g'\n" : "", plot);
+    for (const char* ext : {".png", ".svg", ".pdf"}) {
+      render_plot(dir / (base + ext), dir / (base + ".csv"), body, 1100, 600);
+      written.push_back(dir / (base + ext));
+    }
+  }
+  return written;
+}
+
 }  // namespace
 
 std::vector<fs::path> write_sweep_report(const json& rows, const fs::path& dir) {
@@ -319,7 +405,9 @@ std::vector<fs::path> write_sweep_report(const json& rows, const fs::path& dir) 
   written.push_back(dir / "results.csv");
 
   const auto fe = front(by_energy), fl = front(by_latency);
-  std::string pareto = "front,cell,arch,states,training,length,design,accuracy_mean,energy_j,latency_s\n";
+  std::string pareto = "front,cell,arch,states,training,length,design,accuracy_mean,energy_j,latency_s";
+  for (const auto& k : device_columns) pareto += fmt::format(",device{}", k);
+  pareto += "\n";
   for (const auto& [name, idx] : {std::pair{"energy", fe}, std::pair{"latency", fl}})
     for (size_t i : idx) {
       const json& r = done[i];
@@ -328,6 +416,10 @@ std::vector<fs::path> write_sweep_report(const json& rows, const fs::path& dir) 
                             r["config"]["states"].get<int>(), csv_field(r["config"]["training"]), r["config"]["length"].get<int>(),
                             design, csv_field(r["evaluation"]["accuracy_mean"]), csv_field(r["cost"]["energy_j"][design]),
                             csv_field(r["cost"]["latency_s"][design]));
+      pareto.pop_back();  // the device parameters that vary, as in results.csv
+      const json flat = r["config"].contains("device") ? r["config"]["device"].flatten() : json::object();
+      for (const auto& k : device_columns) pareto += fmt::format(",{}", csv_field(flat.value(k, json())));
+      pareto += "\n";
     }
   write_file_atomic(dir / "pareto.csv", pareto);
   written.push_back(dir / "pareto.csv");
@@ -367,6 +459,7 @@ std::vector<fs::path> write_sweep_report(const json& rows, const fs::path& dir) 
       written.push_back(dir / (base + ext));
     }
   }
+  for (const auto& f : write_accuracy_views(done, settings, device_columns, dir)) written.push_back(f);
   return written;
 }
 

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "spinsc/error.hpp"
 #include "spinsc/files.hpp"
 #include "testutil.hpp"
@@ -64,6 +66,68 @@ TEST(Sweep, RunsResumesAndIsIndependentOfThreadsAndShards) {
   std::filesystem::remove(one.model_path(g.jobs[0].id));
   EXPECT_EQ(run_local(g, one, options(2)), 3u);
   EXPECT_EQ(results_of(cells, g, one), reference);
+}
+
+// A cell's device prices its s-MTJs: the stream phase takes L of the device's clock periods per
+// layer, and a faster clock costs less junction energy per bit.
+TEST(Sweep, CostJobsUseTheCellsDevice) {
+  const auto cells = expand(parse_plan(json::parse(R"({"base": {"arch": "784,8,10", "training": "without_sc"},
+      "axes": {"device.sample_period_s": [1e-9, 1e-6], "length": [8]}})"), "t"));
+  const JobGraph g = jobs_of(cells);
+  const SweepStore store(testing::temp_dir("sweep_cost"));
+  std::vector<json> results;
+  for (const auto& [evaluation, costing] : g.cells)
+    for (const Job& j : g.jobs)
+      if (j.id == costing) results.push_back(run_job(j, store, options(1)));
+  ASSERT_EQ(results.size(), 2u);
+  for (int i = 0; i < 2; ++i) {
+    const double ts = i == 0 ? 1e-9 : 1e-6;
+    EXPECT_DOUBLE_EQ(results[i]["config"]["bit_period_s"]["smtj"], ts);
+    EXPECT_NEAR(results[i]["breakdown"]["quantized_smtj"]["latency_s"]["stream"].get<double>(), 2 * 8 * ts, 1e-9 * 2 * 8 * ts);
+    EXPECT_EQ(results[i]["config"]["smtj"]["from"], "device");
+  }
+  EXPECT_LT(results[0]["config"]["sng_bit_energy_j"]["smtj"].get<double>(), results[1]["config"]["sng_bit_energy_j"]["smtj"].get<double>());
+}
+
+// The report's accuracy-vs-L and accuracy-vs-clock views: one line per combination of the other
+// settings that vary, the points in order of the x value, the 95% interval beside each mean.
+TEST(Sweep, ReportHasAccuracyVsLengthAndClock) {
+  json rows = json::array();
+  int cell = 0;
+  for (double ts : {1e-9, 1e-7})
+    for (int L : {64, 16}) {
+      json dev = {{"name", "d"}, {"sample_period_s", ts}, {"delta", 10.0}};
+      const double acc = 0.5 + L / 1000.0 + (ts > 1e-8 ? 0.2 : 0.0);
+      rows.push_back({{"cell", cell++},
+                      {"config", {{"arch", "784,8,10"}, {"states", 5}, {"dataset", "mnist"}, {"training", "without_sc"},
+                                  {"source", "smtj"}, {"length", L}, {"sharing", "independent"}, {"multiply", "signmag"},
+                                  {"accumulate", "apc"}, {"repeats", 3}, {"seed", 1}, {"device", dev}}},
+                      {"evaluation", {{"accuracy_mean", acc}, {"accuracy_std", 0.01}, {"accuracy_ci95", {acc - 0.02, acc + 0.02}},
+                                      {"digital_accuracy", 0.9}, {"images", 100}}},
+                      {"cost", {{"latency_s", {{"quantized_smtj", L * ts}}}, {"energy_j", {{"quantized_smtj", L * 1e-9}}},
+                                {"neuron_activation_latency_s", {{"quantized_smtj", 1e-9}}}}}});
+    }
+  const auto dir = testing::temp_dir("sweep_report");
+  const auto files = write_sweep_report(rows, dir);
+  auto written = [&](const std::string& name) { return std::find(files.begin(), files.end(), dir / name) != files.end(); };
+  for (const char* f : {"accuracy_vs_length.csv", "accuracy_vs_length.png", "accuracy_vs_length_series.csv",
+                        "accuracy_vs_sample_period_s.csv", "accuracy_vs_sample_period_s.svg", "accuracy_vs_sample_period_s.pdf"})
+    EXPECT_TRUE(written(f)) << f;
+  EXPECT_FALSE(written("accuracy_vs_delta.csv")) << "delta does not vary";
+  EXPECT_EQ(read_file(dir / "accuracy_vs_length_series.csv"),
+            "series,label\n0,device/sample_period_s=1e-09\n1,device/sample_period_s=1e-07\n");
+  // Series 0 (Ts = 1 ns), L = 16 then 64; then series 1.
+  EXPECT_EQ(read_file(dir / "accuracy_vs_length.csv"),
+            "series,length,accuracy_pct,ci_low_pct,ci_high_pct\n"
+            "0,16,51.6,49.6,53.6\n0,64,56.4,54.4,58.4\n1,16,71.6,69.6,73.6\n1,64,76.4,74.4,78.4\n");
+  EXPECT_EQ(read_file(dir / "accuracy_vs_sample_period_s_series.csv"), "series,label\n0,length=64\n1,length=16\n");
+  // The fronts name the device parameters that vary: the cheapest and fastest cell is the fast
+  // clock at L = 16.
+  const std::string pareto = read_file(dir / "pareto.csv");
+  EXPECT_EQ(pareto.substr(0, pareto.find('\n')),
+            "front,cell,arch,states,training,length,design,accuracy_mean,energy_j,latency_s,device/sample_period_s");
+  EXPECT_NE(pareto.find("latency,1,\"784,8,10\",5,without_sc,16,quantized_smtj,0.516,1.6e-08,1.6e-08,1e-09\n"), std::string::npos)
+      << pareto;
 }
 
 TEST(Sweep, RejectsBadShards) {

@@ -83,6 +83,12 @@ json cost_json(const CostReport& r) {
                  {"accumulate", "apc"},
                  {"inputs", r.options.sharing == CostSharing::IndependentAll ? "per synapse" : "broadcast"},
                  {"hw", {{"name", r.hw.name}, {"origin", r.hw.origin}, {"description", r.hw.description}}},
+                 {"device", r.hw.device_origin.empty() ? json(nullptr)
+                                                       : json{{"name", r.hw.device_name}, {"origin", r.hw.device_origin}}},
+                 {"smtj", {{"bias_current_a", r.hw.smtj.bias_current_A},
+                           {"read_voltage_v", r.hw.smtj.read_voltage_V},
+                           {"sense_energy_j", r.hw.smtj.sense_amp_energy_J},
+                           {"from", r.hw.device_origin.empty() ? "hw" : "device"}}},
                  {"sng_bit_energy_j", {{"smtj", sng_bit_energy(r.hw, CostSource::Smtj)}, {"lfsr", sng_bit_energy(r.hw, CostSource::Lfsr)}}},
                  {"bit_period_s", {{"smtj", r.hw.smtj.bit_period_s}, {"lfsr", r.hw.lfsr.clock_period_s}}},
                  {"lfsr_sng_transistors", lfsr_sng_transistors(r.hw)},
@@ -153,6 +159,13 @@ std::string cost_markdown(const CostReport& r, bool with_parameters) {
       r.options.sharing == CostSharing::IndependentAll ? "one SNG per synapse" : "broadcast (one SNG per input)",
       to_string(r.options.multiply), r.hw.name, r.hw.origin,
       r.hw.memory.reload_weights_per_inference ? ", weights reloaded every inference" : ", weights set once (not per inference)");
+  if (r.hw.device_origin.empty())
+    s += "s-MTJ figures (bit period, bias current, read voltage, sense energy): the hardware file's smtj section (no device given).\n\n";
+  else
+    s += fmt::format("s-MTJ figures (bit period, bias current, read voltage, sense energy): device '{}' ({}): rms bias {}, "
+                     "junction {} (mean power {}), sense {} per bit.\n\n",
+                     r.hw.device_name, r.hw.device_origin, si(r.hw.smtj.bias_current_A, "A"), si(r.hw.smtj.read_voltage_V, "V"),
+                     si(r.hw.smtj.bias_current_A * r.hw.smtj.read_voltage_V, "W"), si(r.hw.smtj.sense_amp_energy_J, "J"));
   s += fmt::format(
       "SNGs: s-MTJ {} per bit every {}; LFSR ({}-bit, {} transistors) {} per bit every {}.\n\n",
       si(sng_bit_energy(r.hw, CostSource::Smtj), "J"), si(r.hw.smtj.bit_period_s, "s"), r.hw.lfsr.register_bits,

@@ -7,7 +7,7 @@ namespace spinsc::hw_detail {
 extern const std::string_view kDefaultHwJson;
 const std::string_view kDefaultHwJson = R"json({
   "name": "default",
-  "description": "45 nm CMOS at 0.9 V (Horowitz ISSCC 2014 energies) with nanosecond s-MTJs; every SNG bias and every weight reloaded once per inference",
+  "description": "45 nm CMOS at 0.9 V (Horowitz ISSCC 2014 energies) with nanosecond s-MTJs; every SNG bias and every weight reloaded once per inference; the smtj bit_period, bias_current, read_voltage and sense_amp_energy stand only when no device description is given (with one, spinsc cost --device and sweep cells take them from the device file)",
   "smtj": {
     "bias_current": {
       "value": 10, "unit": "uA",

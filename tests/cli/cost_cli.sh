@@ -113,6 +113,33 @@ print(ok)")
 out=$(expect_status 2 "$spinsc" cost --arch conv:6x5x5,maxpool:5,dense:10)
 grep -q "does not tile" <<<"$out" || fail "bad layer list: $out"
 
+# --device: the s-MTJ's clock, bias currents, resistance and sense energy come from the device
+# description (the one the smtj source simulates); without it the hardware file's figures stand.
+[[ $(json_get "$tmp/a.json" "(j['config']['device'], j['config']['smtj']['from'])") == "(None, 'hw')" ]] || fail "default device"
+expect_status 0 "$spinsc" cost --arch 784,128,10 --device "$src/configs/device/perpendicular_ns.json" --json > "$tmp/dev.json"
+expect_status 0 "$spinsc" cost --arch 784,128,10 --device "$src/configs/device/reference.json" --json > "$tmp/ref.json"
+check=$(/usr/bin/python3 -c "
+import json; d=json.load(open('$tmp/dev.json')); r=json.load(open('$tmp/ref.json')); a=json.load(open('$tmp/a.json'))
+ok = (d['config']['device']['name'] == 'perpendicular_ns' and d['config']['smtj']['from'] == 'device'
+      and d['config']['bit_period_s']['smtj'] == 1e-8 and r['config']['bit_period_s']['smtj'] == 2.5e-4
+      and abs(d['breakdown']['quantized_smtj']['latency_s']['stream'] - 2 * 100 * 1e-8) < 1e-15
+      and abs(r['breakdown']['quantized_smtj']['latency_s']['stream'] - 2 * 100 * 2.5e-4) < 1e-12
+      and d['energy_j']['quantized_lfsr'] == a['energy_j']['quantized_lfsr']
+      and r['config']['sng_bit_energy_j']['smtj'] > d['config']['sng_bit_energy_j']['smtj'])
+print(ok)")
+[[ $check == True ]] || fail "cost --device: $check"
+out=$(expect_status 0 "$spinsc" cost --arch 784,128,10 --device "$src/configs/device/inplane_ns.json" --params)
+grep -q "device 'inplane_ns'" <<<"$out" || fail "markdown does not name the device: $out"
+grep -q "^| smtj.bit_period | 2e-08 | s | from device 'inplane_ns'" <<<"$out" || fail "parameter table: $out"
+out=$(expect_status 2 "$spinsc" cost --arch 784,128,10 --device "$tmp/nodevice.json")
+grep -q "nodevice.json" <<<"$out" || fail "missing device file: $out"
+printf '{"sense_energy_J": -5e-15}' > "$tmp/badsense.json"
+out=$(expect_status 2 "$spinsc" cost --arch 784,128,10 --device "$tmp/badsense.json")
+grep -q "badsense.json.*sense_energy_J" <<<"$out" || fail "negative sense energy: $out"
+printf '{"sample_period_s": "fast"}' > "$tmp/badclock.json"
+out=$(expect_status 2 "$spinsc" cost --arch 784,128,10 --device "$tmp/badclock.json")
+grep -q "badclock.json.*sample_period_s" <<<"$out" || fail "bad clock: $out"
+
 out=$(expect_status 0 "$spinsc" cost --help)
 grep -q -- "--sc-length" <<<"$out" || fail "help lacks --sc-length"
 echo "cost_cli: ok"
