@@ -8,7 +8,8 @@ usage: scripts/cnn_table.py DIR [DIR ...]                  print the block
 
 The block lies between the lines `<!-- cnn_table: begin -->` and `<!-- cnn_table: end -->`.
 Per folder: the command that reproduces it (from config.json), accuracy (%) per K, L and
-training (mean ± sample std over the repeats), the digital accuracy of the networks, the gain of
+training (mean ± sample std over the repeats; a folder without results.json, of a run not
+finished, is read from its cells/), the digital accuracy of the networks, the gain of
 training with SC (with minus without, and the standard error of that difference of means), and
 the training time per epoch recorded in each model. Digital accuracies come from the digital
 cells when the run had them (baselines), else from each model's `digital_test_accuracy` (the
@@ -78,7 +79,14 @@ def folder_block(path):
     cfg = json.load(open(os.path.join(path, "config.json")))
     if cfg.get("suite") != "cnn":
         sys.exit(f"{path}: not a --suite cnn result folder (config.json has no \"suite\": \"cnn\")")
-    cells = json.load(open(os.path.join(path, "results.json")))
+    results = os.path.join(path, "results.json")
+    if os.path.exists(results):
+        cells = json.load(open(results))
+    else:  # a run not (yet) finished: the cells it has stored
+        cells = []
+        for name in sorted(os.listdir(os.path.join(path, "cells"))):
+            if name.endswith(".json") and not name.startswith("."):
+                cells.append(json.load(open(os.path.join(path, "cells", name)))["cell"])
 
     def find(kind, K, L, training):
         for c in cells:

@@ -4,8 +4,10 @@
 
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "cli/command.hpp"
+#include "spinsc/error.hpp"
 #include "spinsc/files.hpp"
 #include "spinsc/reproduce.hpp"
 
@@ -26,11 +28,15 @@ struct ReproduceOptions {
   std::string suite = cfg.suite;
   // The suite's default when not given (reproduce_defaults).
   std::optional<int> epochs, sc_epochs;
+  // Options of one suite only, refused with the other rather than ignored.
+  std::vector<const CLI::Option*> mlp_only, cnn_only;
 };
 
 int run_reproduce_command(ReproduceOptions& opt) {
   ReproduceConfig cfg = opt.cfg;
   const ReproduceConfig suite = reproduce_defaults(opt.suite);
+  for (const CLI::Option* o : suite.suite == "cnn" ? opt.mlp_only : opt.cnn_only)
+    if (o->count() > 0) fail("{} does not apply to --suite {}", o->get_name(), suite.suite);
   cfg.suite = suite.suite;
   cfg.epochs = opt.epochs.value_or(suite.epochs);
   cfg.sc_epochs = opt.sc_epochs.value_or(suite.sc_epochs);
@@ -59,11 +65,12 @@ const bool registered = register_command(
       app.add_option("--out,-o", opt->out, "Output folder (resumes what it already holds)")->capture_default_str();
       app.add_option("--suite", opt->suite, "mlp: the MLP depths (--depths, --arch1, --arch3); cnn: the conv network --cnn-arch")
           ->capture_default_str();
-      app.add_option("--cnn-arch", opt->cfg.cnn_arch, "The cnn suite's network: a preset, a layer list or a JSON file")
-          ->capture_default_str();
-      app.add_option("--depths", opt->depths, "Hidden-layer counts: 1 and/or 3")->capture_default_str();
-      app.add_option("--arch1", opt->arch1, "The 1-hidden-layer architecture")->capture_default_str();
-      app.add_option("--arch3", opt->arch3, "The 3-hidden-layer architecture")->capture_default_str();
+      opt->cnn_only.push_back(
+          app.add_option("--cnn-arch", opt->cfg.cnn_arch, "The cnn suite's network: a preset, a layer list or a JSON file")
+              ->capture_default_str());
+      opt->mlp_only.push_back(app.add_option("--depths", opt->depths, "Hidden-layer counts: 1 and/or 3")->capture_default_str());
+      opt->mlp_only.push_back(app.add_option("--arch1", opt->arch1, "The 1-hidden-layer architecture")->capture_default_str());
+      opt->mlp_only.push_back(app.add_option("--arch3", opt->arch3, "The 3-hidden-layer architecture")->capture_default_str());
       app.add_option("--states,-K", opt->states, "Quantization levels K (odd)")->capture_default_str();
       app.add_option("--lengths,-L", opt->lengths, "Bitstream lengths")->capture_default_str();
       app.add_option("--repeats,-r", opt->cfg.repeats, "Stochastic repeats per cell")->capture_default_str();

@@ -75,6 +75,10 @@ struct GridNet {
   std::string plot;   // the accuracy-vs-L plot's file stem
 };
 
+void check_suite(const std::string& suite) {
+  if (suite != "mlp" && suite != "cnn") fail("--suite: '{}' is not a suite (mlp or cnn)", suite);
+}
+
 Architecture cnn_architecture(const ReproduceConfig& c) {
   try {
     return parse_architecture(c.cnn_arch);
@@ -282,7 +286,7 @@ class Grid {
 
 void check(const ReproduceConfig& c) {
   if (c.out.empty()) fail("--out DIR is required");
-  if (c.suite != "mlp" && c.suite != "cnn") fail("--suite: '{}' is not a suite (mlp or cnn)", c.suite);
+  check_suite(c.suite);
   if (c.suite == "cnn") cnn_architecture(c);
   for (int d : c.depths)
     if (d != 1 && d != 3) fail("--depths: {} is not 1 or 3 (the architectures are set by --arch1 and --arch3)", d);
@@ -308,8 +312,8 @@ HwParams hw_params_of(const ReproduceConfig& c) { return c.hw.empty() ? default_
 
 ReproduceConfig reproduce_defaults(const std::string& suite) {
   ReproduceConfig c;
+  check_suite(suite);
   if (suite == "mlp") return c;
-  if (suite != "cnn") fail("--suite: '{}' is not a suite (mlp or cnn)", suite);
   c.suite = "cnn";
   c.epochs = 15;
   c.sc_epochs = 2;

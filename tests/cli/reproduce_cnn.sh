@@ -52,5 +52,9 @@ out=$(expect_status 2 "$spinsc" reproduce --out "$tmp/bad" --suite resnet -q)
 grep -q "'resnet'" <<<"$out" || fail "--suite resnet: $out"
 out=$(expect_status 2 "$spinsc" reproduce --out "$tmp/bad" --suite cnn --cnn-arch conv:6x5x5,pool:2,dense:10 -q)
 grep -q -- "--cnn-arch" <<<"$out" || fail "bad --cnn-arch: $out"
+out=$(expect_status 2 "$spinsc" reproduce --out "$tmp/bad" --suite cnn --depths 1 -q)
+grep -q -- "--depths does not apply to --suite cnn" <<<"$out" || fail "--suite cnn --depths: $out"
+out=$(expect_status 2 "$spinsc" reproduce --out "$tmp/bad" --cnn-arch lenet5 -q)
+grep -q -- "--cnn-arch does not apply to --suite mlp" <<<"$out" || fail "--cnn-arch without --suite cnn: $out"
 [[ ! -e $tmp/bad/models ]] || fail "trained before refusing the input"
 echo "reproduce --suite cnn: report, resume, docs table, bad suite and network refused"
