@@ -36,6 +36,9 @@
 // Outputs: DIR/results.json, results.csv, table.md, accuracy_vs_length_d<depth>.png (cnn suite:
 // accuracy_vs_length_cnn.png; + .csv and .gp), and the hardware cost table of the
 // configurations (cost.md). A cnn-suite cell's `depth` is its network's hidden stages (lenet5: 4).
+//
+// Thread-safety: reproduce_defaults is a pure function. run_reproduce runs its own OpenMP team
+// (`threads`); two runs may proceed concurrently on different output folders, not on one.
 #pragma once
 
 #include <cstdint>
