@@ -138,6 +138,10 @@ def folder_block(path):
     if any(analog) or flt:
         out.append("| — | analog SC (float net) | " + " | ".join(pct(a) for a in analog) + f" | {pct(flt, False)} (float) |")
     out.append("")
+    bases = [(K, model(f"cnn-k{K}-base")) for K in cfg["states"]]
+    bases = [f"K = {K}: {100 * m['digital_test_accuracy']:.2f}%" for K, m in bases if m]
+    if bases:
+        out.append(f"Digital accuracy of the qat base after {cfg['epochs']} epochs (model metadata): " + ", ".join(bases) + ".")
     times = []
     for K in cfg["states"]:
         for name in [f"cnn-k{K}-base", f"cnn-k{K}-without_sc"] + [f"cnn-k{K}-with_sc-L{L}" for L in lengths]:
