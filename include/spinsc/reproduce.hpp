@@ -1,5 +1,14 @@
 // The paper's experiment as one library call (SPEC §6): `spinsc reproduce`.
 //
+// Suites. `mlp` (the default): the paper's MLP grid below. `cnn`: the same grid for one
+// LeNet-class network (`cnn_arch`, default the preset `lenet5`, network.hpp) in place of the two
+// MLP depths: K x L x training {without SC, with SC}, the same baselines, models, cells and
+// report (docs/cnn.md). Both run through one grid description (a list of networks); the mlp
+// suite's model and cell names, fingerprints and report are those it had before suites existed,
+// so existing result folders resume. Conv stages are evaluated with the SC engine's default
+// `independent` weight streams (exact binomial shortcut; what the SC training noise models);
+// cost.md gives the conv design's cost for `independent` and for `per-tap` weight SNGs.
+//
 // Grid: depth {1 hidden, 3 hidden} x K {5, 11} x L {100..500} x training {without SC, with SC},
 // each cell evaluated with the configured source (default: the s-MTJ reference device) on the
 // full test set with R stochastic repeats (mean +- sample std). Beside it: the float network
@@ -24,8 +33,12 @@
 //
 // Progress (stderr, unless quiet): one line per job with the elapsed time and an ETA.
 //
-// Outputs: DIR/results.json, results.csv, table.md, accuracy_vs_length_d<depth>.png (+ .csv
-// and .gp), and the hardware cost table of the configurations (cost.md).
+// Outputs: DIR/results.json, results.csv, table.md, accuracy_vs_length_d<depth>.png (cnn suite:
+// accuracy_vs_length_cnn.png; + .csv and .gp), and the hardware cost table of the
+// configurations (cost.md). A cnn-suite cell's `depth` is its network's hidden stages (lenet5: 4).
+//
+// Thread-safety: reproduce_defaults is a pure function. run_reproduce runs its own OpenMP team
+// (`threads`); two runs may proceed concurrently on different output folders, not on one.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +52,8 @@ namespace spinsc {
 
 struct ReproduceConfig {
   std::filesystem::path out;
+  std::string suite = "mlp";        // "mlp" or "cnn" (reproduce_defaults gives each one's defaults)
+  std::string cnn_arch = "lenet5";  // the cnn suite's network (parse_architecture: preset, list or JSON file)
   std::vector<int> depths{1, 3};
   std::vector<int> arch1{784, 128, 10};           // the 1-hidden-layer network
   std::vector<int> arch3{784, 256, 128, 64, 10};  // the 3-hidden-layer network
@@ -56,6 +71,7 @@ struct ReproduceConfig {
   int epochs = 10;                  // float and qat base training
   int sc_epochs = 10;               // continuation with / without SC noise
   int limit = 0;                    // evaluate on the first N test images only (0: all)
+  int train_limit = 0;              // train on the first N training images only (0: all; quick checks)
   bool baselines = true;            // float, digital and analog cells
   bool exact_bits = false;          // bit-level evaluation even where the binomial shortcut is exact
   std::filesystem::path hw;         // hardware cost parameters (empty: configs/hw/default.json)
@@ -74,6 +90,10 @@ struct ReproduceCell {
   std::string model;     // model file, relative to DIR
   nlohmann::json to_json() const;
 };
+
+// The defaults of a suite: "mlp" is ReproduceConfig{}; "cnn" the same with suite "cnn", epochs
+// 15 and sc_epochs 2 (why: docs/cnn.md). Throws spinsc::Error naming an unknown suite.
+ReproduceConfig reproduce_defaults(const std::string& suite);
 
 // Runs (or resumes) the grid and writes the report. Returns all cells of this configuration.
 std::vector<ReproduceCell> run_reproduce(const ReproduceConfig& config);

@@ -3,8 +3,11 @@
 #include <fmt/ranges.h>
 
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "cli/command.hpp"
+#include "spinsc/error.hpp"
 #include "spinsc/files.hpp"
 #include "spinsc/reproduce.hpp"
 
@@ -22,10 +25,21 @@ struct ReproduceOptions {
   std::string arch1 = comma_list(cfg.arch1), arch3 = comma_list(cfg.arch3);
   bool no_baselines = false;
   std::string hw;
+  std::string suite = cfg.suite;
+  // The suite's default when not given (reproduce_defaults).
+  std::optional<int> epochs, sc_epochs;
+  // Options of one suite only, refused with the other rather than ignored.
+  std::vector<const CLI::Option*> mlp_only, cnn_only;
 };
 
 int run_reproduce_command(ReproduceOptions& opt) {
   ReproduceConfig cfg = opt.cfg;
+  const ReproduceConfig suite = reproduce_defaults(opt.suite);
+  for (const CLI::Option* o : suite.suite == "cnn" ? opt.mlp_only : opt.cnn_only)
+    if (o->count() > 0) fail("{} does not apply to --suite {}", o->get_name(), suite.suite);
+  cfg.suite = suite.suite;
+  cfg.epochs = opt.epochs.value_or(suite.epochs);
+  cfg.sc_epochs = opt.sc_epochs.value_or(suite.sc_epochs);
   cfg.out = opt.out;
   cfg.depths = parse_int_list(opt.depths, "--depths");
   cfg.states = parse_int_list(opt.states, "--states");
@@ -45,13 +59,18 @@ int run_reproduce_command(ReproduceOptions& opt) {
 }
 
 const bool registered = register_command(
-    "reproduce", "Run the paper's grid (depth x K x L x training with/without SC) and write the report",
+    "reproduce", "Run the paper's grid (network x K x L x training with/without SC) and write the report",
     [](CLI::App& app) {
       auto opt = std::make_shared<ReproduceOptions>();
       app.add_option("--out,-o", opt->out, "Output folder (resumes what it already holds)")->capture_default_str();
-      app.add_option("--depths", opt->depths, "Hidden-layer counts: 1 and/or 3")->capture_default_str();
-      app.add_option("--arch1", opt->arch1, "The 1-hidden-layer architecture")->capture_default_str();
-      app.add_option("--arch3", opt->arch3, "The 3-hidden-layer architecture")->capture_default_str();
+      app.add_option("--suite", opt->suite, "mlp: the MLP depths (--depths, --arch1, --arch3); cnn: the conv network --cnn-arch")
+          ->capture_default_str();
+      opt->cnn_only.push_back(
+          app.add_option("--cnn-arch", opt->cfg.cnn_arch, "The cnn suite's network: a preset, a layer list or a JSON file")
+              ->capture_default_str());
+      opt->mlp_only.push_back(app.add_option("--depths", opt->depths, "Hidden-layer counts: 1 and/or 3")->capture_default_str());
+      opt->mlp_only.push_back(app.add_option("--arch1", opt->arch1, "The 1-hidden-layer architecture")->capture_default_str());
+      opt->mlp_only.push_back(app.add_option("--arch3", opt->arch3, "The 3-hidden-layer architecture")->capture_default_str());
       app.add_option("--states,-K", opt->states, "Quantization levels K (odd)")->capture_default_str();
       app.add_option("--lengths,-L", opt->lengths, "Bitstream lengths")->capture_default_str();
       app.add_option("--repeats,-r", opt->cfg.repeats, "Stochastic repeats per cell")->capture_default_str();
@@ -61,10 +80,15 @@ const bool registered = register_command(
       app.add_option("--threads", opt->cfg.threads, "OpenMP threads (0: all); results do not depend on it")
           ->capture_default_str();
       app.add_option("--seed", opt->cfg.seed, "Seed of training and of the streams")->capture_default_str();
-      app.add_option("--epochs", opt->cfg.epochs, "Epochs of the float and qat base training")->capture_default_str();
-      app.add_option("--sc-epochs", opt->cfg.sc_epochs, "Epochs of the continuation with / without SC noise")
-          ->capture_default_str();
+      app.add_option("--epochs", opt->epochs,
+                     fmt::format("Epochs of the float and qat base training [default: {} (mlp), {} (cnn)]",
+                                 reproduce_defaults("mlp").epochs, reproduce_defaults("cnn").epochs));
+      app.add_option("--sc-epochs", opt->sc_epochs,
+                     fmt::format("Epochs of the continuation with / without SC noise [default: {} (mlp), {} (cnn)]",
+                                 reproduce_defaults("mlp").sc_epochs, reproduce_defaults("cnn").sc_epochs));
       app.add_option("--limit", opt->cfg.limit, "Evaluate on the first N test images only (0: all 10000)")
+          ->capture_default_str();
+      app.add_option("--train-limit", opt->cfg.train_limit, "Train on the first N training images only (0: all 60000)")
           ->capture_default_str();
       app.add_option("--hw", opt->hw, "Hardware cost parameters (JSON; default: the built-in configs/hw/default.json)");
       app.add_flag("--exact-bits", opt->cfg.exact_bits, "Evaluate bit by bit even where the binomial shortcut is exact (slower)");

@@ -65,17 +65,61 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// One network of the grid. The mlp suite has one per depth ("d1", "d3"), the cnn suite one
+// ("cnn"); the tag prefixes its model and cell names (the mlp suite's are those it always had).
+struct GridNet {
+  std::string tag;
+  int depth = 0;      // hidden stages: a cell's `depth`
+  Architecture arch;
+  std::string title;  // the report's section heading
+  std::string plot;   // the accuracy-vs-L plot's file stem
+};
+
+void check_suite(const std::string& suite) {
+  if (suite != "mlp" && suite != "cnn") fail("--suite: '{}' is not a suite (mlp or cnn)", suite);
+}
+
+Architecture cnn_architecture(const ReproduceConfig& c) {
+  try {
+    return parse_architecture(c.cnn_arch);
+  } catch (const Error& e) {
+    fail("--cnn-arch '{}': {}", c.cnn_arch, e.what());
+  }
+}
+
+// The grid's networks, in the order the run trains and the report lists them.
+std::vector<GridNet> grid_nets(const ReproduceConfig& c) {
+  std::vector<GridNet> nets;
+  if (c.suite == "cnn") {
+    const Architecture a = cnn_architecture(c);
+    const int depth = static_cast<int>(stages(a).size()) - 1;
+    // A preset or a file by its name and spelling, a layer list by its spelling.
+    const std::string spelling = to_string(a);
+    const std::string title = c.cnn_arch.find(':') == std::string::npos ? fmt::format("{}: {}", c.cnn_arch, spelling) : spelling;
+    nets.push_back({"cnn", depth, a, fmt::format("{} ({} hidden stage{})", title, depth, depth > 1 ? "s" : ""),
+                    "accuracy_vs_length_cnn"});
+    return nets;
+  }
+  for (int depth : c.depths) {
+    const std::vector<int>& widths = depth == 1 ? c.arch1 : c.arch3;
+    nets.push_back({fmt::format("d{}", depth), depth, Architecture::mlp(widths),
+                    fmt::format("{} hidden layer{} ({})", depth, depth > 1 ? "s" : "", fmt::join(widths, "-")),
+                    fmt::format("accuracy_vs_length_d{}", depth)});
+  }
+  return nets;
+}
+
 // Rough relative costs of the run's jobs, for the ETA only (the run rescales them by the time
 // its finished jobs took): seconds on the 2-core development machine, from a default run.
-double synapses(const std::vector<int>& arch) {
+double synapses(const Architecture& arch) {
   double n = 0;
-  for (size_t l = 0; l + 1 < arch.size(); ++l) n += static_cast<double>(arch[l]) * arch[l + 1];
+  for (const CostStage& st : cost_stages(arch)) n += static_cast<double>(st.synapses);
   return n;
 }
-double training_work(const std::vector<int>& arch, int epochs, bool noise) {
+double training_work(const Architecture& arch, int epochs, bool noise) {
   return epochs * synapses(arch) * (noise ? 5e-6 : 1.5e-6);
 }
-double cell_work(const std::vector<int>& arch, int L, int repeats, int images, bool bit_level) {
+double cell_work(const Architecture& arch, int L, int repeats, int images, bool bit_level) {
   const double per_image = bit_level ? 4e-9 + 3e-12 * L : 4e-10;  // per synapse and repeat
   return 0.05 + synapses(arch) * repeats * images * per_image;
 }
@@ -88,6 +132,7 @@ class Grid {
     train_ = load_dataset(cfg.dataset, dir, Split::Train);
     test_ = load_dataset(cfg.dataset, dir, Split::Test);
     if (cfg.limit > 0) test_ = test_.head(cfg.limit);
+    if (cfg.train_limit > 0) train_ = train_.head(cfg.train_limit);
     for (const char* sub : {"models", "cells"}) {
       std::error_code ec;
       fs::create_directories(cfg.out / sub, ec);
@@ -105,17 +150,19 @@ class Grid {
       }
   }
 
-  const std::vector<int>& arch(int depth) const { return depth == 1 ? cfg_.arch1 : cfg_.arch3; }
-
   // A trained model, loaded when DIR/models/<name> holds one with the same fingerprint.
   Network model(const std::string& name, const TrainConfig& tc, const Network* init, const std::string& init_print,
                 int noise_length) {
-    const double work = training_work(tc.arch.widths(), tc.epochs, noise_length > 0);
+    const double work = training_work(tc.arch, tc.epochs, noise_length > 0);
     const fs::path path = cfg_.out / "models" / (name + ".safetensors");
-    json print = {{"arch", tc.arch.widths()}, {"states", tc.states}, {"mode", to_string(tc.mode)}, {"epochs", tc.epochs},
+    // An MLP by its widths (as before suites existed, so its fingerprints are unchanged), any
+    // other network by its canonical spelling.
+    const json arch_print = tc.arch.is_mlp() ? json(tc.arch.widths()) : json(to_string(tc.arch));
+    json print = {{"arch", arch_print}, {"states", tc.states}, {"mode", to_string(tc.mode)}, {"epochs", tc.epochs},
                   {"lr", tc.lr},       {"seed", tc.seed},     {"dataset", cfg_.dataset},    {"init", init_print},
                   {"batch", tc.batch}};
     if (noise_length > 0) print["noise"] = {{"source", cfg_.source}, {"length", noise_length}};
+    if (cfg_.train_limit > 0) print["train_images"] = train_.count;
     const std::string fingerprint = print.dump();
     if (std::error_code ec; fs::exists(path, ec)) {
       try {
@@ -172,13 +219,13 @@ class Grid {
     return c;
   }
 
-  ReproduceCell sc_cell(const std::string& kind, const std::string& training, int depth, int K, int L,
+  ReproduceCell sc_cell(const std::string& kind, const std::string& training, const GridNet& gn, int K, int L,
                         const std::string& model_name, const Network& net) {
     const int repeats = kind == "analog" ? cfg_.analog_repeats : cfg_.repeats;
     const json print = {{"model", print_of(model_name)}, {"source", cfg_.source}, {"length", L}, {"exact_bits", cfg_.exact_bits},
                         {"repeats", repeats},        {"seed", cfg_.seed},     {"images", test_.count}};
-    const std::string id = fmt::format("{}-d{}-k{}-L{}-{}", kind, depth, K, L, training);
-    const double work = cell_work(arch(depth), L, repeats, test_.count, kind == "analog" || cfg_.exact_bits);
+    const std::string id = fmt::format("{}-{}-k{}-L{}-{}", kind, gn.tag, K, L, training);
+    const double work = cell_work(gn.arch, L, repeats, test_.count, kind == "analog" || cfg_.exact_bits);
     return cell(id, print, work, [&] {
       ScConfig sc;
       sc.source = cfg_.source;
@@ -188,20 +235,20 @@ class Grid {
       sc.exact_bits = cfg_.exact_bits;
       const ScEngine engine(net, sc);
       const ScAccuracy acc = engine.accuracy(test_, repeats, cfg_.threads, true);
-      ReproduceCell c{kind, depth, K, L, training, acc.mean, acc.std, acc.repeats, acc.images, acc.seconds,
+      ReproduceCell c{kind, gn.depth, K, L, training, acc.mean, acc.std, acc.repeats, acc.images, acc.seconds,
                       "models/" + model_name + ".safetensors"};
       return c;
     });
   }
 
-  ReproduceCell digital_cell(const std::string& training, int depth, int K, const std::string& model_name,
+  ReproduceCell digital_cell(const std::string& training, const GridNet& gn, int K, const std::string& model_name,
                              const Network& net) {
     const json print = {{"model", print_of(model_name)}, {"images", test_.count}};
-    const std::string id = fmt::format("digital-d{}-k{}-{}", depth, K, training);
-    return cell(id, print, cell_work(arch(depth), 0, 1, test_.count, false), [&] {
+    const std::string id = fmt::format("digital-{}-k{}-{}", gn.tag, K, training);
+    return cell(id, print, cell_work(gn.arch, 0, 1, test_.count, false), [&] {
       const auto t0 = std::chrono::steady_clock::now();
       const double acc = digital_accuracy(net, test_, cfg_.threads);
-      return ReproduceCell{K ? "digital" : "float", depth, K, 0, training, acc, 0.0, 1, test_.count,
+      return ReproduceCell{K ? "digital" : "float", gn.depth, K, 0, training, acc, 0.0, 1, test_.count,
                            seconds_since(t0), "models/" + model_name + ".safetensors"};
     });
   }
@@ -239,6 +286,8 @@ class Grid {
 
 void check(const ReproduceConfig& c) {
   if (c.out.empty()) fail("--out DIR is required");
+  check_suite(c.suite);
+  if (c.suite == "cnn") cnn_architecture(c);
   for (int d : c.depths)
     if (d != 1 && d != 3) fail("--depths: {} is not 1 or 3 (the architectures are set by --arch1 and --arch3)", d);
   for (const auto* a : {&c.arch1, &c.arch3})
@@ -253,12 +302,23 @@ void check(const ReproduceConfig& c) {
   if (c.analog_repeats < 1) fail("--analog-repeats {} must be at least 1", c.analog_repeats);
   if (c.epochs < 1 || c.sc_epochs < 0) fail("--epochs must be >= 1 and --sc-epochs >= 0");
   if (c.limit < 0) fail("--limit {} must not be negative (0: all test images)", c.limit);
+  if (c.train_limit < 0) fail("--train-limit {} must not be negative (0: all training images)", c.train_limit);
   if (c.threads < 0) fail("--threads {} must not be negative (0: all)", c.threads);
 }
 
 HwParams hw_params_of(const ReproduceConfig& c) { return c.hw.empty() ? default_hw_params() : load_hw_params(c.hw); }
 
 }  // namespace
+
+ReproduceConfig reproduce_defaults(const std::string& suite) {
+  ReproduceConfig c;
+  check_suite(suite);
+  if (suite == "mlp") return c;
+  c.suite = "cnn";
+  c.epochs = 15;
+  c.sc_epochs = 2;
+  return c;
+}
 
 std::vector<ReproduceCell> run_reproduce(const ReproduceConfig& cfg) {
   check(cfg);
@@ -269,18 +329,24 @@ std::vector<ReproduceCell> run_reproduce(const ReproduceConfig& cfg) {
     for (int L : cfg.lengths) source->check_length(L);
     hw_params_of(cfg);
   }
+  const std::vector<GridNet> nets = grid_nets(cfg);
   Grid grid(cfg);
-  write_file_atomic(cfg.out / "config.json",
-                    json{{"depths", cfg.depths}, {"arch1", cfg.arch1}, {"arch3", cfg.arch3}, {"states", cfg.states},
-                         {"lengths", cfg.lengths}, {"repeats", cfg.repeats}, {"analog_repeats", cfg.analog_repeats}, {"source", cfg.source},
-                         {"seed", cfg.seed}, {"dataset", cfg.dataset}, {"epochs", cfg.epochs},
-                         {"sc_epochs", cfg.sc_epochs}, {"test_images", grid.test().count}}
-                            .dump(2) + "\n");
+  json config = {{"depths", cfg.depths}, {"arch1", cfg.arch1}, {"arch3", cfg.arch3}, {"states", cfg.states},
+                 {"lengths", cfg.lengths}, {"repeats", cfg.repeats}, {"analog_repeats", cfg.analog_repeats}, {"source", cfg.source},
+                 {"seed", cfg.seed}, {"dataset", cfg.dataset}, {"epochs", cfg.epochs},
+                 {"sc_epochs", cfg.sc_epochs}, {"test_images", grid.test().count}};
+  if (cfg.suite != "mlp") {
+    for (const char* key : {"depths", "arch1", "arch3"}) config.erase(key);
+    config["suite"] = cfg.suite;
+    config["arch"] = to_string(nets.front().arch);
+  }
+  if (cfg.train_limit > 0) config["train_limit"] = cfg.train_limit;
+  write_file_atomic(cfg.out / "config.json", config.dump(2) + "\n");
   // The run's estimated work, job by job in the order of the loops below (for the ETA).
   double work = 0;
   const int images = grid.test().count;
-  for (int depth : cfg.depths) {
-    const std::vector<int>& arch = grid.arch(depth);
+  for (const GridNet& gn : nets) {
+    const Architecture& arch = gn.arch;
     if (cfg.baselines) {
       work += training_work(arch, cfg.epochs, false) + cell_work(arch, 0, 1, images, false);
       for (int L : cfg.lengths) work += cell_work(arch, L, cfg.analog_repeats, images, true);
@@ -298,7 +364,7 @@ std::vector<ReproduceCell> run_reproduce(const ReproduceConfig& cfg) {
   std::vector<ReproduceCell> cells;
   const auto t0 = std::chrono::steady_clock::now();
   // The float network and the qat base models: trained for `epochs` from scratch.
-  auto base_training = [&](const std::vector<int>& arch, TrainMode mode, int K) {
+  auto base_training = [&](const Architecture& arch, TrainMode mode, int K) {
     TrainConfig t;
     t.arch = arch;
     t.states = K;
@@ -309,18 +375,17 @@ std::vector<ReproduceCell> run_reproduce(const ReproduceConfig& cfg) {
     t.dataset = cfg.dataset;
     return t;
   };
-  for (int depth : cfg.depths) {
-    const std::vector<int>& arch = grid.arch(depth);
+  for (const GridNet& gn : nets) {
     if (cfg.baselines) {
-      const TrainConfig ft = base_training(arch, TrainMode::Float, TrainConfig{}.states);
-      const std::string fname = fmt::format("d{}-float", depth);
+      const TrainConfig ft = base_training(gn.arch, TrainMode::Float, TrainConfig{}.states);
+      const std::string fname = fmt::format("{}-float", gn.tag);
       const Network fnet = grid.model(fname, ft, nullptr, "", 0);
-      cells.push_back(grid.digital_cell("float", depth, 0, fname, fnet));
-      for (int L : cfg.lengths) cells.push_back(grid.sc_cell("analog", "float", depth, 0, L, fname, fnet));
+      cells.push_back(grid.digital_cell("float", gn, 0, fname, fnet));
+      for (int L : cfg.lengths) cells.push_back(grid.sc_cell("analog", "float", gn, 0, L, fname, fnet));
     }
     for (int K : cfg.states) {
-      const TrainConfig base = base_training(arch, TrainMode::Qat, K);
-      const std::string bname = fmt::format("d{}-k{}-base", depth, K);
+      const TrainConfig base = base_training(gn.arch, TrainMode::Qat, K);
+      const std::string bname = fmt::format("{}-k{}-base", gn.tag, K);
       const Network bnet = grid.model(bname, base, nullptr, "", 0);
       // Continuations: the same budget and schedule with and without SC noise.
       TrainConfig cont = base;
@@ -328,20 +393,20 @@ std::vector<ReproduceCell> run_reproduce(const ReproduceConfig& cfg) {
       std::string wname = bname;
       Network wnet = bnet;
       if (cfg.sc_epochs > 0) {
-        wname = fmt::format("d{}-k{}-without_sc", depth, K);
+        wname = fmt::format("{}-k{}-without_sc", gn.tag, K);
         cont.seed = derive_seed(cfg.seed, {1});
         wnet = grid.model(wname, cont, &bnet, grid.print_of(bname), 0);
       }
-      if (cfg.baselines) cells.push_back(grid.digital_cell("without_sc", depth, K, wname, wnet));
+      if (cfg.baselines) cells.push_back(grid.digital_cell("without_sc", gn, K, wname, wnet));
       for (int L : cfg.lengths) {
-        cells.push_back(grid.sc_cell("grid", "without_sc", depth, K, L, wname, wnet));
+        cells.push_back(grid.sc_cell("grid", "without_sc", gn, K, L, wname, wnet));
         if (cfg.sc_epochs == 0) continue;
         TrainConfig sct = cont;
         sct.mode = TrainMode::Sc;
         sct.seed = derive_seed(cfg.seed, {2, static_cast<uint64_t>(L)});
-        const std::string sname = fmt::format("d{}-k{}-with_sc-L{}", depth, K, L);
+        const std::string sname = fmt::format("{}-k{}-with_sc-L{}", gn.tag, K, L);
         const Network snet = grid.model(sname, sct, &bnet, grid.print_of(bname), L);
-        cells.push_back(grid.sc_cell("grid", "with_sc", depth, K, L, sname, snet));
+        cells.push_back(grid.sc_cell("grid", "with_sc", gn, K, L, sname, snet));
       }
     }
   }
@@ -386,15 +451,21 @@ void write_reproduce_report(const ReproduceConfig& cfg, const std::vector<Reprod
   write_file_atomic(cfg.out / "results.csv", csv);
 
   const int images = cells.empty() ? 0 : cells.front().images;
-  const bool paper = cfg.dataset == "mnist";
+  const bool paper = cfg.dataset == "mnist" && cfg.suite == "mlp";
+  const std::vector<GridNet> nets = grid_nets(cfg);
   std::string md = fmt::format("# spinsc reproduce: {} test accuracy (%) vs bitstream length L\n\n", cfg.dataset);
   md += fmt::format("Source `{}`, {} repeats per cell (mean ± sample std; analog baseline: {}), {} test images{}; seed {}.\n",
                     cfg.source, cfg.repeats, cfg.analog_repeats, images, cfg.limit > 0 ? " (a --limit subset, not the full test set)" : "", cfg.seed);
+  if (cfg.train_limit > 0)
+    md += fmt::format("Trained on the first {} training images only (--train-limit).\n", cfg.train_limit);
   md += fmt::format("Training: qat base {} epochs; then {} more epochs without SC noise (\"without SC\") or with the SC "
                     "noise of that L (\"with SC\").\n\n", cfg.epochs, cfg.sc_epochs);
-  for (int depth : cfg.depths) {
-    const auto& arch = depth == 1 ? cfg.arch1 : cfg.arch3;
-    md += fmt::format("## {} hidden layer{} ({})\n\n| K | training |", depth, depth > 1 ? "s" : "", fmt::join(arch, "-"));
+  if (cfg.suite == "cnn")
+    md += "SC evaluation: broadcast input streams, one weight SNG per synapse (`independent`, also at every position "
+          "of a conv stage); the cost table also gives the conv design with `per-tap` weight SNGs.\n\n";
+  for (const GridNet& gn : nets) {
+    const int depth = gn.depth;
+    md += fmt::format("## {}\n\n| K | training |", gn.title);
     for (int L : cfg.lengths) md += fmt::format(" L = {} |", L);
     md += " digital (no SC) |\n|---|---|";
     for (size_t i = 0; i <= cfg.lengths.size(); ++i) md += "---|";
@@ -435,13 +506,12 @@ void write_reproduce_report(const ReproduceConfig& cfg, const std::vector<Reprod
       }
       table.rows.push_back(row);
     }
-    const fs::path csvp = cfg.out / fmt::format("accuracy_vs_length_d{}.csv", depth);
+    const fs::path csvp = cfg.out / (gn.plot + ".csv");
     write_csv(csvp, table);
     std::string body = fmt::format(
         "set title {} noenhanced\nset xlabel 'bitstream length L'\n"
         "set ylabel 'test accuracy (%)'\nset key bottom right noenhanced\nset grid\n",
-        gnuplot_string(fmt::format("{} hidden layer{} ({}), source {}, {} repeats", depth, depth > 1 ? "s" : "",
-                                   fmt::join(arch, "-"), cfg.source, cfg.repeats)));
+        gnuplot_string(fmt::format("{}, source {}, {} repeats", gn.title, cfg.source, cfg.repeats)));
     if (cfg.lengths.size() > 1 && *std::max_element(cfg.lengths.begin(), cfg.lengths.end()) >=
                                       8 * *std::min_element(cfg.lengths.begin(), cfg.lengths.end()))
       body += "set logscale x 2\n";
@@ -451,8 +521,8 @@ void write_reproduce_report(const ReproduceConfig& cfg, const std::vector<Reprod
                           gnuplot_string(table.columns[c]));
     if (paper && depth == 3) body += ", '-' using 1:2 with points pt 7 ps 1.5 lc rgb 'black' title 'paper peak'\n400,96.82\ne";
     try {
-      render_plot(cfg.out / fmt::format("accuracy_vs_length_d{}.png", depth), csvp, body);
-      md += fmt::format("![accuracy vs L](accuracy_vs_length_d{}.png)\n\n", depth);
+      render_plot(cfg.out / (gn.plot + ".png"), csvp, body);
+      md += fmt::format("![accuracy vs L]({}.png)\n\n", gn.plot);
     } catch (const Error& e) {
       md += fmt::format("(plot not rendered: {})\n\n", e.what());
     }
@@ -460,14 +530,19 @@ void write_reproduce_report(const ReproduceConfig& cfg, const std::vector<Reprod
   // Hardware cost of the grid's configurations (SPEC §7): quantized vs analog, s-MTJ vs LFSR.
   {
     const HwParams hw = hw_params_of(cfg);
+    // A conv design also with per-tap weight SNGs (one per kernel weight, shared by the
+    // positions: the natural conv array); the accuracies are those of independent streams.
     std::vector<CostReport> reports;
-    for (int depth : cfg.depths)
+    for (const GridNet& gn : nets)
       for (int K : cfg.states)
-        for (int L : cfg.lengths) {
-          CostOptions co;
-          co.length = L;
-          reports.push_back(cost_report(cost_architecture(depth == 1 ? cfg.arch1 : cfg.arch3, K), co, hw));
-        }
+        for (int L : cfg.lengths)
+          for (CostSharing sharing : {CostSharing::Independent, CostSharing::PerTap}) {
+            if (sharing == CostSharing::PerTap && gn.arch.is_mlp()) continue;
+            CostOptions co;
+            co.length = L;
+            co.sharing = sharing;
+            reports.push_back(cost_report(cost_architecture(gn.arch, K), co, hw));
+          }
     const std::string cost_md = cost_summary_markdown(reports);
     write_file_atomic(cfg.out / "cost.md", cost_md);
     md += fmt::format("## Hardware cost per inference (parameters: {})\n\n{}\n",

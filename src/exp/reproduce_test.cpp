@@ -9,6 +9,7 @@
 #include "spinsc/dataset.hpp"
 #include "spinsc/error.hpp"
 #include "spinsc/files.hpp"
+#include "spinsc/model_io.hpp"
 #include "spinsc/sc_engine.hpp"
 #include "spinsc/sc_noise.hpp"
 #include "spinsc/train.hpp"
@@ -152,6 +153,105 @@ TEST(Reproduce, EditedCellIsRecomputed) {
   run_reproduce(c);
   EXPECT_EQ(without_seconds(c.out / "results.json"), whole);
   EXPECT_TRUE(json::parse(read_file(cell)).contains("sha256"));
+}
+
+// The mlp suite's model and cell names and fingerprints are those it had before suites existed
+// (the literals below were read from a run of that build): an existing results folder resumes.
+TEST(Reproduce, MlpNamesAndFingerprintsAreUnchanged) {
+  ReproduceConfig c = tiny_config(testing::temp_dir("reproduce-mlp-prints"));
+  c.depths = {1};
+  c.lengths = {8};
+  c.limit = 200;
+  c.baselines = false;
+  run_reproduce(c);
+  for (const char* f : {"models/d1-k5-base.safetensors", "models/d1-k5-without_sc.safetensors",
+                        "models/d1-k5-with_sc-L8.safetensors", "cells/grid-d1-k5-L8-without_sc.json",
+                        "cells/grid-d1-k5-L8-with_sc.json", "accuracy_vs_length_d1.csv"})
+    EXPECT_TRUE(fs::exists(c.out / f)) << f;
+  EXPECT_EQ(load_model(c.out / "models" / "d1-k5-base.safetensors").training.at("fingerprint"),
+            R"({"arch":[784,16,10],"batch":128,"dataset":"mnist","epochs":1,"init":"","lr":0.0,"mode":"qat","seed":1,"states":5})");
+  const json cell = json::parse(read_file(c.out / "cells" / "grid-d1-k5-L8-with_sc.json"));
+  EXPECT_EQ(cell.at("fingerprint").get<std::string>(),
+            R"({"exact_bits":false,"images":200,"length":8,"model":"{\"arch\":[784,16,10],\"batch\":128,\"dataset\":\"mnist\",\"epochs\":1,\"init\":\"{\\\"arch\\\":[784,16,10],\\\"batch\\\":128,\\\"dataset\\\":\\\"mnist\\\",\\\"epochs\\\":1,\\\"init\\\":\\\"\\\",\\\"lr\\\":0.0,\\\"mode\\\":\\\"qat\\\",\\\"seed\\\":1,\\\"states\\\":5}\",\"lr\":0.0,\"mode\":\"sc\",\"noise\":{\"length\":8,\"source\":\"ideal\"},\"seed\":13679964236108999330,\"states\":5}","repeats":2,"seed":1,"source":"ideal"})");
+  const json config = json::parse(read_file(c.out / "config.json"));
+  EXPECT_FALSE(config.contains("suite"));
+  EXPECT_TRUE(config.contains("arch1"));
+}
+
+// The cnn suite: the same grid on a conv network, its cells and models named after it, the
+// conv design's cost with independent and per-tap weight SNGs.
+TEST(Reproduce, CnnSuiteRunsTheGridOnAConvNetwork) {
+  ReproduceConfig c = reproduce_defaults("cnn");
+  EXPECT_EQ(c.suite, "cnn");
+  EXPECT_EQ(c.epochs, 15);
+  EXPECT_EQ(c.sc_epochs, 2);
+  EXPECT_EQ(c.cnn_arch, "lenet5");
+  c.out = testing::temp_dir("reproduce-cnn");
+  c.cnn_arch = "conv:3x5x5:s2,maxpool:2,dense:10";
+  c.states = {5};
+  c.lengths = {8, 32};
+  c.repeats = 2;
+  c.source = "ideal";
+  c.epochs = 1;
+  c.sc_epochs = 1;
+  c.limit = 200;
+  c.train_limit = 3000;
+  c.data_dir = testing::data_dir();
+  c.quiet = true;
+  const auto cells = run_reproduce(c);
+  for (const char* f : {"models/cnn-float.safetensors", "models/cnn-k5-base.safetensors", "models/cnn-k5-without_sc.safetensors",
+                        "models/cnn-k5-with_sc-L8.safetensors", "cells/grid-cnn-k5-L32-with_sc.json",
+                        "cells/grid-cnn-k5-L8-without_sc.json", "cells/digital-cnn-k5-without_sc.json",
+                        "cells/analog-cnn-k0-L8-float.json", "accuracy_vs_length_cnn.csv", "table.md", "cost.md"})
+    EXPECT_TRUE(fs::exists(c.out / f)) << f;
+  EXPECT_FALSE(fs::exists(c.out / "accuracy_vs_length_d1.csv"));
+  int grid = 0;
+  for (const auto& cell : cells) {
+    EXPECT_EQ(cell.depth, 1);  // one hidden stage
+    EXPECT_EQ(cell.images, 200);
+    if (cell.kind != "grid") continue;
+    ++grid;
+    EXPECT_GT(cell.accuracy_mean, 0.3) << cell.to_json().dump();  // chance is 0.1
+  }
+  EXPECT_EQ(grid, 1 * 2 * 2);  // K x L x training
+  EXPECT_EQ(cells.size(), 4u + 1 + 2 + 1);  // grid, float, analog per L, digital
+  const Network net = load_model(c.out / "models" / "cnn-k5-with_sc-L8.safetensors");
+  EXPECT_FALSE(net.is_mlp());
+  EXPECT_EQ(net.mode, TrainMode::Sc);
+  const json config = json::parse(read_file(c.out / "config.json"));
+  EXPECT_EQ(config.at("suite"), "cnn");
+  EXPECT_EQ(config.at("arch"), "input:1x28x28,conv:3x5x5:s2,maxpool:2,dense:10");
+  EXPECT_EQ(config.at("train_limit"), 3000);
+  const std::string cost = read_file(c.out / "cost.md");
+  EXPECT_NE(cost.find("| per-tap |"), std::string::npos);
+  EXPECT_NE(cost.find("| independent |"), std::string::npos);
+  // A second run reuses every model and cell.
+  const auto before = fs::last_write_time(c.out / "cells" / "grid-cnn-k5-L32-with_sc.json");
+  const auto again = run_reproduce(c);
+  ASSERT_EQ(again.size(), cells.size());
+  for (size_t i = 0; i < cells.size(); ++i) EXPECT_EQ(again[i].to_json(), cells[i].to_json());
+  EXPECT_EQ(fs::last_write_time(c.out / "cells" / "grid-cnn-k5-L32-with_sc.json"), before);
+}
+
+TEST(Reproduce, RejectsAnUnknownSuiteOrConvNetworkByName) {
+  try {
+    reproduce_defaults("resnet");
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'resnet'"), std::string::npos) << e.what();
+  }
+  ReproduceConfig c = tiny_config(testing::temp_dir("reproduce-bad-suite"));
+  c.suite = "resnet";
+  EXPECT_THROW(run_reproduce(c), Error);
+  c.suite = "cnn";
+  c.cnn_arch = "conv:6x5x5,pool:2,dense:10";
+  try {
+    run_reproduce(c);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--cnn-arch"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(c.out / "models"));
 }
 
 // Mode sc trains a network that works under SC evaluation at the short length it was trained
