@@ -759,7 +759,7 @@ network. Results depend on the seed only, never on the thread count.)")
              c.seed = seed;
              auto src = to_source(source);
              c.source = src->name();
-             return std::make_unique<PyScEngine>(ScEngine(net, c, src), net.arch);
+             return std::unique_ptr<PyScEngine>(new PyScEngine{ScEngine(net, c, src), net.arch});
            }),
            "network"_a, "length"_a = 100, "source"_a = "ideal", "multiply"_a = "signmag", "accumulate"_a = "apc",
            "sharing"_a = "independent", "analog"_a = false, "exact_bits"_a = false, "seed"_a = 1)
