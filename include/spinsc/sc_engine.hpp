@@ -130,6 +130,14 @@ class ScEngine {
   // Not with per-tap sharing on a conv stage: one weight stream serves every position, which
   // correlates the positions' counters; such networks take the bit-level path (an MLP with
   // per-tap is an MLP with independent streams and keeps the shortcut).
+  // It runs as linear algebra on batches of images (accuracy(): 32 at a time; forward() and
+  // layer(): one): per stage, each input stream's count of ones is drawn (Binomial(L, x_i)),
+  // the batch's count matrix (conv2d: one row per image and output position, its receptive
+  // field's counts by tap) is multiplied by the stage's routing matrix, whose columns are the
+  // indicators of (unit, drawn weight level, sign) plus the signed p = 1 weights (exact integer
+  // arithmetic), and each neuron's up and down counts per level are drawn from their binomial
+  // laws. Every draw comes from a generator keyed by (seed, repeat, image, stage, neuron), so
+  // neither the batch nor the thread count changes a result.
   bool binomial_shortcut() const;
   int layers() const;
 
