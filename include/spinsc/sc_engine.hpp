@@ -134,9 +134,11 @@ class ScEngine {
   // layer(): one): per stage, each input stream's count of ones is drawn (Binomial(L, x_i)),
   // the batch's count matrix (conv2d: one row per image and output position, its receptive
   // field's counts by tap) is multiplied by the stage's routing matrix, whose columns are the
-  // indicators of (unit, drawn weight level, sign) plus the signed p = 1 weights (exact integer
-  // arithmetic), and each neuron's up and down counts per level are drawn from their binomial
-  // laws. Every draw comes from a generator keyed by (seed, repeat, image, stage, neuron), so
+  // indicators of (unit, thinning probability) plus an exact column (exact integer arithmetic),
+  // and each neuron's counter is drawn: a negative weight at q gives -Binomial(c, q), which has
+  // the law of Binomial(c, 1 - q) - c, so the ones routed through each distinct probability (q
+  // of a positive weight, 1 - q of a negative one: as many as the drawn levels) are thinned by
+  // one binomial draw, and the exact column adds the p = 1 products and the -c terms. Every draw comes from a generator keyed by (seed, repeat, image, stage, neuron), so
   // neither the batch nor the thread count changes a result.
   bool binomial_shortcut() const;
   int layers() const;

@@ -89,13 +89,18 @@ struct PreparedLayer {
   // fall back to binomial().
   int grid = 0;
   std::vector<std::vector<double>> ones_cdf;
-  // The shortcut's routing as a matrix product (see run_shortcut_layer): `route` is fan_in x
-  // (units * slots), row t, column u * slots + s: for the drawn levels d (weight streams with
-  // 0 < p < 1, in level order, probability slot_p[d]), slot 2d holds 1 where weight (u, t) is at
-  // level d and positive, slot 2d + 1 where it is negative; the last slot holds +1 / -1 where the
-  // weight's stream is all ones (p = 1: its product is the input stream itself). Products of
-  // integer counts with these entries are exact in float while fan_in * L < 2^24 (route_f), else
-  // in double (route_d).
+  // The shortcut's routing as a matrix product (see shortcut_stage): `route` is fan_in x
+  // (units * slots), row t, column u * slots + s. A positive weight whose stream has
+  // 0 < q < 1 adds Binomial(c, q) to its neuron's counter (c: the input's count of ones), a
+  // negative one -Binomial(c, q), which has the law of Binomial(c, 1 - q) - c. So slot s < slots
+  // - 1 collects the counts to thin with probability slot_p[s] (the distinct values of q and
+  // 1 - q over the drawn levels: for symmetric levels k/h as many slots as levels), each entry
+  // 1 where weight (u, t) is positive at q = slot_p[s] or negative at 1 - q = slot_p[s]; the
+  // last slot sums exactly: +1 where the stream is all ones (p = 1: the product is the input
+  // stream), -1 where it is all ones and negative or drawn and negative. Then the counter is
+  // z[last] + sum_s Binomial(z[s], slot_p[s]): one draw per slot, independent of the others, the
+  // bit-level counter's law. Products of integer counts with these entries are exact in float
+  // while fan_in * L < 2^24 (route_f), else in double (route_d).
   int slots = 1;
   std::vector<double> slot_p;
   bool route_double = false;
@@ -365,23 +370,33 @@ ScEngine::ScEngine(const Network& net, ScConfig config, std::shared_ptr<const Bi
       if (static_cast<int64_t>(pl.grid + 1) * (config_.length + 1) <= kMaxCdfEntries)
         for (int g = 0; g <= pl.grid; ++g) pl.ones_cdf.push_back(binomial_cdf(config_.length, static_cast<double>(g) / pl.grid));
       // The routing matrix (weights k = u * fan_in + t: dense u = j, t = i; conv2d u = filter).
-      std::vector<int> drawn(pl.level_p.size(), -1);
+      // Slot of probability p: 1 - q of one level and q of another are one slot when they agree
+      // to 1e-12 (the levels' own rounding; sources round p to 2^-32 anyway).
+      auto slot_of = [&](double p) {
+        for (size_t s = 0; s < pl.slot_p.size(); ++s)
+          if (std::fabs(pl.slot_p[s] - p) < 1e-12) return static_cast<int>(s);
+        pl.slot_p.push_back(p);
+        return static_cast<int>(pl.slot_p.size()) - 1;
+      };
+      std::vector<int> up_slot(pl.level_p.size(), -1), down_slot(pl.level_p.size(), -1);
       for (size_t v = 0; v < pl.level_p.size(); ++v)
-        if (pl.level_p[v] > 0 && pl.level_p[v] < 1) {
-          drawn[v] = static_cast<int>(pl.slot_p.size());
-          pl.slot_p.push_back(pl.level_p[v]);
-        }
-      pl.slots = 2 * static_cast<int>(pl.slot_p.size()) + 1;
+        if (pl.level_p[v] > 0 && pl.level_p[v] < 1) up_slot[v] = slot_of(pl.level_p[v]);
+      for (size_t v = 0; v < pl.level_p.size(); ++v)
+        if (pl.level_p[v] > 0 && pl.level_p[v] < 1) down_slot[v] = slot_of(1.0 - pl.level_p[v]);
+      pl.slots = static_cast<int>(pl.slot_p.size()) + 1;
       const size_t T = static_cast<size_t>(pl.fan_in), cols = static_cast<size_t>(pl.units) * static_cast<size_t>(pl.slots);
       pl.route_double = static_cast<double>(pl.fan_in) * config_.length >= 16777216.0;  // 2^24
       std::vector<double> route(T * cols, 0.0);
       for (size_t u = 0; u < static_cast<size_t>(pl.units); ++u)
         for (size_t t = 0; t < T; ++t) {
-          const size_t k = u * T + t, col = u * static_cast<size_t>(pl.slots);
-          if (pl.kind[k] == kOne)
-            route[t * cols + col + static_cast<size_t>(pl.slots) - 1] = pl.negative[k] ? -1.0 : 1.0;
-          else if (pl.kind[k] == kDraw)
-            route[t * cols + col + 2 * static_cast<size_t>(drawn[pl.level[k]]) + pl.negative[k]] = 1.0;
+          const size_t k = u * T + t, col = u * static_cast<size_t>(pl.slots), exact = col + static_cast<size_t>(pl.slots) - 1;
+          if (pl.kind[k] == kOne) {
+            route[t * cols + exact] = pl.negative[k] ? -1.0 : 1.0;
+          } else if (pl.kind[k] == kDraw) {
+            const int s = pl.negative[k] ? down_slot[pl.level[k]] : up_slot[pl.level[k]];
+            route[t * cols + col + static_cast<size_t>(s)] = 1.0;
+            if (pl.negative[k]) route[t * cols + exact] = -1.0;
+          }
         }
       if (pl.route_double)
         pl.route_d = std::move(route);
@@ -691,8 +706,7 @@ int64_t draw_ones(const PreparedLayer& pl, double v, int L, Xoshiro256& rng) {
 //      the zero counts skipped. Integer values below 2^24 (float) or 2^53 (double): the
 //      product is exact in any summation order;
 //   3. per neuron o (dense unit, conv output), one generator keyed (image, l, kBinomialTag, o):
-//      the ones through each drawn level, up then down, thinned by their binomial laws (level
-//      order), plus the exact slot.
+//      each slot's ones thinned by its binomial law (slot order), plus the exact slot.
 template <class Scalar>
 void shortcut_stage(const PreparedLayer& pl, int l, const ScConfig& cfg, int states, int B, const float* const* inputs,
                     const BatchImage* batch, const std::vector<Scalar>& route, GemmBuffers<Scalar>& g, Workspace& ws,
@@ -746,7 +760,6 @@ void shortcut_stage(const PreparedLayer& pl, int l, const ScConfig& cfg, int sta
       for (size_t c = 0; c < cols; ++c) z[c] += a * rr[c];
     }
   }
-  const int drawn = static_cast<int>(pl.slot_p.size());
   for (int b = 0; b < B; ++b) {
     ScLayerResult& out = *outs[b];
     out.counter.resize(static_cast<size_t>(pl.out));
@@ -758,11 +771,7 @@ void shortcut_stage(const PreparedLayer& pl, int l, const ScConfig& cfg, int sta
         int64_t C = static_cast<int64_t>(z[S - 1]);
         if (std::any_of(z, z + S - 1, [](Scalar v) { return v != 0; })) {  // else every draw is Bin(0, p) = 0
           Xoshiro256 rng(derive_seed(batch[b].run_seed, {batch[b].image, static_cast<uint64_t>(l), kBinomialTag, o}));
-          for (int d = 0; d < drawn; ++d) {
-            const double q = pl.slot_p[static_cast<size_t>(d)];
-            C += binomial(static_cast<int64_t>(z[2 * d]), q, rng);
-            C -= binomial(static_cast<int64_t>(z[2 * d + 1]), q, rng);
-          }
+          for (int s = 0; s + 1 < S; ++s) C += binomial(static_cast<int64_t>(z[s]), pl.slot_p[static_cast<size_t>(s)], rng);
         }
         out.counter[o] = C;
       }
