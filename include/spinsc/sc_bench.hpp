@@ -10,7 +10,12 @@
 // Beside it, the same workload with per-level weight streams (a different configuration, not a
 // shortcut): generation then nearly vanishes and the rate shows the AND+popcount path alone;
 // and the same workload through the binomial shortcut (ScConfig::exact_bits = false), reported
-// as its own figure, never in the ratio.
+// as its own figure, never in the ratio (3 passes over the images: long enough to time).
+//
+// PyTorch peer of the shortcut (run_torch_shortcut_peer): bench/torch_shortcut.py, the same
+// shortcut written in plain PyTorch (torch.binomial input counts, one matrix product per batch
+// routing them to every neuron's levels and signs, one torch.binomial draw per neuron, level and
+// sign; also with the signs folded as spinsc does), on the same workload, images and threads.
 //
 // Conv workload (SPEC §9), reported beside the MLP's: LeNet-5 (the `lenet5` preset), K = 11,
 // weights uniform in [-s, s] with s = 3 / sqrt(fan-in) from Xoshiro256(derive_seed(2025,
@@ -25,6 +30,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "spinsc/dataset.hpp"
@@ -74,5 +80,20 @@ Dataset synthetic_images(int count, uint64_t seed);
 // AND+popcount bits per second on `threads` threads (0: all), measured for about `seconds`.
 double and_popcount_peak(int threads, double seconds);
 ScBenchResult run_sc_bench(const ScBenchOptions& options);
+
+// The PyTorch shortcut's figures (bench/torch_shortcut.py --json).
+struct TorchShortcutPeer {
+  double images_per_s = 0;         // one draw per neuron, level and sign (the plain way)
+  double folded_images_per_s = 0;  // signs folded into 1 - q, as spinsc does
+  double best_images_per_s = 0;    // the faster of the two: the peer's figure
+  std::string torch_version;
+  std::string data;                // "mnist" or "synthetic": the images it ran on
+};
+// Runs `python script --json` on the bench's images (MNIST from data_dir, or synthetic when
+// `synthetic`) and threads. nullopt, with the reason in *why, when the interpreter, torch or the
+// script is missing or the script fails; never throws for that.
+std::optional<TorchShortcutPeer> run_torch_shortcut_peer(const std::filesystem::path& python, const std::filesystem::path& script,
+                                                         int threads, int images, bool synthetic,
+                                                         const std::filesystem::path& data_dir, std::string* why);
 
 }  // namespace spinsc

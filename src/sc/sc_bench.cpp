@@ -5,7 +5,11 @@
 #include <bit>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "bits/aligned_words.hpp"
 #include "bits/simd.hpp"
@@ -155,8 +159,8 @@ ScBenchResult run_sc_bench(const ScBenchOptions& opt) {
   res.per_level_synapse_bit_ops_per_s = data.count / shared.seconds * static_cast<double>(res.synapses) * opt.length;
   cfg.sharing = Sharing::Independent;
   cfg.exact_bits = false;  // the binomial shortcut: its own figure, never the ratio's
-  const ScAccuracy fast = ScEngine(net, cfg).accuracy(data, 1, res.threads, opt.quiet);
-  res.shortcut_images_per_s = data.count / fast.seconds;
+  const ScAccuracy fast = ScEngine(net, cfg).accuracy(data, 3, res.threads, opt.quiet);
+  res.shortcut_images_per_s = 3.0 * data.count / fast.seconds;
   res.shortcut_equivalent_bit_ops_per_s = res.shortcut_images_per_s * static_cast<double>(res.synapses) * opt.length;
   // The conv workload, bit level, independent and per-tap weight streams.
   const Network conv = bench_conv_network();
@@ -179,6 +183,56 @@ ScBenchResult run_sc_bench(const ScBenchOptions& opt) {
     res.ns_per_weight_stream_at_quarter_peak = res.ns_per_weight_stream * res.ratio / 0.25;
   }
   return res;
+}
+
+namespace {
+
+// A shell word: the text in single quotes, each ' written '\''.
+std::string shell_quote(const std::string& text) {
+  std::string q = "'";
+  for (char c : text) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+}  // namespace
+
+std::optional<TorchShortcutPeer> run_torch_shortcut_peer(const std::filesystem::path& python, const std::filesystem::path& script,
+                                                         int threads, int images, bool synthetic,
+                                                         const std::filesystem::path& data_dir, std::string* why) {
+  auto no = [&](std::string reason) -> std::optional<TorchShortcutPeer> {
+    if (why) *why = std::move(reason);
+    return std::nullopt;
+  };
+  std::error_code ec;
+  if (!std::filesystem::exists(python, ec)) return no(fmt::format("{} not found", python.string()));
+  if (!std::filesystem::exists(script, ec)) return no(fmt::format("{} not found", script.string()));
+  // An empty --data-dir makes the script use synthetic images, as the bench does.
+  const std::string command =
+      fmt::format("{} {} --json --threads {} --images {} --data-dir {} 2>&1", shell_quote(python.string()), shell_quote(script.string()),
+                  threads, images, shell_quote(synthetic ? std::string() : data_dir.string()));
+  std::FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return no("cannot start " + python.string());
+  std::string out;
+  char buf[4096];
+  for (size_t got; (got = std::fread(buf, 1, sizeof buf, pipe)) > 0;) out.append(buf, got);
+  const int status = ::pclose(pipe);
+  const size_t brace = out.rfind('{');
+  if (status != 0 || brace == std::string::npos) {
+    const size_t tail = out.size() > 300 ? out.size() - 300 : 0;
+    return no(fmt::format("{} failed (status {}): {}", script.filename().string(), status, out.substr(tail)));
+  }
+  try {
+    const auto j = nlohmann::json::parse(out.substr(brace));
+    TorchShortcutPeer peer;
+    peer.images_per_s = j.at("images_per_s").get<double>();
+    peer.folded_images_per_s = j.at("folded_images_per_s").get<double>();
+    peer.best_images_per_s = j.at("best_images_per_s").get<double>();
+    peer.torch_version = j.at("torch").get<std::string>();
+    peer.data = j.at("data").get<std::string>();
+    return peer;
+  } catch (const std::exception& e) {
+    return no(fmt::format("{} printed no result ({})", script.filename().string(), e.what()));
+  }
 }
 
 }  // namespace spinsc
