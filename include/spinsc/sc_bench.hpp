@@ -60,6 +60,11 @@ struct ScBenchResult {
   // Core time (seconds x threads) per generated weight stream, and what it would have to be for
   // a ratio of 0.25 (the time scales as 1 / ratio).
   double ns_per_weight_stream = 0, ns_per_weight_stream_at_quarter_peak = 0;
+  // The random-bit floor (random_bits_peak, same threads): an exact Bernoulli(p) stream of L bits
+  // needs on average 2 random bits per output bit (bit-serial comparison with early exit), plus
+  // its AND+popcount; per core: 2 L / (random bits/s) + L / (AND+popcount bit-ops/s). The ratio
+  // is ns_per_weight_stream / floor_ns_per_weight_stream.
+  double random_bits_per_s = 0, floor_ns_per_weight_stream = 0, weight_stream_floor_ratio = 0;
   double accuracy = 0;               // of the random network: a checksum, not a figure of merit
   // The same workload with per-level weight sharing (one SNG per weight level and layer):
   // still bit level, but almost no weight-stream generation, so it shows the counting path alone.
@@ -79,6 +84,10 @@ Network bench_conv_network();  // the conv workload's LeNet-5
 Dataset synthetic_images(int count, uint64_t seed);
 // AND+popcount bits per second on `threads` threads (0: all), measured for about `seconds`.
 double and_popcount_peak(int threads, double seconds);
+// Random bits per second of the fastest generator the engine uses (the ideal source's SplitMix64:
+// AVX-512, 8 lanes x 4 vectors in flight, where the CPU has it; else 64-bit scalars, 4 in
+// flight) on `threads` threads (0: all), measured for about `seconds`.
+double random_bits_peak(int threads, double seconds);
 ScBenchResult run_sc_bench(const ScBenchOptions& options);
 
 // The PyTorch shortcut's figures (bench/torch_shortcut.py --json).

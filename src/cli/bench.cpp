@@ -64,6 +64,9 @@ int run_bench(BenchCommandOptions& opt) {
                               {"generated_weight_stream_fraction", r.generated_fraction},
                               {"ns_per_weight_stream", r.ns_per_weight_stream},
                               {"ns_per_weight_stream_at_quarter_peak", r.ns_per_weight_stream_at_quarter_peak},
+                              {"random_bits_per_s", r.random_bits_per_s},
+                              {"floor_ns_per_weight_stream", r.floor_ns_per_weight_stream},
+                              {"weight_stream_floor_ratio", r.weight_stream_floor_ratio},
                               {"accuracy_random_network", r.accuracy},
                               {"per_level_synapse_bit_ops_per_s", r.per_level_synapse_bit_ops_per_s},
                               {"per_level_ratio", r.per_level_ratio},
@@ -98,6 +101,9 @@ int run_bench(BenchCommandOptions& opt) {
              100.0 * r.generated_fraction);
   fmt::print("  core time per generated weight stream: {:.1f} ns (a ratio of 0.25 would need {:.1f} ns)\n", r.ns_per_weight_stream,
              r.ns_per_weight_stream_at_quarter_peak);
+  fmt::print("  random-bit floor: generator {:.3e} bits/s on {} threads; 2 random bits per output bit + AND+popcount =\n"
+             "  {:.2f} ns per weight stream; the engine's {:.1f} ns is {:.1f}x the floor\n",
+             r.random_bits_per_s, r.threads, r.floor_ns_per_weight_stream, r.ns_per_weight_stream, r.weight_stream_floor_ratio);
   fmt::print("  same workload, per-level weight streams (K SNGs per layer, still bit level): {:.3e} bit-ops/s, ratio {:.3f}\n",
              r.per_level_synapse_bit_ops_per_s, r.per_level_ratio);
   fmt::print("  binomial shortcut (exact in distribution, not bit level): {:.1f} images/s, equivalent to {:.3e} bit-ops/s\n",
