@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ostream>
 #include <string>
 #include <tuple>
 
@@ -56,6 +57,7 @@ struct Case {
   std::string arch;
   Shape input;
 };
+void PrintTo(const Case& c, std::ostream* os) { *os << c.arch; }  // readable test names
 
 class ShortcutBatch : public ::testing::TestWithParam<std::tuple<Case, int>> {
  protected:
