@@ -20,6 +20,11 @@
 // L continues it for `sc_epochs` with the SC noise of that source and L in the forward pass
 // (MomentMatchedNoise, sc_noise.hpp). The float network trains for `epochs`.
 //
+// All models are trained first, side by side: as many single-threaded trainings at once as the
+// run has threads (independent trainings never wait for each other, where one training's
+// threads meet at a barrier every millisecond); a model does not depend on the thread count
+// it was trained with. The base models first, then their continuations.
+//
 // Resumable: every trained model (DIR/models/*.safetensors) and every evaluated cell
 // (DIR/cells/*.json) is written atomically as soon as it is finished, with a fingerprint of
 // everything that produced it. A restart with the same DIR reuses what matches and redoes only

@@ -10,7 +10,12 @@
 // Beside it, the same workload with per-level weight streams (a different configuration, not a
 // shortcut): generation then nearly vanishes and the rate shows the AND+popcount path alone;
 // and the same workload through the binomial shortcut (ScConfig::exact_bits = false), reported
-// as its own figure, never in the ratio.
+// as its own figure, never in the ratio (3 passes over the images: long enough to time).
+//
+// PyTorch peer of the shortcut (run_torch_shortcut_peer): bench/torch_shortcut.py, the same
+// shortcut written in plain PyTorch (torch.binomial input counts, one matrix product per batch
+// routing them to every neuron's levels and signs, one torch.binomial draw per neuron, level and
+// sign; also with the signs folded as spinsc does), on the same workload, images and threads.
 //
 // Conv workload (SPEC §9), reported beside the MLP's: LeNet-5 (the `lenet5` preset), K = 11,
 // weights uniform in [-s, s] with s = 3 / sqrt(fan-in) from Xoshiro256(derive_seed(2025,
@@ -25,6 +30,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "spinsc/dataset.hpp"
@@ -54,6 +60,11 @@ struct ScBenchResult {
   // Core time (seconds x threads) per generated weight stream, and what it would have to be for
   // a ratio of 0.25 (the time scales as 1 / ratio).
   double ns_per_weight_stream = 0, ns_per_weight_stream_at_quarter_peak = 0;
+  // The random-bit floor (random_bits_peak, same threads): an exact Bernoulli(p) stream of L bits
+  // needs on average 2 random bits per output bit (bit-serial comparison with early exit), plus
+  // its AND+popcount; per core: 2 L / (random bits/s) + L / (AND+popcount bit-ops/s). The ratio
+  // is ns_per_weight_stream / floor_ns_per_weight_stream.
+  double random_bits_per_s = 0, floor_ns_per_weight_stream = 0, weight_stream_floor_ratio = 0;
   double accuracy = 0;               // of the random network: a checksum, not a figure of merit
   // The same workload with per-level weight sharing (one SNG per weight level and layer):
   // still bit level, but almost no weight-stream generation, so it shows the counting path alone.
@@ -73,6 +84,25 @@ Network bench_conv_network();  // the conv workload's LeNet-5
 Dataset synthetic_images(int count, uint64_t seed);
 // AND+popcount bits per second on `threads` threads (0: all), measured for about `seconds`.
 double and_popcount_peak(int threads, double seconds);
+// Random bits per second of the fastest generator the engine uses (the ideal source's SplitMix64:
+// AVX-512, 8 lanes x 4 vectors in flight, where the CPU has it; else 64-bit scalars, 4 in
+// flight) on `threads` threads (0: all), measured for about `seconds`.
+double random_bits_peak(int threads, double seconds);
 ScBenchResult run_sc_bench(const ScBenchOptions& options);
+
+// The PyTorch shortcut's figures (bench/torch_shortcut.py --json).
+struct TorchShortcutPeer {
+  double images_per_s = 0;         // one draw per neuron, level and sign (the plain way)
+  double folded_images_per_s = 0;  // signs folded into 1 - q, as spinsc does
+  double best_images_per_s = 0;    // the faster of the two: the peer's figure
+  std::string torch_version;
+  std::string data;                // "mnist" or "synthetic": the images it ran on
+};
+// Runs `python script --json` on the bench's images (MNIST from data_dir, or synthetic when
+// `synthetic`) and threads. nullopt, with the reason in *why, when the interpreter, torch or the
+// script is missing or the script fails; never throws for that.
+std::optional<TorchShortcutPeer> run_torch_shortcut_peer(const std::filesystem::path& python, const std::filesystem::path& script,
+                                                         int threads, int images, bool synthetic,
+                                                         const std::filesystem::path& data_dir, std::string* why);
 
 }  // namespace spinsc

@@ -130,6 +130,16 @@ class ScEngine {
   // Not with per-tap sharing on a conv stage: one weight stream serves every position, which
   // correlates the positions' counters; such networks take the bit-level path (an MLP with
   // per-tap is an MLP with independent streams and keeps the shortcut).
+  // It runs as linear algebra on batches of images (accuracy(): 32 at a time; forward() and
+  // layer(): one): per stage, each input stream's count of ones is drawn (Binomial(L, x_i)),
+  // the batch's count matrix (conv2d: one row per image and output position, its receptive
+  // field's counts by tap) is multiplied by the stage's routing matrix, whose columns are the
+  // indicators of (unit, thinning probability) plus an exact column (exact integer arithmetic),
+  // and each neuron's counter is drawn: a negative weight at q gives -Binomial(c, q), which has
+  // the law of Binomial(c, 1 - q) - c, so the ones routed through each distinct probability (q
+  // of a positive weight, 1 - q of a negative one: as many as the drawn levels) are thinned by
+  // one binomial draw, and the exact column adds the p = 1 products and the -c terms. Every draw comes from a generator keyed by (seed, repeat, image, stage, neuron), so
+  // neither the batch nor the thread count changes a result.
   bool binomial_shortcut() const;
   int layers() const;
 

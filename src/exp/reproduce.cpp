@@ -7,7 +7,11 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <mutex>
 #include <optional>
+#include <set>
+
+#include <omp.h>
 
 #include "spinsc/cost_model.hpp"
 #include "spinsc/data_fetch.hpp"
@@ -18,6 +22,7 @@
 #include "spinsc/files.hpp"
 #include "spinsc/json_text.hpp"
 #include "spinsc/model_io.hpp"
+#include "spinsc/parallel.hpp"
 #include "spinsc/plot.hpp"
 #include "spinsc/progress.hpp"
 #include "spinsc/sc_engine.hpp"
@@ -150,10 +155,16 @@ class Grid {
       }
   }
 
-  // A trained model, loaded when DIR/models/<name> holds one with the same fingerprint.
+  // A trained model, loaded when DIR/models/<name> holds one with the same fingerprint. May run
+  // concurrently for different names (train_side_by_side).
   Network model(const std::string& name, const TrainConfig& tc, const Network* init, const std::string& init_print,
                 int noise_length) {
     const double work = training_work(tc.arch, tc.epochs, noise_length > 0);
+    auto remember = [&](const std::string& fingerprint, bool computed) {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      prints_[name] = fingerprint;
+      if (counted_.insert(name).second) finished(work, computed);  // once, if trained side by side first
+    };
     const fs::path path = cfg_.out / "models" / (name + ".safetensors");
     // An MLP by its widths (as before suites existed, so its fingerprints are unchanged), any
     // other network by its canonical spelling.
@@ -168,8 +179,7 @@ class Grid {
       try {
         Network net = load_model(path);
         if (net.training.value("fingerprint", std::string()) == fingerprint) {
-          prints_[name] = fingerprint;
-          finished(work, false);
+          remember(fingerprint, false);
           return net;
         }
       } catch (const Error&) {
@@ -185,13 +195,44 @@ class Grid {
     while (!trainer.done()) trainer.run_epoch();
     Network net = trainer.network();
     net.training["fingerprint"] = fingerprint;
-    net.training["digital_test_accuracy"] = digital_accuracy(net, test_, cfg_.threads);
+    net.training["digital_test_accuracy"] = digital_accuracy(net, test_, tc.threads ? tc.threads : cfg_.threads);
     save_model(path, net);
-    prints_[name] = fingerprint;
-    finished(work, true);
+    remember(fingerprint, true);
     return net;
   }
-  const std::string& print_of(const std::string& name) { return prints_.at(name); }
+  const std::string& print_of(const std::string& name) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return prints_.at(name);
+  }
+
+  // A model to train: model()'s arguments, the initial network by its name (empty: none).
+  struct ModelJob {
+    std::string name;
+    TrainConfig tc;
+    std::string init;
+    int noise_length = 0;
+  };
+  // Trains (or finds) `jobs` side by side, each training on one thread, as many at once as the
+  // run has threads: a training step is ~1 ms between barriers, so one team per training scales
+  // poorly on few cores (train.cpp), while independent trainings do not wait for each other.
+  // Training results do not depend on the thread count: each model is the one model() would
+  // give. Their init models must already be known (model()).
+  void train_side_by_side(std::vector<ModelJob> jobs, const std::map<std::string, Network>& inits) {
+    const int nthreads = cfg_.threads > 0 ? cfg_.threads : omp_get_max_threads();
+    std::stable_sort(jobs.begin(), jobs.end(), [](const ModelJob& a, const ModelJob& b) {  // the longest first
+      return training_work(a.tc.arch, a.tc.epochs, a.noise_length > 0) >
+             training_work(b.tc.arch, b.tc.epochs, b.noise_length > 0);
+    });
+    ParallelErrors errors;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads) if (nthreads > 1 && jobs.size() > 1)
+    for (size_t j = 0; j < jobs.size(); ++j) errors.run([&] {
+      ModelJob& job = jobs[j];
+      job.tc.threads = 1;
+      const Network* init = job.init.empty() ? nullptr : &inits.at(job.init);
+      model(job.name, job.tc, init, job.init.empty() ? "" : print_of(job.init), job.noise_length);
+    });
+    errors.rethrow();
+  }
 
   // A cell, loaded when DIR/cells/<id>.json holds one with the same fingerprint.
   template <class Compute>
@@ -258,6 +299,7 @@ class Grid {
 
   void status(const std::string& what) {
     if (cfg_.quiet) return;
+    const std::lock_guard<std::mutex> lock(mutex_);
     const double elapsed = seconds_since(start_);
     std::string eta;
     if (computed_work_ > 0 && total_work_ - done_work_ > 1e-6 * total_work_) {
@@ -274,6 +316,8 @@ class Grid {
   const ReproduceConfig& cfg_;
   Dataset train_, test_;
   std::map<std::string, std::string> prints_;
+  std::set<std::string> counted_;         // models whose work is counted as done
+  std::mutex mutex_;                      // prints_, counted_, the work and the progress lines
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   // Estimated work: of the whole run, of the jobs finished (computed or reused), of the jobs
   // computed in this run (whose elapsed time calibrates the estimate).
@@ -375,6 +419,35 @@ std::vector<ReproduceCell> run_reproduce(const ReproduceConfig& cfg) {
     t.dataset = cfg.dataset;
     return t;
   };
+  // Every model first, side by side (Grid::train_side_by_side): the float and qat base models,
+  // then the continuations of the bases. The loops below then find them trained.
+  {
+    std::vector<Grid::ModelJob> bases, continuations;
+    for (const GridNet& gn : nets) {
+      if (cfg.baselines)
+        bases.push_back({fmt::format("{}-float", gn.tag), base_training(gn.arch, TrainMode::Float, TrainConfig{}.states), "", 0});
+      for (int K : cfg.states) {
+        const std::string bname = fmt::format("{}-k{}-base", gn.tag, K);
+        bases.push_back({bname, base_training(gn.arch, TrainMode::Qat, K), "", 0});
+        if (cfg.sc_epochs == 0) continue;
+        TrainConfig cont = bases.back().tc;
+        cont.epochs = cfg.sc_epochs;
+        cont.seed = derive_seed(cfg.seed, {1});
+        continuations.push_back({fmt::format("{}-k{}-without_sc", gn.tag, K), cont, bname, 0});
+        for (int L : cfg.lengths) {
+          TrainConfig sct = cont;
+          sct.mode = TrainMode::Sc;
+          sct.seed = derive_seed(cfg.seed, {2, static_cast<uint64_t>(L)});
+          continuations.push_back({fmt::format("{}-k{}-with_sc-L{}", gn.tag, K, L), sct, bname, L});
+        }
+      }
+    }
+    grid.train_side_by_side(bases, {});
+    std::map<std::string, Network> trained;
+    for (const auto& job : bases)
+      if (job.tc.mode == TrainMode::Qat) trained[job.name] = grid.model(job.name, job.tc, nullptr, "", 0);
+    grid.train_side_by_side(continuations, trained);
+  }
   for (const GridNet& gn : nets) {
     if (cfg.baselines) {
       const TrainConfig ft = base_training(gn.arch, TrainMode::Float, TrainConfig{}.states);

@@ -5,7 +5,11 @@
 #include <bit>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "bits/aligned_words.hpp"
 #include "bits/simd.hpp"
@@ -83,7 +87,80 @@ __attribute__((noinline)) uint64_t and_popcount_portable(const uint64_t* a, cons
   return s;
 }
 
+// The fastest generator the engine uses: the ideal source's SplitMix64 on AVX-512 (8 lanes,
+// counter + golden per step, the finaliser's two multiplies), 4 independent vectors in flight;
+// the random words are XORed together so that none is optimised away. Returns 64-bit words.
+// (GCC 12 reports its own _mm512_srli_epi64 as an uninitialized use, as for simd.hpp.)
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq")
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+__attribute__((noinline)) uint64_t splitmix_words_avx512(uint64_t seed, long steps, uint64_t& sink) {
+  const __m512i step = _mm512_set1_epi64(static_cast<long long>(0x9e3779b97f4a7c15ULL * 32));
+  const __m512i c1 = _mm512_set1_epi64(static_cast<long long>(0xbf58476d1ce4e5b9ULL));
+  const __m512i c2 = _mm512_set1_epi64(static_cast<long long>(0x94d049bb133111ebULL));
+  __m512i ctr[4], acc[4];
+  for (int v = 0; v < 4; ++v) {
+    alignas(64) uint64_t lanes[8];
+    for (int i = 0; i < 8; ++i) lanes[i] = seed + (static_cast<uint64_t>(v * 8 + i) + 1) * 0x9e3779b97f4a7c15ULL;
+    ctr[v] = _mm512_load_si512(lanes);
+    acc[v] = _mm512_setzero_si512();
+  }
+  for (long s = 0; s < steps; ++s)
+    for (int v = 0; v < 4; ++v) {
+      __m512i x = ctr[v];
+      x = _mm512_xor_si512(x, _mm512_srli_epi64(x, 30));
+      x = _mm512_mullo_epi64(x, c1);
+      x = _mm512_xor_si512(x, _mm512_srli_epi64(x, 27));
+      x = _mm512_mullo_epi64(x, c2);
+      acc[v] = _mm512_xor_si512(acc[v], _mm512_xor_si512(x, _mm512_srli_epi64(x, 31)));
+      ctr[v] = _mm512_add_epi64(ctr[v], step);
+    }
+  alignas(64) uint64_t lanes[8];
+  _mm512_store_si512(lanes, _mm512_xor_si512(_mm512_xor_si512(acc[0], acc[1]), _mm512_xor_si512(acc[2], acc[3])));
+  for (uint64_t w : lanes) sink ^= w;
+  return static_cast<uint64_t>(steps) * 32;
+}
+#pragma GCC diagnostic pop
+#pragma GCC pop_options
+
+// The same on 64-bit scalars, 4 in flight (rng.hpp's mix64), where the CPU lacks AVX-512.
+__attribute__((noinline)) uint64_t splitmix_words_portable(uint64_t seed, long steps, uint64_t& sink) {
+  uint64_t c[4], a[4] = {0, 0, 0, 0};
+  for (int v = 0; v < 4; ++v) c[v] = seed + static_cast<uint64_t>(v) * 0x9e3779b97f4a7c15ULL;
+  for (long s = 0; s < steps; ++s)
+    for (int v = 0; v < 4; ++v) {
+      a[v] ^= mix64(c[v]);
+      c[v] += 4 * 0x9e3779b97f4a7c15ULL;
+    }
+  sink ^= a[0] ^ a[1] ^ a[2] ^ a[3];
+  return static_cast<uint64_t>(steps) * 4;
+}
+
 }  // namespace
+
+double random_bits_peak(int threads, double seconds) {
+  const int nthreads = threads > 0 ? threads : omp_get_max_threads();
+  std::vector<double> rate(static_cast<size_t>(nthreads), 0.0);
+  const bool wide = detail::cpu_features().avx512_ideal();
+#pragma omp parallel num_threads(nthreads)
+  {
+    uint64_t sink = 0, words = 0;
+    const uint64_t seed = static_cast<uint64_t>(omp_get_thread_num()) + 1;
+#pragma omp barrier
+    const auto start = std::chrono::steady_clock::now();
+    double elapsed = 0;
+    do {
+      words += wide ? splitmix_words_avx512(seed + words, 1 << 14, sink) : splitmix_words_portable(seed + words, 1 << 16, sink);
+      elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    } while (elapsed < seconds);
+    asm volatile("" : : "r"(sink));
+    rate[static_cast<size_t>(omp_get_thread_num())] = static_cast<double>(words) * 64 / elapsed;
+  }
+  double total = 0;
+  for (double r : rate) total += r;
+  return total;
+}
 
 double and_popcount_peak(int threads, double seconds) {
   const int nthreads = threads > 0 ? threads : omp_get_max_threads();
@@ -155,8 +232,8 @@ ScBenchResult run_sc_bench(const ScBenchOptions& opt) {
   res.per_level_synapse_bit_ops_per_s = data.count / shared.seconds * static_cast<double>(res.synapses) * opt.length;
   cfg.sharing = Sharing::Independent;
   cfg.exact_bits = false;  // the binomial shortcut: its own figure, never the ratio's
-  const ScAccuracy fast = ScEngine(net, cfg).accuracy(data, 1, res.threads, opt.quiet);
-  res.shortcut_images_per_s = data.count / fast.seconds;
+  const ScAccuracy fast = ScEngine(net, cfg).accuracy(data, 3, res.threads, opt.quiet);
+  res.shortcut_images_per_s = 3.0 * data.count / fast.seconds;
   res.shortcut_equivalent_bit_ops_per_s = res.shortcut_images_per_s * static_cast<double>(res.synapses) * opt.length;
   // The conv workload, bit level, independent and per-tap weight streams.
   const Network conv = bench_conv_network();
@@ -171,14 +248,70 @@ ScBenchResult run_sc_bench(const ScBenchOptions& opt) {
   res.conv_per_tap_images_per_s = data.count / conv_tap.seconds;
   res.conv_per_tap_synapse_bit_ops_per_s = res.conv_per_tap_images_per_s * static_cast<double>(res.conv_synapses) * opt.length;
   res.roofline_bit_ops_per_s = and_popcount_peak(res.threads, opt.peak_seconds);
+  res.random_bits_per_s = random_bits_peak(res.threads, opt.peak_seconds);
+  // The floor of one weight stream: 2 random bits per output bit (an exact Bernoulli(p) stream
+  // by bit-serial comparison with early exit) and its AND+popcount, at the per-core peaks.
+  const double per_core_bits = res.random_bits_per_s / res.threads, per_core_and = res.roofline_bit_ops_per_s / res.threads;
+  res.floor_ns_per_weight_stream = (2.0 * opt.length / per_core_bits + opt.length / per_core_and) * 1e9;
   res.conv_ratio = res.conv_synapse_bit_ops_per_s / res.roofline_bit_ops_per_s;
   res.ratio = res.synapse_bit_ops_per_s / res.roofline_bit_ops_per_s;
   res.per_level_ratio = res.per_level_synapse_bit_ops_per_s / res.roofline_bit_ops_per_s;
   if (acc.weight_streams > 0) {
     res.ns_per_weight_stream = acc.seconds * res.threads / static_cast<double>(acc.weight_streams) * 1e9;
     res.ns_per_weight_stream_at_quarter_peak = res.ns_per_weight_stream * res.ratio / 0.25;
+    res.weight_stream_floor_ratio = res.ns_per_weight_stream / res.floor_ns_per_weight_stream;
   }
   return res;
+}
+
+namespace {
+
+// A shell word: the text in single quotes, each ' written '\''.
+std::string shell_quote(const std::string& text) {
+  std::string q = "'";
+  for (char c : text) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+}  // namespace
+
+std::optional<TorchShortcutPeer> run_torch_shortcut_peer(const std::filesystem::path& python, const std::filesystem::path& script,
+                                                         int threads, int images, bool synthetic,
+                                                         const std::filesystem::path& data_dir, std::string* why) {
+  auto no = [&](std::string reason) -> std::optional<TorchShortcutPeer> {
+    if (why) *why = std::move(reason);
+    return std::nullopt;
+  };
+  std::error_code ec;
+  if (!std::filesystem::exists(python, ec)) return no(fmt::format("{} not found", python.string()));
+  if (!std::filesystem::exists(script, ec)) return no(fmt::format("{} not found", script.string()));
+  // An empty --data-dir makes the script use synthetic images, as the bench does.
+  const std::string command =
+      fmt::format("{} {} --json --threads {} --images {} --data-dir {} 2>&1", shell_quote(python.string()), shell_quote(script.string()),
+                  threads, images, shell_quote(synthetic ? std::string() : data_dir.string()));
+  std::FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return no("cannot start " + python.string());
+  std::string out;
+  char buf[4096];
+  for (size_t got; (got = std::fread(buf, 1, sizeof buf, pipe)) > 0;) out.append(buf, got);
+  const int status = ::pclose(pipe);
+  const size_t brace = out.rfind('{');
+  if (status != 0 || brace == std::string::npos) {
+    const size_t tail = out.size() > 300 ? out.size() - 300 : 0;
+    return no(fmt::format("{} failed (status {}): {}", script.filename().string(), status, out.substr(tail)));
+  }
+  try {
+    const auto j = nlohmann::json::parse(out.substr(brace));
+    TorchShortcutPeer peer;
+    peer.images_per_s = j.at("images_per_s").get<double>();
+    peer.folded_images_per_s = j.at("folded_images_per_s").get<double>();
+    peer.best_images_per_s = j.at("best_images_per_s").get<double>();
+    peer.torch_version = j.at("torch").get<std::string>();
+    peer.data = j.at("data").get<std::string>();
+    return peer;
+  } catch (const std::exception& e) {
+    return no(fmt::format("{} printed no result ({})", script.filename().string(), e.what()));
+  }
 }
 
 }  // namespace spinsc

@@ -87,9 +87,25 @@ struct PreparedLayer {
   // stream's count of ones, Binomial(L, g/grid), as a cumulative table for every value g/grid of
   // the layer's input grid (pixels: grid 255; hidden activations: grid K-1). Inputs off the grid
   // fall back to binomial().
-  bool shortcut = false;
   int grid = 0;
   std::vector<std::vector<double>> ones_cdf;
+  // The shortcut's routing as a matrix product (see shortcut_stage): `route` is fan_in x
+  // (units * slots), row t, column u * slots + s. A positive weight whose stream has
+  // 0 < q < 1 adds Binomial(c, q) to its neuron's counter (c: the input's count of ones), a
+  // negative one -Binomial(c, q), which has the law of Binomial(c, 1 - q) - c. So slot s < slots
+  // - 1 collects the counts to thin with probability slot_p[s] (the distinct values of q and
+  // 1 - q over the drawn levels: for symmetric levels k/h as many slots as levels), each entry
+  // 1 where weight (u, t) is positive at q = slot_p[s] or negative at 1 - q = slot_p[s]; the
+  // last slot sums exactly: +1 where the stream is all ones (p = 1: the product is the input
+  // stream), -1 where it is all ones and negative or drawn and negative. Then the counter is
+  // z[last] + sum_s Binomial(z[s], slot_p[s]): one draw per slot, independent of the others, the
+  // bit-level counter's law. Products of integer counts with these entries are exact in float
+  // while fan_in * L < 2^24 (route_f), else in double (route_d).
+  int slots = 1;
+  std::vector<double> slot_p;
+  bool route_double = false;
+  std::vector<float> route_f;
+  std::vector<double> route_d;
   // Input-major order (signmag + apc, broadcast inputs, independent, per-level or per-tap
   // weights; see run_layer): for input i, the synapses whose weight stream is drawn are entries
   // draw_begin[i] .. draw_begin[i+1] of the draw_* arrays, those at p = 1 the one_* entries.
@@ -99,6 +115,12 @@ struct PreparedLayer {
   std::vector<double> draw_p;
   std::vector<uint64_t> draw_device;
   std::vector<uint8_t> draw_neg, one_neg;
+};
+
+// The operands of one routing product: a (rows x live taps) and z = a times the routing rows.
+template <class T>
+struct GemmBuffers {
+  std::vector<T> a, z;
 };
 
 struct Workspace {
@@ -111,7 +133,6 @@ struct Workspace {
   std::vector<uint8_t> is_active;   // mux: whether each input stream is nonzero
   std::vector<int> active, bidx, slot, sel, needed;
   std::vector<int64_t> ones;        // popcount of each input stream
-  std::vector<int64_t> up, down;    // binomial shortcut: input ones per weight level and sign
   detail::AlignedWords acc;         // input-major: per neuron, 8 lanes of partial counts
   std::vector<int64_t> exact;       // input-major: per neuron, the products with p = 1 streams
   detail::AlignedWords taps;        // per-tap weight streams
@@ -120,8 +141,13 @@ struct Workspace {
   std::vector<int> sa;              // conv2d: an output's synapses that can contribute
   std::vector<uint8_t> bneg;
   std::vector<int64_t> pooled;
-  std::vector<int64_t> updown;      // conv2d shortcut: per output, the input ones per level and sign
   std::vector<float> act;
+  // Batched shortcut: the batch's input counts (images x inputs), the inputs with a nonzero count
+  // in some image, and the product's operands and result in float or double.
+  std::vector<int32_t> counts;
+  std::vector<uint32_t> live;
+  GemmBuffers<float> gf;
+  GemmBuffers<double> gd;
   long long weight_streams = 0, synapses = 0;  // work counters for ScAccuracy
 };
 
@@ -290,9 +316,8 @@ ScEngine::ScEngine(const Network& net, ScConfig config, std::shared_ptr<const Bi
           }
         }
       }
-    } else if (pl.conv && (pl.input_major || im.shortcut)) {
+    } else if (pl.conv && pl.input_major) {
       // The same lists from the program: every (output, tap) that reads input i, outputs in order.
-      // The conv shortcut reads them too (draw_level: the level), to visit active inputs only.
       const size_t n = static_cast<size_t>(pl.in);
       std::vector<uint32_t> ndraw(n + 1, 0), none(n + 1, 0);
       auto each_synapse = [&](auto&& visit) {
@@ -339,12 +364,44 @@ ScEngine::ScEngine(const Network& net, ScConfig config, std::shared_ptr<const Bi
   if (im.shortcut)
     for (size_t l = 0; l < im.layers.size(); ++l) {
       PreparedLayer& pl = im.layers[l];
-      pl.shortcut = true;
       pl.grid = l == 0 ? 255 : K - 1;
       // The tables cost (grid + 1) (L + 1) doubles and as many lgamma calls: for long streams
       // (2 GB and a minute at L = 2^20) every input count comes from binomial() instead.
-      if (static_cast<int64_t>(pl.grid + 1) * (config_.length + 1) > kMaxCdfEntries) continue;
-      for (int g = 0; g <= pl.grid; ++g) pl.ones_cdf.push_back(binomial_cdf(config_.length, static_cast<double>(g) / pl.grid));
+      if (static_cast<int64_t>(pl.grid + 1) * (config_.length + 1) <= kMaxCdfEntries)
+        for (int g = 0; g <= pl.grid; ++g) pl.ones_cdf.push_back(binomial_cdf(config_.length, static_cast<double>(g) / pl.grid));
+      // The routing matrix (weights k = u * fan_in + t: dense u = j, t = i; conv2d u = filter).
+      // Slot of probability p: 1 - q of one level and q of another are one slot when they agree
+      // to 1e-12 (the levels' own rounding; sources round p to 2^-32 anyway).
+      auto slot_of = [&](double p) {
+        for (size_t s = 0; s < pl.slot_p.size(); ++s)
+          if (std::fabs(pl.slot_p[s] - p) < 1e-12) return static_cast<int>(s);
+        pl.slot_p.push_back(p);
+        return static_cast<int>(pl.slot_p.size()) - 1;
+      };
+      std::vector<int> up_slot(pl.level_p.size(), -1), down_slot(pl.level_p.size(), -1);
+      for (size_t v = 0; v < pl.level_p.size(); ++v)
+        if (pl.level_p[v] > 0 && pl.level_p[v] < 1) up_slot[v] = slot_of(pl.level_p[v]);
+      for (size_t v = 0; v < pl.level_p.size(); ++v)
+        if (pl.level_p[v] > 0 && pl.level_p[v] < 1) down_slot[v] = slot_of(1.0 - pl.level_p[v]);
+      pl.slots = static_cast<int>(pl.slot_p.size()) + 1;
+      const size_t T = static_cast<size_t>(pl.fan_in), cols = static_cast<size_t>(pl.units) * static_cast<size_t>(pl.slots);
+      pl.route_double = static_cast<double>(pl.fan_in) * config_.length >= 16777216.0;  // 2^24
+      std::vector<double> route(T * cols, 0.0);
+      for (size_t u = 0; u < static_cast<size_t>(pl.units); ++u)
+        for (size_t t = 0; t < T; ++t) {
+          const size_t k = u * T + t, col = u * static_cast<size_t>(pl.slots), exact = col + static_cast<size_t>(pl.slots) - 1;
+          if (pl.kind[k] == kOne) {
+            route[t * cols + exact] = pl.negative[k] ? -1.0 : 1.0;
+          } else if (pl.kind[k] == kDraw) {
+            const int s = pl.negative[k] ? down_slot[pl.level[k]] : up_slot[pl.level[k]];
+            route[t * cols + col + static_cast<size_t>(s)] = 1.0;
+            if (pl.negative[k]) route[t * cols + exact] = -1.0;
+          }
+        }
+      if (pl.route_double)
+        pl.route_d = std::move(route);
+      else
+        pl.route_f.assign(route.begin(), route.end());
     }
 }
 
@@ -398,7 +455,7 @@ Collected collect_batch(const int* active, size_t nact, size_t pos, const uint8_
 // A conv2d stage output by output: every configuration the input-major walk does not take
 // (bipolar, mux, independent-all, per-tap streams beyond kTapBufferBytes).
 // Output o = f * positions + pos reads its position's program; synapse a (input i, tap t) has
-// the weight k = f * fan_in + t. X: the broadcast input streams (null under the shortcut or
+// the weight k = f * fan_in + t. X: the broadcast input streams (null under
 // independent-all), LV: the per-level streams, W: room for a batch of weight streams (mux: for
 // min(fan_in, L)). Counters go to counter[o].
 void run_conv_outputs(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSource& source, uint64_t run_seed,
@@ -598,6 +655,156 @@ void finish_conv(const PreparedLayer& pl, const ScConfig& cfg, int states, Works
   }
 }
 
+// A dense stage's counters to its estimates and outputs (hidden: the activation; last: the
+// estimate plus the bias).
+void finish_dense(const PreparedLayer& pl, const ScConfig& cfg, int states, ScLayerResult& out) {
+  const int m = pl.out, L = cfg.length;
+  out.estimate.resize(static_cast<size_t>(m));
+  out.output.resize(static_cast<size_t>(m));
+  for (int j = 0; j < m; ++j) {
+    const float est = pl.scale * static_cast<float>(static_cast<double>(out.counter[static_cast<size_t>(j)]) / L);
+    out.estimate[static_cast<size_t>(j)] = est;
+    if (pl.hidden) {
+      const float z = pl.gain[static_cast<size_t>(j)] * est + pl.bias[static_cast<size_t>(j)];
+      out.output[static_cast<size_t>(j)] = cfg.analog ? std::clamp(z, 0.0f, 1.0f) : quantize_activation(z, states);
+    } else {
+      out.output[static_cast<size_t>(j)] = est + pl.bias[static_cast<size_t>(j)];
+    }
+  }
+}
+
+// One image of a shortcut batch: the stream seed of its repeat and its index.
+struct BatchImage {
+  uint64_t run_seed = 0, image = 0;
+};
+
+// Images per routing product of the shortcut: enough rows for the product to run near the
+// machine's peak, few enough that a batch's operands stay in the L2 cache. The batch never
+// changes a result: every draw comes from a generator keyed by its own image.
+constexpr int kShortcutBatch = 32;
+
+// The count of ones of an i.i.d. stream at p = v: Binomial(L, v), by inverting its tabulated law
+// when v is on the stage's input grid (one uniform), else by binomial().
+int64_t draw_ones(const PreparedLayer& pl, double v, int L, Xoshiro256& rng) {
+  const double g = v * pl.grid;
+  const long k = std::lround(g);
+  if (pl.ones_cdf.empty() || std::fabs(g - static_cast<double>(k)) >= 1e-6) return binomial(L, v, rng);
+  const double u = rng.uniform();
+  if (k == 0) return 0;         // the table of p = 0 is all ones: the search would end at 0
+  if (k == pl.grid) return L;   // that of p = 1 is zero up to L
+  const auto& cdf = pl.ones_cdf[static_cast<size_t>(k)];
+  return std::upper_bound(cdf.begin(), cdf.end() - 1, u) - cdf.begin();
+}
+
+// Stage l of the binomial shortcut (ScEngine::binomial_shortcut) for a batch of B images, image
+// b's stage input inputs[b], its counters and outputs to outs[b]. In three steps:
+//   1. each input stream's count of ones, Binomial(L, x_i): one generator per image and stage,
+//      keyed (image, l, kBinomialTag, ~0), inputs in order;
+//   2. the counts routed to every unit's levels and signs by one matrix product: rows are the
+//      images (conv2d: images x output positions, a row holding its receptive field's counts by
+//      tap, 0 on padding), times the stage's routing matrix (PreparedLayer::route_f / route_d),
+//      the zero counts skipped. Integer values below 2^24 (float) or 2^53 (double): the
+//      product is exact in any summation order;
+//   3. per neuron o (dense unit, conv output), one generator keyed (image, l, kBinomialTag, o):
+//      each slot's ones thinned by its binomial law (slot order), plus the exact slot.
+template <class Scalar>
+void shortcut_stage(const PreparedLayer& pl, int l, const ScConfig& cfg, int states, int B, const float* const* inputs,
+                    const BatchImage* batch, const std::vector<Scalar>& route, GemmBuffers<Scalar>& g, Workspace& ws,
+                    ScLayerResult* const* outs) {
+  const int n = pl.in, L = cfg.length, taps = pl.fan_in, P = pl.conv ? pl.positions : 1, S = pl.slots;
+  const size_t cols = static_cast<size_t>(pl.units) * static_cast<size_t>(S), sn = static_cast<size_t>(n);
+  ws.counts.resize(static_cast<size_t>(B) * sn);
+  ws.is_active.assign(static_cast<size_t>(taps), 0);
+  for (int b = 0; b < B; ++b) {
+    Xoshiro256 rng(derive_seed(batch[b].run_seed, {batch[b].image, static_cast<uint64_t>(l), kBinomialTag, ~0ULL}));
+    int32_t* c = ws.counts.data() + static_cast<size_t>(b) * sn;
+    for (int i = 0; i < n; ++i) {
+      const double v = inputs[b][i];
+      if (!(v >= 0.0 && v <= 1.0)) fail("SC layer {}: input {} = {} is outside [0, 1]", l, i, v);
+      c[i] = static_cast<int32_t>(draw_ones(pl, v, L, rng));
+      if (!pl.conv) ws.is_active[static_cast<size_t>(i)] |= c[i] != 0;
+    }
+  }
+  auto each_tap = [&](auto&& visit) {  // conv2d: (row, tap, input count) of every real synapse
+    for (int b = 0; b < B; ++b)
+      for (int pos = 0; pos < P; ++pos)
+        for (uint32_t a = pl.prog_begin[static_cast<size_t>(pos)]; a < pl.prog_begin[static_cast<size_t>(pos) + 1]; ++a)
+          visit(static_cast<size_t>(b) * P + pos, pl.prog_tap[a], ws.counts[static_cast<size_t>(b) * sn + pl.prog_input[a]]);
+  };
+  if (pl.conv) each_tap([&](size_t, uint32_t t, int32_t c) { ws.is_active[t] |= c != 0; });
+  ws.live.clear();
+  ws.slot.assign(static_cast<size_t>(taps), -1);
+  for (int t = 0; t < taps; ++t)
+    if (ws.is_active[static_cast<size_t>(t)]) {
+      ws.slot[static_cast<size_t>(t)] = static_cast<int>(ws.live.size());
+      ws.live.push_back(static_cast<uint32_t>(t));
+    }
+  const size_t rows = static_cast<size_t>(B) * static_cast<size_t>(P), live = ws.live.size();
+  g.a.assign(rows * live, Scalar(0));
+  if (pl.conv) {
+    each_tap([&](size_t r, uint32_t t, int32_t c) { g.a[r * live + static_cast<size_t>(ws.slot[t])] = static_cast<Scalar>(c); });
+  } else {
+    for (size_t b = 0; b < static_cast<size_t>(B); ++b)
+      for (size_t e = 0; e < live; ++e) g.a[b * live + e] = static_cast<Scalar>(ws.counts[b * sn + ws.live[e]]);
+  }
+  // The product, tap by tap: each routing row is read once per batch and added, times the
+  // count, to the rows with a nonzero count (most pixels and many activations are 0), whose
+  // results stay in cache across taps.
+  g.z.assign(rows * cols, Scalar(0));
+  for (size_t e = 0; e < live; ++e) {
+    const Scalar* __restrict rr = route.data() + ws.live[e] * cols;
+    for (size_t r = 0; r < rows; ++r) {
+      const Scalar a = g.a[r * live + e];
+      if (a == Scalar(0)) continue;
+      Scalar* __restrict z = g.z.data() + r * cols;
+      for (size_t c = 0; c < cols; ++c) z[c] += a * rr[c];
+    }
+  }
+  for (int b = 0; b < B; ++b) {
+    ScLayerResult& out = *outs[b];
+    out.counter.resize(static_cast<size_t>(pl.out));
+    for (int pos = 0; pos < P; ++pos) {
+      const Scalar* zrow = g.z.data() + (static_cast<size_t>(b) * P + static_cast<size_t>(pos)) * cols;
+      for (int u = 0; u < pl.units; ++u) {
+        const Scalar* z = zrow + static_cast<size_t>(u) * static_cast<size_t>(S);
+        const uint64_t o = static_cast<uint64_t>(u) * static_cast<uint64_t>(P) + static_cast<uint64_t>(pos);
+        int64_t C = static_cast<int64_t>(z[S - 1]);
+        if (std::any_of(z, z + S - 1, [](Scalar v) { return v != 0; })) {  // else every draw is Bin(0, p) = 0
+          Xoshiro256 rng(derive_seed(batch[b].run_seed, {batch[b].image, static_cast<uint64_t>(l), kBinomialTag, o}));
+          for (int s = 0; s + 1 < S; ++s) C += binomial(static_cast<int64_t>(z[s]), pl.slot_p[static_cast<size_t>(s)], rng);
+        }
+        out.counter[o] = C;
+      }
+    }
+    if (pl.conv)
+      finish_conv(pl, cfg, states, ws, out);
+    else
+      finish_dense(pl, cfg, states, out);
+  }
+  ws.synapses += pl.synapses * B;
+}
+
+// All stages of the shortcut for a batch of B images x[b]: results[b][l] is image b's stage l.
+void run_shortcut_network(const std::vector<PreparedLayer>& layers, const ScConfig& cfg, int states, int B, const float* const* x,
+                          const BatchImage* batch, Workspace& ws, std::vector<std::vector<ScLayerResult>>& results) {
+  if (results.size() < static_cast<size_t>(B)) results.resize(static_cast<size_t>(B));
+  std::vector<const float*> in(x, x + B);
+  std::vector<ScLayerResult*> outs(static_cast<size_t>(B));
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const PreparedLayer& pl = layers[l];
+    for (int b = 0; b < B; ++b) {
+      results[static_cast<size_t>(b)].resize(layers.size());
+      outs[static_cast<size_t>(b)] = &results[static_cast<size_t>(b)][l];
+    }
+    if (pl.route_double)
+      shortcut_stage(pl, static_cast<int>(l), cfg, states, B, in.data(), batch, pl.route_d, ws.gd, ws, outs.data());
+    else
+      shortcut_stage(pl, static_cast<int>(l), cfg, states, B, in.data(), batch, pl.route_f, ws.gf, ws, outs.data());
+    for (int b = 0; b < B; ++b) in[static_cast<size_t>(b)] = results[static_cast<size_t>(b)][l].output.data();
+  }
+}
+
+
 void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSource& source, int states, const float* input,
                uint64_t run_seed, uint64_t image, Workspace& ws, ScLayerResult& out) {
   const int n = pl.in, m = pl.out, L = cfg.length, nw = words_for(L);
@@ -633,29 +840,7 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
       if (bipolar || c) ws.active.push_back(i);
     }
   };
-  const bool shortcut = pl.shortcut;
-  if (shortcut) {
-    // Only the inputs' counts of ones matter on this path; for i.i.d. streams each is
-    // Binomial(L, x_i), drawn by inverting its tabulated law.
-    Xoshiro256 rng(derive_seed(run_seed, {image, static_cast<uint64_t>(l), kBinomialTag, ~0ULL}));
-    ws.active.clear();
-    for (int i = 0; i < n; ++i) {
-      const double v = px[static_cast<size_t>(i)];
-      const double g = v * pl.grid;
-      const long k = std::lround(g);
-      int64_t c;
-      if (!pl.ones_cdf.empty() && std::fabs(g - static_cast<double>(k)) < 1e-6) {
-        const auto& cdf = pl.ones_cdf[static_cast<size_t>(k)];
-        c = std::upper_bound(cdf.begin(), cdf.end() - 1, rng.uniform()) - cdf.begin();
-      } else {
-        c = binomial(L, v, rng);
-      }
-      ws.ones[static_cast<size_t>(i)] = c;
-      if (c) ws.active.push_back(i);
-    }
-  } else if (!own_inputs) {
-    draw_inputs(0);
-  }
+  if (!own_inputs) draw_inputs(0);
   // Shared weight streams: one per level (per-level), or every kernel weight of a conv stage
   // walked input-major (per-tap; else run_conv_outputs draws them filter by filter).
   uint64_t* LV = nullptr;
@@ -675,10 +860,6 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
   // A batch of weight streams; mux needs the streams of up to min(n, L) selected synapses at once.
   uint64_t* W = ws.w.get(static_cast<size_t>(mux ? std::max(kBatch, std::min(n, L)) : kBatch) * snw);
   ws.synapses += pl.synapses;
-  if (shortcut) {
-    ws.up.resize(pl.level_p.size());
-    ws.down.resize(pl.level_p.size());
-  }
 
   out.counter.assign(static_cast<size_t>(m), 0);
   if (pl.input_major) {
@@ -715,7 +896,7 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
       out.counter[static_cast<size_t>(j)] = C;
     }
   }
-  // Neuron by neuron: every other configuration (and the shortcut).
+  // Neuron by neuron: every other configuration.
   for (int j = 0; !pl.input_major && !pl.conv && j < m; ++j) {
     const size_t row = static_cast<size_t>(j) * n;
     const double* prow = pl.p.data() + row;
@@ -725,26 +906,7 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
     const int64_t* ones = ws.ones.data();
     auto xptr = [&](int i) { return X + i * snw; };
     int64_t C = 0;
-    if (shortcut) {
-      // Exact in distribution for i.i.d. sources (see ScEngine::binomial_shortcut): per level,
-      // the ones of the inputs routed up (down) through that level, then one binomial draw each.
-      std::fill(ws.up.begin(), ws.up.end(), 0);
-      std::fill(ws.down.begin(), ws.down.end(), 0);
-      for (int i : ws.active) {
-        const uint8_t k = kind[i];
-        const int64_t c = ones[i], sgn = neg[i];
-        C += (k == kOne) * ((c ^ -sgn) + sgn);
-        const size_t v = pl.level[row + static_cast<size_t>(i)];
-        const int64_t d = (k == kDraw) * c;
-        ws.up[v] += d & (sgn - 1);
-        ws.down[v] += d & -sgn;
-      }
-      Xoshiro256 rng(derive_seed(run_seed, {image, static_cast<uint64_t>(l), kBinomialTag, static_cast<uint64_t>(j)}));
-      for (size_t v = 0; v < pl.level_p.size(); ++v) {
-        const double q = pl.level_p[v];
-        C += binomial(ws.up[v], q, rng) - binomial(ws.down[v], q, rng);
-      }
-    } else if (!mux) {
+    if (!mux) {
       // Synapses with an exact weight stream contribute from the input count alone; the others
       // are drawn in batches and counted bit by bit. The batch count and the running sum stay
       // in registers: flush() takes the count and returns the batch's signed sum.
@@ -812,51 +974,13 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
     }
     out.counter[static_cast<size_t>(j)] = C;
   }
-  if (pl.conv && shortcut) {
-    // As for a dense neuron: the outputs' synapses are independent given the input counts. The
-    // ones of each active input are summed per output, level and sign from its lists, then each
-    // output draws its per-level binomials from its own generator.
-    const size_t span = 2 * pl.level_p.size();
-    ws.updown.assign(static_cast<size_t>(m) * span, 0);
-    ws.exact.assign(static_cast<size_t>(m), 0);
-    for (int i : ws.active) {
-      const int64_t c = ws.ones[static_cast<size_t>(i)];
-      for (uint32_t e = pl.one_begin[static_cast<size_t>(i)]; e < pl.one_begin[static_cast<size_t>(i) + 1]; ++e)
-        ws.exact[pl.one_neuron[e]] += pl.one_neg[e] ? -c : c;
-      for (uint32_t e = pl.draw_begin[static_cast<size_t>(i)]; e < pl.draw_begin[static_cast<size_t>(i) + 1]; ++e)
-        ws.updown[pl.draw_neuron[e] * span + 2 * pl.draw_level[e] + pl.draw_neg[e]] += c;
-    }
-    for (int o = 0; o < m; ++o) {
-      const int64_t* ud = ws.updown.data() + static_cast<size_t>(o) * span;
-      int64_t C = ws.exact[static_cast<size_t>(o)];
-      if (std::any_of(ud, ud + span, [](int64_t v) { return v != 0; })) {  // else every draw is Bin(0, p) = 0
-        Xoshiro256 rng(derive_seed(run_seed, {image, static_cast<uint64_t>(l), kBinomialTag, static_cast<uint64_t>(o)}));
-        for (size_t v = 0; v < pl.level_p.size(); ++v) {
-          const double q = pl.level_p[v];
-          C += binomial(ud[2 * v], q, rng) - binomial(ud[2 * v + 1], q, rng);
-        }
-      }
-      out.counter[static_cast<size_t>(o)] = C;
-    }
-  } else if (pl.conv && !pl.input_major) {
+  if (pl.conv && !pl.input_major) {
     run_conv_outputs(pl, l, cfg, source, run_seed, image, X, LV, W, ws, out.counter.data());
   }
-  if (pl.conv) {
+  if (pl.conv)
     finish_conv(pl, cfg, states, ws, out);
-    return;
-  }
-  out.estimate.resize(static_cast<size_t>(m));
-  out.output.resize(static_cast<size_t>(m));
-  for (int j = 0; j < m; ++j) {
-    const float est = pl.scale * static_cast<float>(static_cast<double>(out.counter[static_cast<size_t>(j)]) / L);
-    out.estimate[static_cast<size_t>(j)] = est;
-    if (pl.hidden) {
-      const float z = pl.gain[static_cast<size_t>(j)] * est + pl.bias[static_cast<size_t>(j)];
-      out.output[static_cast<size_t>(j)] = cfg.analog ? std::clamp(z, 0.0f, 1.0f) : quantize_activation(z, states);
-    } else {
-      out.output[static_cast<size_t>(j)] = est + pl.bias[static_cast<size_t>(j)];
-    }
-  }
+  else
+    finish_dense(pl, cfg, states, out);
 }
 
 // The stream seed of stochastic repeat r.
@@ -879,15 +1003,32 @@ ScLayerResult ScEngine::layer(int l, const float* input, uint64_t image, int rep
   if (l < 0 || l >= layers()) fail("SC engine: layer {} does not exist (the network has {})", l, layers());
   Workspace ws;
   ScLayerResult r;
-  run_layer(impl_->layers[static_cast<size_t>(l)], l, config_, *source_, impl_->states, input,
-            repeat_seed(config_.seed, repeat), image, ws, r);
+  const PreparedLayer& pl = impl_->layers[static_cast<size_t>(l)];
+  const uint64_t run_seed = repeat_seed(config_.seed, repeat);
+  if (impl_->shortcut) {  // a batch of one image
+    const BatchImage one{run_seed, image};
+    ScLayerResult* out = &r;
+    if (pl.route_double)
+      shortcut_stage(pl, l, config_, impl_->states, 1, &input, &one, pl.route_d, ws.gd, ws, &out);
+    else
+      shortcut_stage(pl, l, config_, impl_->states, 1, &input, &one, pl.route_f, ws.gf, ws, &out);
+  } else {
+    run_layer(pl, l, config_, *source_, impl_->states, input, run_seed, image, ws, r);
+  }
   return r;
 }
 
 std::vector<ScLayerResult> ScEngine::forward(const float* x, uint64_t image, int repeat) const {
   Workspace ws;
+  const uint64_t run_seed = repeat_seed(config_.seed, repeat);
+  if (impl_->shortcut) {  // a batch of one image
+    const BatchImage one{run_seed, image};
+    std::vector<std::vector<ScLayerResult>> results;
+    run_shortcut_network(impl_->layers, config_, impl_->states, 1, &x, &one, ws, results);
+    return std::move(results.front());
+  }
   std::vector<ScLayerResult> results;
-  run_network(impl_->layers, config_, *source_, impl_->states, x, repeat_seed(config_.seed, repeat), image, ws, results);
+  run_network(impl_->layers, config_, *source_, impl_->states, x, run_seed, image, ws, results);
   return results;
 }
 
@@ -910,26 +1051,49 @@ ScAccuracy ScEngine::accuracy(const Dataset& data, int repeats, int threads, boo
   Progress progress("sc eval", total, quiet);
   const int nthreads = threads > 0 ? threads : omp_get_max_threads();
   ParallelErrors errors;
+  // The shortcut evaluates batches of consecutive (repeat, image) items, the bit-level path
+  // one item at a time; every item's streams and draws are keyed by its own seed and image.
+  const bool batched = impl_->shortcut;
+  const long step = batched ? kShortcutBatch : 1;
+  const long chunks = (total + step - 1) / step;
+  const int chunk_schedule = batched ? 1 : 8;
 #pragma omp parallel num_threads(nthreads)
   {
     Workspace ws;
-    std::vector<ScLayerResult> results;
+    std::vector<std::vector<ScLayerResult>> results(static_cast<size_t>(step));
     std::vector<float> x;
+    std::vector<const float*> xs(static_cast<size_t>(step));
+    std::vector<BatchImage> batch(static_cast<size_t>(step));
     std::vector<long> mine;
+    const size_t features = static_cast<size_t>(data.features());
     errors.run([&] {
-      x.resize(static_cast<size_t>(data.features()));
+      x.resize(static_cast<size_t>(step) * features);
       mine.assign(static_cast<size_t>(repeats), 0);
     });
-#pragma omp for schedule(dynamic, 8)
-    for (long k = 0; k < total; ++k) errors.run([&] {
-      const int r = static_cast<int>(k / data.count), i = static_cast<int>(k % data.count);
-      for (int f = 0; f < data.features(); ++f) x[static_cast<size_t>(f)] = data.pixel(i, f);
-      run_network(impl_->layers, config_, *source_, impl_->states, x.data(), repeat_seed(config_.seed, r),
-                  static_cast<uint64_t>(i), ws, results);
-      const auto& y = results.back().output;
-      mine[static_cast<size_t>(r)] += argmax_class(y.data(), static_cast<int>(y.size())) == data.labels[static_cast<size_t>(i)];
-      const long d = ++done;
-      if (omp_get_thread_num() == 0 && progress.enabled() && d % 64 == 0) progress.update(d);
+#pragma omp for schedule(dynamic, chunk_schedule)
+    for (long chunk = 0; chunk < chunks; ++chunk) errors.run([&] {
+      const long k0 = chunk * step;
+      const int B = static_cast<int>(std::min(step, total - k0));
+      for (int b = 0; b < B; ++b) {
+        const long k = k0 + b;
+        const int r = static_cast<int>(k / data.count), i = static_cast<int>(k % data.count);
+        float* xb = x.data() + static_cast<size_t>(b) * features;
+        for (size_t f = 0; f < features; ++f) xb[f] = data.pixel(i, static_cast<int>(f));
+        xs[static_cast<size_t>(b)] = xb;
+        batch[static_cast<size_t>(b)] = {repeat_seed(config_.seed, r), static_cast<uint64_t>(i)};
+      }
+      if (batched)
+        run_shortcut_network(impl_->layers, config_, impl_->states, B, xs.data(), batch.data(), ws, results);
+      else
+        run_network(impl_->layers, config_, *source_, impl_->states, xs[0], batch[0].run_seed, batch[0].image, ws, results[0]);
+      for (int b = 0; b < B; ++b) {
+        const long k = k0 + b;
+        const int r = static_cast<int>(k / data.count), i = static_cast<int>(k % data.count);
+        const auto& y = results[static_cast<size_t>(b)].back().output;
+        mine[static_cast<size_t>(r)] += argmax_class(y.data(), static_cast<int>(y.size())) == data.labels[static_cast<size_t>(i)];
+      }
+      const long d = done += B;
+      if (omp_get_thread_num() == 0 && progress.enabled() && d / 64 != (d - B) / 64) progress.update(d);
     });
 #pragma omp critical
     if (!errors.failed()) {
