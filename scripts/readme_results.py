@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Regenerates the README's measured results of the default `spinsc reproduce` run.
 
-    /usr/bin/python3 scripts/readme_results.py RESULTS_DIR --time TIME_FILE [--readme README.md]
+    /usr/bin/python3 scripts/readme_results.py RESULTS_DIR --time TIME_FILE [--load TEXT] [--readme README.md]
 
 RESULTS_DIR is the --out folder of a finished default run (`results.json` and `table.md` are
 read); TIME_FILE is what `/usr/bin/time -v` printed for that run (wall time, peak memory). The
@@ -64,7 +64,9 @@ def wall_and_memory(time_file):
         fail(f"'{time_file}': no 'Elapsed (wall clock) time' line (expected the output of /usr/bin/time -v)")
     seconds = int(m.group(1) or 0) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
-    return seconds, (int(rss.group(1)) / 1024 if rss else None)
+    cpu = [re.search(rf"{k} time \(seconds\): ([\d.]+)", text) for k in ("User", "System")]
+    cpu_s = sum(float(m.group(1)) for m in cpu) if all(cpu) else None
+    return seconds, (int(rss.group(1)) / 1024 if rss else None), cpu_s
 
 
 def cpu_name():
@@ -101,14 +103,16 @@ def pct(c, digits=2):
     return "—" if c is None else f"{100 * c['accuracy_mean']:.{digits}f}"
 
 
-def block(cells, archs, seconds, rss_mib, cpu, repeats):
+def block(cells, archs, seconds, rss_mib, cpu_s, cpu, repeats, load=None):
     depths = sorted(archs)
     states = sorted({c["states"] for c in cells if c["kind"] == "grid"})
     lengths = [L for L in TABLE_LENGTHS if any(c["kind"] == "grid" and c["length"] == L for c in cells)]
     out = []
-    mem = f", peak memory {rss_mib:.0f} MiB" if rss_mib else ""
+    mem = f", {cpu_s:.0f} s of CPU time" if cpu_s else ""
+    mem += f", peak memory {rss_mib:.0f} MiB" if rss_mib else ""
     out.append(f"**Measured default run: {seconds:.0f} s ({seconds / 60:.1f} min) wall on {cpu}, "
-               f"{os.cpu_count()} cores{mem}** (`/usr/bin/time -v ./build/release/spinsc reproduce --out results`).")
+               f"{os.cpu_count()} cores{mem}** (`/usr/bin/time -v ./build/release/spinsc reproduce --out results`"
+               + (f"; {load}" if load else "") + ").")
     out.append("")
     out.append(f"Results of that run (accuracy %, {repeats} repeats, without / with SC; bold: with SC above without SC "
                "by more than two standard errors of the difference; full table with the spread in `results/table.md`; "
@@ -173,14 +177,16 @@ def main():
     ap.add_argument("results_dir")
     ap.add_argument("--time", required=True, help="output of /usr/bin/time -v for the run")
     ap.add_argument("--readme", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "README.md"))
+    ap.add_argument("--load", help="how loaded the machine was during the run, if it was (from uptime), "
+                    "e.g. 'load average 13-17 from other jobs'")
     ap.add_argument("--check", action="store_true", help="only compare; exit 1 if the README's block differs")
     a = ap.parse_args()
     cells = load_cells(a.results_dir)
     archs, table_md = load_archs(a.results_dir)
     m = re.search(r"(\d+) repeats per cell", table_md)
     repeats = int(m.group(1)) if m else max(c["repeats"] for c in cells)
-    seconds, rss = wall_and_memory(a.time)
-    new = block(cells, archs, seconds, rss, cpu_name(), repeats)
+    seconds, rss, cpu_s = wall_and_memory(a.time)
+    new = block(cells, archs, seconds, rss, cpu_s, cpu_name(), repeats, a.load)
     try:
         readme = open(a.readme).read()
     except OSError as e:

@@ -13,7 +13,7 @@ printf 'head\n<!-- results:begin -->\nstale\n<!-- results:end -->\ntail\n' >R.md
 /usr/bin/python3 "$script" "$fixture" --time "$fixture/time.txt" --readme R.md
 [[ $(head -2 R.md | tail -1) == "<!-- results:begin -->" && $(tail -1 R.md) == tail ]] || fail "text outside the block changed"
 grep -q stale R.md && fail "the old block is still there"
-grep -q "Measured default run: 19 s (0.3 min) wall on .*, peak memory 60 MiB" R.md || fail "wall time or memory: $(cat R.md)"
+grep -q "Measured default run: 19 s (0.3 min) wall on .*, [0-9]* s of CPU time, peak memory 60 MiB" R.md || fail "wall time or memory: $(cat R.md)"
 # K = 11, L = 4: 84.00 / 86.56 over 3 repeats is significant; K = 5, L = 8 (89.33 / 88.44) is a loss.
 grep -q "| 784-16-10 | 11 | 84.00 / \*\*86.56\*\* |" R.md || fail "K = 11 row: $(grep '| 11 |' R.md)"
 grep -q "89.33 / 88.44 |" R.md || fail "K = 5, L = 8 must not be bold: $(grep '| 5 |' R.md)"
