@@ -53,4 +53,13 @@ std::filesystem::path source_dir() {
   return env && *env ? env : SPINSC_SOURCE_ROOT;
 }
 
+std::pair<double, double> mean_and_variance(const std::vector<double>& x) {
+  const double n = static_cast<double>(x.size());
+  double m = 0, v = 0;
+  for (double t : x) m += t;
+  m /= n;
+  for (double t : x) v += (t - m) * (t - m);
+  return {m, v / (n - 1)};
+}
+
 }  // namespace spinsc::testing

@@ -3,6 +3,8 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace spinsc::testing {
 
@@ -12,5 +14,8 @@ std::filesystem::path data_dir();
 std::filesystem::path temp_dir(const std::string& name);
 // The repository root: $SPINSC_SOURCE_DIR if set, else the source tree this was built from.
 std::filesystem::path source_dir();
+// Sample mean and unbiased sample variance of x (at least two values), for the statistical tests
+// that compare two samplers' moments.
+std::pair<double, double> mean_and_variance(const std::vector<double>& x);
 
 }  // namespace spinsc::testing

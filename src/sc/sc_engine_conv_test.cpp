@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "testutil.hpp"
 #include "spinsc/bitstream.hpp"
 #include "spinsc/digital.hpp"
 #include "spinsc/error.hpp"
@@ -335,16 +336,9 @@ TEST_P(ConvShortcutK, BinomialCountersMatchBitLevelInDistribution) {
         cb[j].push_back(static_cast<double>(rb[j]));
       }
     }
-    auto moments = [&](const std::vector<double>& c) {
-      double m = 0, v = 0;
-      for (double t : c) m += t;
-      m /= R;
-      for (double t : c) v += (t - m) * (t - m);
-      return std::pair{m, v / (R - 1)};
-    };
     for (size_t j = 0; j < ca.size(); ++j) {
-      const auto [ma, va] = moments(ca[j]);
-      const auto [mb, vb] = moments(cb[j]);
+      const auto [ma, va] = spinsc::testing::mean_and_variance(ca[j]);
+      const auto [mb, vb] = spinsc::testing::mean_and_variance(cb[j]);
       if (va == 0) {  // an output whose synapses are all exact (level 0 or +-1): no noise at all
         EXPECT_EQ(vb, 0.0) << arch << " counter " << j;
         EXPECT_EQ(ma, mb) << arch << " counter " << j;

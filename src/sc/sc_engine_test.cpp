@@ -8,6 +8,7 @@
 #include <cmath>
 #include <memory>
 
+#include "testutil.hpp"
 #include "spinsc/bitstream.hpp"
 #include "spinsc/digital.hpp"
 #include "spinsc/error.hpp"
@@ -466,15 +467,8 @@ TEST_P(ScEngineShortcutK, BinomialCountersMatchBitLevelInDistribution) {
       ca.push_back(static_cast<double>(a.layer(0, x.data(), static_cast<uint64_t>(r)).counter[j]));
       cb.push_back(static_cast<double>(b.layer(0, x.data(), static_cast<uint64_t>(r)).counter[j]));
     }
-    auto moments = [&](const std::vector<double>& c) {
-      double m = 0, v = 0;
-      for (double t : c) m += t;
-      m /= R;
-      for (double t : c) v += (t - m) * (t - m);
-      return std::pair{m, v / (R - 1)};
-    };
-    const auto [ma, va] = moments(ca);
-    const auto [mb, vb] = moments(cb);
+    const auto [ma, va] = spinsc::testing::mean_and_variance(ca);
+    const auto [mb, vb] = spinsc::testing::mean_and_variance(cb);
     ASSERT_GT(va, 0.0);
     EXPECT_NEAR(ma, mb, 5 * std::sqrt(2 * va / R)) << "neuron " << j;
     EXPECT_NEAR(vb / va, 1.0, 5 * std::sqrt(4.0 / (R - 1))) << "neuron " << j;

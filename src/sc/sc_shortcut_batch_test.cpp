@@ -12,6 +12,7 @@
 #include <string>
 #include <tuple>
 
+#include "testutil.hpp"
 #include "spinsc/digital.hpp"
 #include "spinsc/quantize.hpp"
 #include "spinsc/rng.hpp"
@@ -108,15 +109,8 @@ TEST_P(ShortcutBatch, AccuraciesHaveTheBitLevelLaw) {
   ASSERT_FALSE(a.binomial_shortcut());
   ASSERT_TRUE(b.binomial_shortcut());
   std::vector<double> ca = a.accuracy(d, R, 0).per_repeat, cb = b.accuracy(d, R, 0).per_repeat;
-  auto moments = [&](const std::vector<double>& c) {
-    double m = 0, v = 0;
-    for (double t : c) m += t;
-    m /= R;
-    for (double t : c) v += (t - m) * (t - m);
-    return std::pair{m, v / (R - 1)};
-  };
-  const auto [ma, va] = moments(ca);
-  const auto [mb, vb] = moments(cb);
+  const auto [ma, va] = spinsc::testing::mean_and_variance(ca);
+  const auto [mb, vb] = spinsc::testing::mean_and_variance(cb);
   ASSERT_GT(va, 0.0) << "no SC noise in the accuracies: the test would prove nothing";
   EXPECT_NEAR(ma, mb, 5 * std::sqrt(2 * va / R));
   EXPECT_NEAR(vb / va, 1.0, 5 * std::sqrt(4.0 / (R - 1)));
