@@ -92,6 +92,26 @@ TEST(MomentMatchedNoise, CorrelationInflatesTheVariance) {
   for (int j = 0; j < 4; ++j) EXPECT_GT(b[j], 1.2 * a[j]);
 }
 
+// The noise `noise` adds to a zero product for `rows` rows of the first layer of `c` (4
+// neurons), `positions` rows per image, reading `input` (rows x in) and the images' indices.
+std::vector<float> perturbed(PreactivationNoise& noise, const Case& c, const std::vector<float>& input,
+                             const int* images, int rows, int positions) {
+  const DenseLayer& layer = c.net.layers[0];
+  std::vector<float> product(static_cast<size_t>(rows) * layer.out, 0.0f);
+  PreactivationBatch b;
+  b.rows = rows;
+  b.positions = positions;
+  b.in = layer.in;
+  b.out = layer.out;
+  b.input = input.data();
+  b.weight = layer.weight.data();
+  b.scale = layer.scale;
+  b.images = images;
+  b.product = product.data();
+  noise.perturb(b);
+  return product;
+}
+
 TEST(MomentMatchedNoise, PerturbIsDeterministicAndScaledByTheVariance) {
   const Case c = make_case(32, 4, 5, 9);
   const DenseLayer& layer = c.net.layers[0];
@@ -101,22 +121,7 @@ TEST(MomentMatchedNoise, PerturbIsDeterministicAndScaledByTheVariance) {
   for (int r = 0; r < rows; ++r) input.insert(input.end(), c.x.begin(), c.x.end());
   std::vector<int> images(rows);
   for (int r = 0; r < rows; ++r) images[r] = r;
-  auto run = [&] {
-    std::vector<float> product(static_cast<size_t>(rows) * 4, 0.0f);
-    PreactivationBatch b;
-    b.layer = 0;
-    b.rows = rows;
-    b.in = layer.in;
-    b.out = 4;
-    b.input = input.data();
-    b.weight = layer.weight.data();
-    b.scale = layer.scale;
-    b.images = images.data();
-    b.product = product.data();
-    noise.perturb(b);
-    return product;
-  };
-  const auto p1 = run(), p2 = run();
+  const auto p1 = perturbed(noise, c, input, images.data(), rows, 1), p2 = perturbed(noise, c, input, images.data(), rows, 1);
   EXPECT_EQ(p1, p2);
   const auto var = noise.variance(c.x.data(), 1, layer.in, layer.weight.data(), 4, layer.scale);
   for (int j = 0; j < 4; ++j) {
@@ -135,34 +140,19 @@ TEST(MomentMatchedNoise, PerturbIsDeterministicAndScaledByTheVariance) {
 // rows (positions = 1) keep the per-(epoch, image, layer) draws.
 TEST(MomentMatchedNoise, ConvRowsDrawPerPosition) {
   const Case c = make_case(32, 4, 5, 9);
-  const DenseLayer& layer = c.net.layers[0];
   MomentMatchedNoise noise(std::shared_ptr<const BitSource>(make_bit_source("ideal")), 16, 5, 1);
   const int positions = 3;
   std::vector<float> input;
   for (int r = 0; r < 2 * positions; ++r) input.insert(input.end(), c.x.begin(), c.x.end());
   const std::vector<int> images{4, 9};
-  auto run = [&](int rows, int per_image) {
-    std::vector<float> product(static_cast<size_t>(rows) * 4, 0.0f);
-    PreactivationBatch b;
-    b.rows = rows;
-    b.positions = per_image;
-    b.in = layer.in;
-    b.out = 4;
-    b.input = input.data();
-    b.weight = layer.weight.data();
-    b.scale = layer.scale;
-    b.images = images.data();
-    b.product = product.data();
-    noise.perturb(b);
-    return product;
-  };
-  const std::vector<float> conv = run(2 * positions, positions), dense = run(2, 1);
+  const std::vector<float> conv = perturbed(noise, c, input, images.data(), 2 * positions, positions),
+                           dense = perturbed(noise, c, input, images.data(), 2, 1);
   auto row = [](const std::vector<float>& v, int r) { return std::vector<float>(v.begin() + 4 * r, v.begin() + 4 * r + 4); };
   for (int r = 0; r < 2 * positions; ++r)
     for (int q = r + 1; q < 2 * positions; ++q) EXPECT_NE(row(conv, r), row(conv, q)) << "rows " << r << ", " << q;
   EXPECT_NE(row(dense, 0), row(dense, 1));
   EXPECT_NE(row(conv, 0), row(dense, 0));  // position 0 is not the dense row's stream
-  EXPECT_EQ(run(2 * positions, positions), conv);
+  EXPECT_EQ(perturbed(noise, c, input, images.data(), 2 * positions, positions), conv);
 }
 
 // Conv rows (one receptive field per row, `positions` per image) are dense neurons of the
