@@ -17,9 +17,11 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace spinsc {
 
@@ -93,13 +95,32 @@ class BitSource {
   }
 };
 
-// Builds a source from its command-line spec: "ideal", "lfsr[:n]", "sobol", and whatever
-// register_bit_source() added ("smtj[:device.json]", "trace:DIR"). Throws spinsc::Error on an
-// unknown name or a bad argument.
-std::unique_ptr<BitSource> make_bit_source(std::string_view spec);
-
 using BitSourceFactory = std::function<std::unique_ptr<BitSource>(std::string_view argument)>;
-// Adds a source kind, e.g. register_bit_source("smtj", ...). `argument` is the text after ':'.
-void register_bit_source(const std::string& kind, BitSourceFactory factory);
+
+// The kinds of source a program can build from a command-line spec ("ideal", "lfsr:16",
+// "smtj:device.json", ...): a value the caller owns and passes to what builds sources, never
+// process-wide state. A default-constructed registry has the bits layer's kinds: `ideal`,
+// `lfsr[:n]`, `sobol`; standard_sources() (device_sources.hpp) adds the device-backed ones.
+//
+// Thread-safety: add() is not; make() and kinds() are const and may be called concurrently.
+class SourceRegistry {
+ public:
+  SourceRegistry();
+  // Adds (or replaces) a kind; `argument` is the text after ':' in the spec.
+  void add(const std::string& kind, BitSourceFactory factory);
+  // Builds a source from its spec. Throws spinsc::Error on an unknown kind (naming the known
+  // ones) or a bad argument.
+  std::unique_ptr<BitSource> make(std::string_view spec) const;
+  std::vector<std::string> kinds() const;  // sorted
+
+ private:
+  std::map<std::string, BitSourceFactory, std::less<>> factories_;
+};
+
+// The bits layer's kinds only (ideal, lfsr, sobol): an immutable registry.
+std::shared_ptr<const SourceRegistry> builtin_sources();
+
+// builtin_sources()->make(spec): for code and tests that use the built-in kinds only.
+std::unique_ptr<BitSource> make_bit_source(std::string_view spec);
 
 }  // namespace spinsc

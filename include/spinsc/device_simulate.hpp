@@ -23,6 +23,8 @@
 
 namespace spinsc {
 
+class ProgressObserver;  // context.hpp
+
 // The most samples per bias point: the trace files stay well below read_file()'s cap, so that
 // what simulate writes, spinsc reads back.
 inline constexpr int64_t kMaxSimulatedSamples = int64_t{1} << 26;
@@ -40,7 +42,6 @@ struct SimulationRequest {
   std::optional<uint64_t> instance;       // telegraph: simulate device `instance` of the variation
   std::optional<double> alpha, time_step; // llg overrides of the description's macrospin section
   bool resistance = false;                // write resistances (R_P, R_AP from TMR) instead of bits
-  bool quiet = false;                     // no progress line
 };
 
 struct SimulatedPoint {
@@ -68,6 +69,8 @@ struct SimulationSummary {
   std::string text() const;
 };
 
-SimulationSummary simulate_traces(const SimulationRequest& request, const std::filesystem::path& out_dir);
+// Progress (task "simulate <model>", units: bias points) goes to `observer` when given.
+SimulationSummary simulate_traces(const SimulationRequest& request, const std::filesystem::path& out_dir,
+                                  ProgressObserver* observer = nullptr);
 
 }  // namespace spinsc

@@ -36,7 +36,8 @@
 // Every input (options, source and its lengths, hardware parameters, data, output folder) is
 // checked before the first job; bad input throws spinsc::Error naming it.
 //
-// Progress (stderr, unless quiet): one line per job with the elapsed time and an ETA.
+// Progress: one message per job to ctx.observer, with the elapsed time and an ETA. Sources
+// are built from ctx.sources.
 //
 // Outputs: DIR/results.json, results.csv, table.md, accuracy_vs_length_d<depth>.png (cnn suite:
 // accuracy_vs_length_cnn.png; + .csv and .gp), and the hardware cost table of the
@@ -52,6 +53,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "spinsc/context.hpp"
 
 namespace spinsc {
 
@@ -80,7 +83,6 @@ struct ReproduceConfig {
   bool baselines = true;            // float, digital and analog cells
   bool exact_bits = false;          // bit-level evaluation even where the binomial shortcut is exact
   std::filesystem::path hw;         // hardware cost parameters (empty: configs/hw/default.json)
-  bool quiet = false;
 };
 
 struct ReproduceCell {
@@ -101,7 +103,7 @@ struct ReproduceCell {
 ReproduceConfig reproduce_defaults(const std::string& suite);
 
 // Runs (or resumes) the grid and writes the report. Returns all cells of this configuration.
-std::vector<ReproduceCell> run_reproduce(const ReproduceConfig& config);
+std::vector<ReproduceCell> run_reproduce(const ReproduceConfig& config, const Context& context);
 
 // The report files from a list of cells (also used by tests).
 void write_reproduce_report(const ReproduceConfig& config, const std::vector<ReproduceCell>& cells);

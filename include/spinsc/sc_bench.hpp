@@ -38,6 +38,8 @@
 
 namespace spinsc {
 
+class ProgressObserver;  // context.hpp
+
 struct ScBenchOptions {
   int threads = 0;                   // 0: all
   bool synthetic = false;
@@ -45,7 +47,7 @@ struct ScBenchOptions {
   int images = 2000;
   int length = 500;
   double peak_seconds = 1.0;         // duration of the peak measurement
-  bool quiet = true;
+  ProgressObserver* observer = nullptr;  // progress of the evaluations (context.hpp); not owned
 };
 
 struct ScBenchResult {

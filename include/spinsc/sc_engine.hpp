@@ -65,6 +65,8 @@
 
 namespace spinsc {
 
+class ProgressObserver;  // context.hpp
+
 enum class Multiply { SignMagnitude, Bipolar };
 enum class Accumulate { Apc, Mux };
 enum class Sharing { Independent, PerLevel, IndependentAll, PerTap };
@@ -77,7 +79,7 @@ Accumulate parse_accumulate(const std::string& text);
 Sharing parse_sharing(const std::string& text);
 
 struct ScConfig {
-  std::string source = "ideal";  // make_bit_source() spec
+  std::string source = "ideal";  // SourceRegistry::make() spec
   int length = 100;              // L, bits per stream (>= 1)
   Multiply multiply = Multiply::SignMagnitude;
   Accumulate accumulate = Accumulate::Apc;
@@ -112,7 +114,10 @@ struct ScAccuracy {
 
 class ScEngine {
  public:
-  // Builds the source from config.source. Throws spinsc::Error on a bad configuration.
+  // Builds the source from config.source with `sources` (a kind it lacks is an error naming
+  // the known ones); without a registry, with builtin_sources() (ideal, lfsr, sobol). Throws
+  // spinsc::Error on a bad configuration.
+  ScEngine(const Network& net, ScConfig config, const SourceRegistry& sources);
   ScEngine(const Network& net, ScConfig config);
   ScEngine(const Network& net, ScConfig config, std::shared_ptr<const BitSource> source);
   ~ScEngine();
@@ -152,11 +157,12 @@ class ScEngine {
   ScLayerResult layer(int l, const float* input, uint64_t image, int repeat = 0) const;
 
   // Test accuracy over `repeats` independent draws (repeat r uses derive_seed(seed, {r})),
-  // images in parallel on `threads` OpenMP threads (0: all). Progress on stderr unless quiet.
+  // images in parallel on `threads` OpenMP threads (0: all). Progress (task "sc eval", units
+  // image x repeat) goes to `observer` when given (context.hpp), from the calling thread.
   // 1 <= repeats <= kMaxRepeats, else spinsc::Error; an error of the source in a worker thread
   // (e.g. a trace shorter than L) is rethrown here.
   static constexpr int kMaxRepeats = 1000000;
-  ScAccuracy accuracy(const Dataset& data, int repeats, int threads = 0, bool quiet = true) const;
+  ScAccuracy accuracy(const Dataset& data, int repeats, int threads = 0, ProgressObserver* observer = nullptr) const;
 
   // The digital computation this engine converges to as L grows: digital_forward() of the
   // network (quantized) or of its float version (analog).

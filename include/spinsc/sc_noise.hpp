@@ -87,7 +87,9 @@ class MomentMatchedNoise : public PreactivationNoise {
 
 class BitLevelNoise : public PreactivationNoise {
  public:
-  BitLevelNoise(ScConfig config, int states);
+  // `source` generates the streams (config.source is only its name); throws spinsc::Error
+  // for an analog configuration.
+  BitLevelNoise(ScConfig config, int states, std::shared_ptr<const BitSource> source);
   void perturb(const PreactivationBatch& batch) override;
 
  private:

@@ -10,20 +10,22 @@
 #include <memory>
 #include <string>
 
+#include "spinsc/bit_source.hpp"
 #include "spinsc/train.hpp"
 
 namespace spinsc {
 
 struct ScNoiseOptions {
-  std::string source = "smtj";   // make_bit_source() spec
+  std::string source = "smtj";   // SourceRegistry::make() spec
   int length = 100;              // L whose SC noise training sees (>= 1)
   bool exact_bits = false;       // BitLevelNoise (the bit-level engine) instead of MomentMatchedNoise
   bool variance_gradient = true; // MomentMatchedNoise: the gradient through the noise's variance
 };
 
 // MomentMatchedNoise (or BitLevelNoise with exact_bits) for a network of K = `states` and the
-// run seed `seed`. Throws spinsc::Error on a bad length or source.
-std::unique_ptr<PreactivationNoise> make_sc_noise(const ScNoiseOptions& options, int states, uint64_t seed);
+// run seed `seed`, its source built by `sources`. Throws spinsc::Error on a bad length or source.
+std::unique_ptr<PreactivationNoise> make_sc_noise(const ScNoiseOptions& options, int states, uint64_t seed,
+                                                  const SourceRegistry& sources);
 
 // What a model trained with this noise records under training["sc"]: source, length, noise
 // ("moment-matched" or "bit-level"), variance_gradient.

@@ -119,7 +119,7 @@ def train(images, labels, *, on_epoch=None, on_step=None, **config):
 
 def sc_accuracy(network, images, labels, *, length=100, source="ideal", multiply="signmag",
                 accumulate="apc", sharing="independent", analog=False, exact_bits=False,
-                repeats=1, seed=1, threads=0):
+                repeats=1, seed=1, threads=0, progress=None):
     """Accuracy of `network` run as a stochastic computer on uint8 images and labels.
 
     length is the stream length L; source a spec string or a BitSource; multiply "signmag" or
@@ -128,12 +128,14 @@ def sc_accuracy(network, images, labels, *, length=100, source="ideal", multiply
     shortcut where it is exact in distribution. Returns a dict: accuracy (mean over repeats),
     std, per_repeat, images, repeats, seconds, weight_streams, synapses and the configuration,
     the same numbers as `spinsc eval --model M --sc-length L --json` for the same settings and
-    seed. See ScEngine for per-layer counters of one image.
+    seed. progress, when given, is called as progress(task, done, total) while it runs (for
+    example a tqdm bar's update); see ScEngine.accuracy. See ScEngine for per-layer counters of
+    one image.
     """
     engine = ScEngine(network, length=length, source=source, multiply=multiply,
                       accumulate=accumulate, sharing=sharing, analog=analog,
                       exact_bits=exact_bits, seed=seed)
-    return engine.accuracy(images, labels, repeats=repeats, threads=threads)
+    return engine.accuracy(images, labels, repeats=repeats, threads=threads, progress=progress)
 
 
 # The compiled objects report the package as their home, so that help() and repr() name

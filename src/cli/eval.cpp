@@ -7,7 +7,9 @@
 #include <optional>
 
 #include "cli/command.hpp"
+#include "cli/progress_line.hpp"
 #include "spinsc/dataset.hpp"
+#include "spinsc/device_sources.hpp"
 #include "spinsc/digital.hpp"
 #include "spinsc/error.hpp"
 #include "spinsc/model_io.hpp"
@@ -95,7 +97,7 @@ int run_eval(const EvalOptions& opt) {
   cfg.exact_bits = opt.exact_bits;  // else the binomial shortcut where it is exact in distribution
   cfg.seed = opt.seed;
   cfg.length = lengths.front();
-  const auto source = std::shared_ptr<const BitSource>(make_bit_source(opt.source));
+  const auto source = std::shared_ptr<const BitSource>(standard_sources()->make(opt.source));
   if (!opt.json) {
     fmt::print("model     {} ({}, K = {}, {}){}\n", opt.model, arch_text(net), net.states, to_string(net.mode),
                analog ? ", run as the analog (unquantized) baseline" : "");
@@ -112,7 +114,8 @@ int run_eval(const EvalOptions& opt) {
   for (int L : lengths) {
     cfg.length = L;
     const ScEngine engine(net, cfg, source);
-    const ScAccuracy acc = engine.accuracy(data, opt.repeats, opt.threads, opt.quiet || opt.json);
+    ProgressLine progress(opt.quiet || opt.json);
+    const ScAccuracy acc = engine.accuracy(data, opt.repeats, opt.threads, &progress);
     nlohmann::json j = common;
     j["accuracy"] = acc.mean;
     j["accuracy_std"] = acc.std;

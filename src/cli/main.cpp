@@ -5,12 +5,10 @@
 #include <new>
 
 #include "cli/command.hpp"
-#include "spinsc/device_sources.hpp"
 #include "spinsc/error.hpp"
 
 int main(int argc, char** argv) {
   using namespace spinsc::cli;
-  spinsc::register_device_sources();
   Program program = make_program();
   CLI::App& app = *program.app;
   try {

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "cli/progress_line.hpp"
+#include "spinsc/device_sources.hpp"
 #include "spinsc/error.hpp"
 #include "spinsc/files.hpp"
 #include "spinsc/reproduce.hpp"
@@ -21,6 +23,7 @@ struct ReproduceOptions {
   DataOptions data;
   std::string out = "results";
   ReproduceConfig cfg;
+  bool quiet = false;
   std::string depths = comma_list(cfg.depths), states = comma_list(cfg.states), lengths = comma_list(cfg.lengths);
   std::string arch1 = comma_list(cfg.arch1), arch3 = comma_list(cfg.arch3);
   bool no_baselines = false;
@@ -50,8 +53,12 @@ int run_reproduce_command(ReproduceOptions& opt) {
   cfg.data_dir = opt.data.data_dir;
   cfg.baselines = !opt.no_baselines;
   cfg.hw = opt.hw;
-  const auto cells = run_reproduce(cfg);
-  if (!cfg.quiet) {
+  ProgressLine progress(opt.quiet);
+  Context ctx;
+  ctx.sources = standard_sources();
+  ctx.observer = &progress;
+  const auto cells = run_reproduce(cfg, ctx);
+  if (!opt.quiet) {
     fmt::print("{}", read_file(cfg.out / "table.md"));
     fmt::print("\n{} cells; report in {}/ (table.md, results.json, results.csv, plots)\n", cells.size(), cfg.out.string());
   }
@@ -93,7 +100,7 @@ const bool registered = register_command(
       app.add_option("--hw", opt->hw, "Hardware cost parameters (JSON; default: the built-in configs/hw/default.json)");
       app.add_flag("--exact-bits", opt->cfg.exact_bits, "Evaluate bit by bit even where the binomial shortcut is exact (slower)");
       app.add_flag("--no-baselines", opt->no_baselines, "Skip the float, digital and analog baseline cells");
-      app.add_flag("--quiet,-q", opt->cfg.quiet, "No progress lines");
+      app.add_flag("--quiet,-q", opt->quiet, "No progress lines");
       add_data_options(app, opt->data);
       return [opt] { return run_reproduce_command(*opt); };
     });

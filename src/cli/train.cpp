@@ -7,11 +7,12 @@
 #include <optional>
 
 #include "cli/command.hpp"
+#include "cli/progress_line.hpp"
 #include "spinsc/dataset.hpp"
+#include "spinsc/device_sources.hpp"
 #include "spinsc/digital.hpp"
 #include "spinsc/error.hpp"
 #include "spinsc/model_io.hpp"
-#include "spinsc/progress.hpp"
 #include "spinsc/sc_noise_setup.hpp"
 #include "spinsc/train.hpp"
 
@@ -95,7 +96,7 @@ int run_train(const TrainOptions& opt) {
   std::unique_ptr<PreactivationNoise> noise;
   if (mode == TrainMode::Sc) {
     if (opt.sc_length < 1) fail("--sc-length {} must be at least 1", opt.sc_length);
-    noise = make_sc_noise(sc_noise, cfg.states, opt.seed);
+    noise = make_sc_noise(sc_noise, cfg.states, opt.seed, *standard_sources());
   }
   Trainer trainer(cfg, train, noise.get(), init ? &*init : nullptr);
   const bool lines = !opt.quiet && !opt.json;
@@ -107,14 +108,15 @@ int run_train(const TrainOptions& opt) {
                opt.schedule, c.weight_decay, c.shift, c.seed);
     std::fflush(stdout);
   }
-  Progress progress("train", trainer.steps_per_epoch() * cfg.epochs, opt.quiet || opt.json);
+  ProgressLine progress(opt.quiet || opt.json);
+  const long total_steps = trainer.steps_per_epoch() * cfg.epochs;
   while (!trainer.done()) {
     const int epoch = trainer.epochs_done() + 1;
     const long done_before = trainer.epochs_done() * trainer.steps_per_epoch();
     const EpochReport rep = trainer.run_epoch([&](long step, long steps, double loss, double acc) {
-      progress.update(done_before + step, fmt::format("epoch {}/{}  loss {:.4f}  acc {:.4f}", epoch, cfg.epochs, loss, acc));
+      progress.update("train", done_before + step, total_steps, fmt::format("epoch {}/{}  loss {:.4f}  acc {:.4f}", epoch, cfg.epochs, loss, acc));
     });
-    progress.finish();
+    progress.clear();
     if (lines) {
       std::string val = rep.val_accuracy >= 0 ? fmt::format("  val {:.4f}", rep.val_accuracy) : "";
       fmt::print("epoch {:>3}/{}  loss {:.4f}  train {:.4f}{}  {:.2f} s  ({} thread{})\n", rep.epoch, cfg.epochs, rep.loss,

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 
@@ -84,20 +85,47 @@ void render_plot(const fs::path& image, const fs::path& csv, const std::string& 
   fs::path gp = image;
   gp += ".gp";
   write_file_atomic(gp, script);
+  // gnuplot's diagnostics come back through a pipe rather than the program's stderr (the library
+  // prints nothing): warnings of a successful run are dropped, the messages of a failed one go
+  // into the error.
+  int pipe_fd[2];
+  if (::pipe(pipe_fd) != 0) fail("plot '{}': cannot start gnuplot (pipe)", image.string());
   const pid_t pid = ::fork();
-  if (pid < 0) fail("plot '{}': cannot start gnuplot", image.string());
+  if (pid < 0) {
+    ::close(pipe_fd[0]);
+    ::close(pipe_fd[1]);
+    fail("plot '{}': cannot start gnuplot", image.string());
+  }
   if (pid == 0) {
+    ::dup2(pipe_fd[1], STDERR_FILENO);
+    ::dup2(pipe_fd[1], STDOUT_FILENO);
+    ::close(pipe_fd[0]);
+    ::close(pipe_fd[1]);
     ::execlp("gnuplot", "gnuplot", gp.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
+  ::close(pipe_fd[1]);
+  std::string diagnostics;
+  char chunk[4096];
+  for (;;) {
+    const ssize_t n = ::read(pipe_fd[0], chunk, sizeof chunk);
+    if (n > 0) {
+      if (diagnostics.size() < 4096) diagnostics.append(chunk, static_cast<size_t>(n));
+    } else if (n == 0 || errno != EINTR) {
+      break;
+    }
+  }
+  ::close(pipe_fd[0]);
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     std::error_code ec;
     fs::remove(tmp, ec);
     if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
       fail("plot '{}': gnuplot is not installed (apt-get install gnuplot-nox); the data is in '{}'", image.string(), csv.string());
-    fail("plot '{}': gnuplot failed on '{}'", image.string(), gp.string());
+    while (!diagnostics.empty() && (diagnostics.back() == '\n' || diagnostics.back() == ' ')) diagnostics.pop_back();
+    fail("plot '{}': gnuplot failed on '{}'{}{}", image.string(), gp.string(), diagnostics.empty() ? "" : ": ", diagnostics);
   }
   std::error_code ec;
   if (!image_complete(tmp, ext)) {

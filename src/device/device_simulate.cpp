@@ -13,7 +13,7 @@
 #include "spinsc/llg.hpp"
 #include "spinsc/markov_stream.hpp"
 #include "spinsc/parallel.hpp"
-#include "spinsc/progress.hpp"
+#include "spinsc/context.hpp"
 #include "spinsc/rng.hpp"
 #include "spinsc/smtj.hpp"
 #include "spinsc/smtj_source.hpp"
@@ -44,7 +44,7 @@ void write_point(const fs::path& file, Trace& trace, const std::vector<float>* m
 
 }  // namespace
 
-SimulationSummary simulate_traces(const SimulationRequest& r, const fs::path& out_dir) {
+SimulationSummary simulate_traces(const SimulationRequest& r, const fs::path& out_dir, ProgressObserver* observer) {
   DeviceConfig c = r.device;
   if (r.temperature_K) {
     if (!(*r.temperature_K >= 0.1 && *r.temperature_K <= 2000)) fail("simulate: --temperature must be in [0.1, 2000] K, got {}", *r.temperature_K);
@@ -98,7 +98,7 @@ SimulationSummary simulate_traces(const SimulationRequest& r, const fs::path& ou
   fs::create_directories(out_dir, ec);
   if (ec) fail("simulate: cannot create '{}': {}", out_dir.string(), ec.message());
   s.points.resize(bias.size());
-  Progress progress(fmt::format("simulate {}", s.model), static_cast<long>(bias.size()), r.quiet);
+  const std::string task = fmt::format("simulate {}", s.model);
   std::atomic<long> done{0};
   ParallelErrors errors;
   const std::string note = llg ? fmt::format("spinsc device simulate --model llg: Delta {:.4g}, alpha {:.3g}, mu0Hk {:.3g} T, "
@@ -147,11 +147,13 @@ SimulationSummary simulate_traces(const SimulationRequest& r, const fs::path& ou
       pt.p_ap_sampled = trace.fraction_ones();
       write_point(pt.file, trace, llg ? &mz : nullptr, c, r.resistance);
       const long n = ++done;
+      if (observer) {
 #pragma omp critical(spinsc_simulate_progress)
-      progress.update(n);
+        observer->progress(task, n, static_cast<long>(bias.size()));
+      }
     });
   }
-  progress.finish();
+  if (observer) observer->finished(task);
   errors.rethrow();
 
   nlohmann::json j;

@@ -8,16 +8,18 @@
 
 namespace spinsc {
 
-void register_device_sources() {
-  register_bit_source("smtj", [](std::string_view argument) -> std::unique_ptr<BitSource> {
+std::shared_ptr<const SourceRegistry> standard_sources() {
+  auto registry = std::make_shared<SourceRegistry>();
+  registry->add("smtj", [](std::string_view argument) -> std::unique_ptr<BitSource> {
     if (argument.empty()) return std::make_unique<SmtjSource>(reference_device(), "smtj");
     const std::string path(argument);
     return std::make_unique<SmtjSource>(load_device_config(path), "smtj:" + path);
   });
-  register_bit_source("trace", [](std::string_view argument) -> std::unique_ptr<BitSource> {
+  registry->add("trace", [](std::string_view argument) -> std::unique_ptr<BitSource> {
     if (argument.empty()) fail("bit source 'trace' needs a directory: trace:DIR");
     return TraceSource::open(std::string(argument));
   });
+  return registry;
 }
 
 }  // namespace spinsc

@@ -291,14 +291,13 @@ TEST(SmtjSource, VarianceFactorFollowsTheCorrelation) {
 }
 
 TEST(SmtjSource, RegisteredAsBitSources) {
-  register_device_sources();
-  auto s = make_bit_source("smtj");
+  auto s = standard_sources()->make("smtj");
   EXPECT_EQ(s->name(), "smtj");
-  EXPECT_THROW(make_bit_source("smtj:/nonexistent/device.json"), Error);
-  EXPECT_THROW(make_bit_source("trace:/nonexistent/dir"), Error);
+  EXPECT_THROW(standard_sources()->make("smtj:/nonexistent/device.json"), Error);
+  EXPECT_THROW(standard_sources()->make("trace:/nonexistent/dir"), Error);
   const auto dir = spinsc::testing::temp_dir("smtj-source");
   write_file_atomic(dir / "d.json", R"({"name": "fast", "sample_period_s": 1e-6})");
-  auto f = make_bit_source("smtj:" + (dir / "d.json").string());
+  auto f = standard_sources()->make("smtj:" + (dir / "d.json").string());
   EXPECT_GT(f->count_variance_factor(0.5, 100), 10.0);
 }
 

@@ -24,7 +24,6 @@
 #include "spinsc/model_io.hpp"
 #include "spinsc/parallel.hpp"
 #include "spinsc/plot.hpp"
-#include "spinsc/progress.hpp"
 #include "spinsc/sc_engine.hpp"
 #include "spinsc/sc_noise.hpp"
 #include "spinsc/train.hpp"
@@ -132,7 +131,8 @@ double cell_work(const Architecture& arch, int L, int repeats, int images, bool 
 // Everything the grid computes, with the bookkeeping of resumption.
 class Grid {
  public:
-  explicit Grid(const ReproduceConfig& cfg) : cfg_(cfg) {
+  Grid(const ReproduceConfig& cfg, const Context& ctx, std::shared_ptr<const BitSource> source)
+      : cfg_(cfg), ctx_(ctx), source_(std::move(source)) {
     const fs::path dir = cfg.data_dir.empty() ? default_data_dir() : cfg.data_dir;
     train_ = load_dataset(cfg.dataset, dir, Split::Train);
     test_ = load_dataset(cfg.dataset, dir, Split::Test);
@@ -189,8 +189,7 @@ class Grid {
     status(fmt::format("training {}", name));
     std::unique_ptr<PreactivationNoise> noise;
     if (noise_length > 0)
-      noise = std::make_unique<MomentMatchedNoise>(std::shared_ptr<const BitSource>(make_bit_source(cfg_.source)),
-                                                   noise_length, tc.states, derive_seed(tc.seed, {0x5c, static_cast<uint64_t>(noise_length)}));
+      noise = std::make_unique<MomentMatchedNoise>(source_, noise_length, tc.states, derive_seed(tc.seed, {0x5c, static_cast<uint64_t>(noise_length)}));
     Trainer trainer(tc, train_, noise.get(), init);
     while (!trainer.done()) trainer.run_epoch();
     Network net = trainer.network();
@@ -274,8 +273,8 @@ class Grid {
       sc.seed = cfg_.seed;
       sc.analog = kind == "analog";
       sc.exact_bits = cfg_.exact_bits;
-      const ScEngine engine(net, sc);
-      const ScAccuracy acc = engine.accuracy(test_, repeats, cfg_.threads, true);
+      const ScEngine engine(net, sc, source_);
+      const ScAccuracy acc = engine.accuracy(test_, repeats, cfg_.threads);
       ReproduceCell c{kind, gn.depth, K, L, training, acc.mean, acc.std, acc.repeats, acc.images, acc.seconds,
                       "models/" + model_name + ".safetensors"};
       return c;
@@ -298,7 +297,7 @@ class Grid {
   void set_total_work(double work) { total_work_ = work; }
 
   void status(const std::string& what) {
-    if (cfg_.quiet) return;
+    if (!ctx_.observer) return;
     const std::lock_guard<std::mutex> lock(mutex_);
     const double elapsed = seconds_since(start_);
     std::string eta;
@@ -307,13 +306,15 @@ class Grid {
       eta = left >= 60 ? fmt::format("  (ETA {}m{:02}s)", static_cast<int>(left) / 60, static_cast<int>(left) % 60)
                        : fmt::format("  (ETA {:.0f}s)", left);
     }
-    fmt::print(stderr, "[{:>6.0f} s] {}{}\n", elapsed, what, eta);
+    ctx_.message(fmt::format("[{:>6.0f} s] {}{}", elapsed, what, eta));
   }
 
   const Dataset& test() const { return test_; }
 
  private:
   const ReproduceConfig& cfg_;
+  const Context& ctx_;
+  std::shared_ptr<const BitSource> source_;  // cfg_.source, built once: generate() is const
   Dataset train_, test_;
   std::map<std::string, std::string> prints_;
   std::set<std::string> counted_;         // models whose work is counted as done
@@ -364,17 +365,15 @@ ReproduceConfig reproduce_defaults(const std::string& suite) {
   return c;
 }
 
-std::vector<ReproduceCell> run_reproduce(const ReproduceConfig& cfg) {
+std::vector<ReproduceCell> run_reproduce(const ReproduceConfig& cfg, const Context& ctx) {
   check(cfg);
   // Every input is checked before the first job, not after an hour of training: the source (and
   // whether it gives streams of every length), the hardware parameters, the data (Grid).
-  {
-    const auto source = make_bit_source(cfg.source);
-    for (int L : cfg.lengths) source->check_length(L);
-    hw_params_of(cfg);
-  }
+  const auto source = std::shared_ptr<const BitSource>(ctx.make_source(cfg.source));
+  for (int L : cfg.lengths) source->check_length(L);
+  hw_params_of(cfg);
   const std::vector<GridNet> nets = grid_nets(cfg);
-  Grid grid(cfg);
+  Grid grid(cfg, ctx, source);
   json config = {{"depths", cfg.depths}, {"arch1", cfg.arch1}, {"arch3", cfg.arch3}, {"states", cfg.states},
                  {"lengths", cfg.lengths}, {"repeats", cfg.repeats}, {"analog_repeats", cfg.analog_repeats}, {"source", cfg.source},
                  {"seed", cfg.seed}, {"dataset", cfg.dataset}, {"epochs", cfg.epochs},

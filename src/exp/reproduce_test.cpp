@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "spinsc/dataset.hpp"
+#include "spinsc/device_sources.hpp"
 #include "spinsc/error.hpp"
 #include "spinsc/files.hpp"
 #include "spinsc/model_io.hpp"
@@ -42,13 +43,24 @@ ReproduceConfig tiny_config(const fs::path& out) {
   c.sc_epochs = 1;
   c.limit = 300;
   c.data_dir = testing::data_dir();
-  c.quiet = true;
-  return c;
+    return c;
 }
+
+// The program's sources, no observer: the library then reports nothing.
+Context quiet_context() {
+  Context ctx;
+  ctx.sources = standard_sources();
+  return ctx;
+}
+
+struct RecordingObserver : ProgressObserver {
+  std::vector<std::string> messages;
+  void message(std::string_view text) override { messages.emplace_back(text); }
+};
 
 TEST(Reproduce, WritesResultsWithTheDocumentedSchema) {
   const fs::path out = testing::temp_dir("reproduce-schema");
-  const auto cells = run_reproduce(tiny_config(out));
+  const auto cells = run_reproduce(tiny_config(out), quiet_context());
   for (const char* f : {"results.json", "results.csv", "table.md", "config.json", "cost.md"})
     EXPECT_TRUE(fs::exists(out / f)) << f;
   const json results = json::parse(read_file(out / "results.json"));
@@ -76,23 +88,56 @@ TEST(Reproduce, WritesResultsWithTheDocumentedSchema) {
   EXPECT_NE(table.find("L = 32"), std::string::npos);
 }
 
+// The library prints nothing: its progress goes to the observer it is given (context.hpp), and a
+// run without one is silent on stdout and stderr. A source kind the context lacks is an error
+// naming the kinds it has.
+TEST(Reproduce, ReportsOnlyThroughTheObserverItIsGiven) {
+  ReproduceConfig c = tiny_config(testing::temp_dir("reproduce-observer"));
+  c.depths = {1};
+  c.lengths = {8};
+  c.train_limit = 1000;
+  c.baselines = false;
+  RecordingObserver observer;
+  Context ctx = quiet_context();
+  ctx.observer = &observer;
+  ::testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStderr();
+  run_reproduce(c, ctx);
+  c.out = testing::temp_dir("reproduce-silent");
+  run_reproduce(c, quiet_context());
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  EXPECT_EQ(::testing::internal::GetCapturedStdout(), "");
+  ASSERT_FALSE(observer.messages.empty());
+  EXPECT_NE(observer.messages.front().find("training d1-"), std::string::npos) << observer.messages.front();
+  EXPECT_NE(observer.messages.back().find("cells done"), std::string::npos) << observer.messages.back();
+
+  c.source = "smtj";
+  Context builtin;  // ideal, lfsr, sobol only
+  try {
+    run_reproduce(c, builtin);
+    FAIL() << "a source kind the registry lacks was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown bit source 'smtj' (known: ideal, lfsr, sobol)"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Reproduce, ResumedRunEqualsUninterruptedRun) {
   const fs::path a = testing::temp_dir("reproduce-a"), b = testing::temp_dir("reproduce-b");
   ReproduceConfig ca = tiny_config(a), cb = tiny_config(b);
   ca.depths = cb.depths = {1};
-  run_reproduce(ca);
+  run_reproduce(ca, quiet_context());
   const json whole = without_seconds(a / "results.json");
   // An "interrupted" run: the first pass stops after some cells (simulated by removing what a
   // kill would not have written: the last trained model, the last cells and the report), and
   // leaves a stray temporary file behind.
-  run_reproduce(cb);
+  run_reproduce(cb, quiet_context());
   fs::remove(b / "models" / "d1-k5-with_sc-L32.safetensors");
   fs::remove(b / "cells" / "grid-d1-k5-L32-with_sc.json");
   fs::remove(b / "cells" / "grid-d1-k5-L32-without_sc.json");
   fs::remove(b / "results.json");
   write_file_atomic(b / "cells" / ".grid-d1-k5-L32-with_sc.json.XXXXXX.tmp", "{ half");
   const auto before = fs::last_write_time(b / "cells" / "grid-d1-k5-L8-with_sc.json");
-  run_reproduce(cb);
+  run_reproduce(cb, quiet_context());
   EXPECT_EQ(without_seconds(b / "results.json"), whole);
   // Finished cells were not redone.
   EXPECT_EQ(fs::last_write_time(b / "cells" / "grid-d1-k5-L8-with_sc.json"), before);
@@ -101,16 +146,16 @@ TEST(Reproduce, ResumedRunEqualsUninterruptedRun) {
 TEST(Reproduce, RejectsBadConfigurations) {
   ReproduceConfig c = tiny_config(testing::temp_dir("reproduce-bad"));
   c.depths = {2};
-  EXPECT_THROW(run_reproduce(c), Error);
+  EXPECT_THROW(run_reproduce(c, quiet_context()), Error);
   c = tiny_config(c.out);
   c.states = {4};
-  EXPECT_THROW(run_reproduce(c), Error);
+  EXPECT_THROW(run_reproduce(c, quiet_context()), Error);
   c = tiny_config(c.out);
   c.source = "nonsense";
-  EXPECT_THROW(run_reproduce(c), Error);
+  EXPECT_THROW(run_reproduce(c, quiet_context()), Error);
   c = tiny_config(c.out);
   c.limit = -5;  // used to mean "all images" silently
-  EXPECT_THROW(run_reproduce(c), Error);
+  EXPECT_THROW(run_reproduce(c, quiet_context()), Error);
 }
 
 // Every input is checked before the first job: a bad hardware file used to fail only after all
@@ -120,12 +165,12 @@ TEST(Reproduce, ChecksEveryInputBeforeTheFirstJob) {
   write_file_atomic(dir / "bad-hw.json", "1e400");
   ReproduceConfig c = tiny_config(dir / "out");
   c.hw = dir / "bad-hw.json";
-  EXPECT_THROW(run_reproduce(c), Error);
+  EXPECT_THROW(run_reproduce(c, quiet_context()), Error);
   EXPECT_FALSE(fs::exists(dir / "out" / "models"));
   c = tiny_config(dir / "out");
   c.source = "sobol";
   c.lengths = {8, (1 << 26) + 1};
-  EXPECT_THROW(run_reproduce(c), Error);
+  EXPECT_THROW(run_reproduce(c, quiet_context()), Error);
   EXPECT_FALSE(fs::exists(dir / "out" / "models"));
 }
 
@@ -137,20 +182,20 @@ TEST(Reproduce, EditedCellIsRecomputed) {
   c.lengths = {8};
   c.sc_epochs = 0;
   c.baselines = false;
-  run_reproduce(c);
+  run_reproduce(c, quiet_context());
   const json whole = without_seconds(c.out / "results.json");
   const fs::path cell = c.out / "cells" / "grid-d1-k5-L8-without_sc.json";
   json j = json::parse(read_file(cell));
   ASSERT_TRUE(j.contains("sha256"));
   j["cell"]["accuracy_mean"] = 0.999;
   write_file_atomic(cell, j.dump(2));
-  run_reproduce(c);
+  run_reproduce(c, quiet_context());
   EXPECT_EQ(without_seconds(c.out / "results.json"), whole);
   // A cell file written before checksums existed is recomputed too, then carries one.
   j = json::parse(read_file(cell));
   j.erase("sha256");
   write_file_atomic(cell, j.dump(2));
-  run_reproduce(c);
+  run_reproduce(c, quiet_context());
   EXPECT_EQ(without_seconds(c.out / "results.json"), whole);
   EXPECT_TRUE(json::parse(read_file(cell)).contains("sha256"));
 }
@@ -163,7 +208,7 @@ TEST(Reproduce, MlpNamesAndFingerprintsAreUnchanged) {
   c.lengths = {8};
   c.limit = 200;
   c.baselines = false;
-  run_reproduce(c);
+  run_reproduce(c, quiet_context());
   for (const char* f : {"models/d1-k5-base.safetensors", "models/d1-k5-without_sc.safetensors",
                         "models/d1-k5-with_sc-L8.safetensors", "cells/grid-d1-k5-L8-without_sc.json",
                         "cells/grid-d1-k5-L8-with_sc.json", "accuracy_vs_length_d1.csv"})
@@ -197,8 +242,7 @@ TEST(Reproduce, CnnSuiteRunsTheGridOnAConvNetwork) {
   c.limit = 200;
   c.train_limit = 3000;
   c.data_dir = testing::data_dir();
-  c.quiet = true;
-  const auto cells = run_reproduce(c);
+    const auto cells = run_reproduce(c, quiet_context());
   for (const char* f : {"models/cnn-float.safetensors", "models/cnn-k5-base.safetensors", "models/cnn-k5-without_sc.safetensors",
                         "models/cnn-k5-with_sc-L8.safetensors", "cells/grid-cnn-k5-L32-with_sc.json",
                         "cells/grid-cnn-k5-L8-without_sc.json", "cells/digital-cnn-k5-without_sc.json",
@@ -227,7 +271,7 @@ TEST(Reproduce, CnnSuiteRunsTheGridOnAConvNetwork) {
   EXPECT_NE(cost.find("| independent |"), std::string::npos);
   // A second run reuses every model and cell.
   const auto before = fs::last_write_time(c.out / "cells" / "grid-cnn-k5-L32-with_sc.json");
-  const auto again = run_reproduce(c);
+  const auto again = run_reproduce(c, quiet_context());
   ASSERT_EQ(again.size(), cells.size());
   for (size_t i = 0; i < cells.size(); ++i) EXPECT_EQ(again[i].to_json(), cells[i].to_json());
   EXPECT_EQ(fs::last_write_time(c.out / "cells" / "grid-cnn-k5-L32-with_sc.json"), before);
@@ -242,11 +286,11 @@ TEST(Reproduce, RejectsAnUnknownSuiteOrConvNetworkByName) {
   }
   ReproduceConfig c = tiny_config(testing::temp_dir("reproduce-bad-suite"));
   c.suite = "resnet";
-  EXPECT_THROW(run_reproduce(c), Error);
+  EXPECT_THROW(run_reproduce(c, quiet_context()), Error);
   c.suite = "cnn";
   c.cnn_arch = "conv:6x5x5,pool:2,dense:10";
   try {
-    run_reproduce(c);
+    run_reproduce(c, quiet_context());
     ADD_FAILURE() << "no error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("--cnn-arch"), std::string::npos) << e.what();

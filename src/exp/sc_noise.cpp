@@ -302,9 +302,9 @@ void MomentMatchedNoise::backward(const PreactivationBatch& b, const float* du, 
   }
 }
 
-BitLevelNoise::BitLevelNoise(ScConfig config, int states) : config_(std::move(config)), states_(states) {
+BitLevelNoise::BitLevelNoise(ScConfig config, int states, std::shared_ptr<const BitSource> source)
+    : config_(std::move(config)), states_(states), source_(std::move(source)) {
   if (config_.analog) fail("training with SC runs the quantized network: --analog does not apply");
-  source_ = std::shared_ptr<const BitSource>(make_bit_source(config_.source));
 }
 
 void BitLevelNoise::perturb(const PreactivationBatch& b) {

@@ -6,17 +6,18 @@
 
 namespace spinsc {
 
-std::unique_ptr<PreactivationNoise> make_sc_noise(const ScNoiseOptions& options, int states, uint64_t seed) {
+std::unique_ptr<PreactivationNoise> make_sc_noise(const ScNoiseOptions& options, int states, uint64_t seed,
+                                                  const SourceRegistry& sources) {
   if (options.length < 1) fail("SC noise length {} must be at least 1", options.length);
+  auto source = std::shared_ptr<const BitSource>(sources.make(options.source));
   if (options.exact_bits) {
     ScConfig sc;
     sc.source = options.source;
     sc.length = options.length;
     sc.seed = seed;
-    return std::make_unique<BitLevelNoise>(sc, states);
+    return std::make_unique<BitLevelNoise>(sc, states, std::move(source));
   }
-  auto mm = std::make_unique<MomentMatchedNoise>(std::shared_ptr<const BitSource>(make_bit_source(options.source)),
-                                                 options.length, states, seed);
+  auto mm = std::make_unique<MomentMatchedNoise>(std::move(source), options.length, states, seed);
   mm->set_variance_gradient(options.variance_gradient);
   return mm;
 }

@@ -26,11 +26,10 @@ std::vector<float> perturbed(PreactivationNoise& noise) {
 }
 
 TEST(ScNoiseSetup, MomentMatchedIsTheSameNoiseAsBuiltByHand) {
-  register_device_sources();
   ScNoiseOptions o;
   o.source = "ideal";
   o.length = 16;
-  const auto noise = make_sc_noise(o, 5, 7);
+  const auto noise = make_sc_noise(o, 5, 7, *standard_sources());
   ASSERT_NE(dynamic_cast<MomentMatchedNoise*>(noise.get()), nullptr);
   MomentMatchedNoise direct(std::shared_ptr<const BitSource>(make_bit_source("ideal")), 16, 5, 7);
   const std::vector<float> a = perturbed(*noise), b = perturbed(direct);
@@ -39,12 +38,11 @@ TEST(ScNoiseSetup, MomentMatchedIsTheSameNoiseAsBuiltByHand) {
 }
 
 TEST(ScNoiseSetup, ExactBitsIsBitLevelAndRecorded) {
-  register_device_sources();
   ScNoiseOptions o;
   o.source = "lfsr";
   o.length = 32;
   o.exact_bits = true;
-  EXPECT_NE(dynamic_cast<BitLevelNoise*>(make_sc_noise(o, 5, 1).get()), nullptr);
+  EXPECT_NE(dynamic_cast<BitLevelNoise*>(make_sc_noise(o, 5, 1, *standard_sources()).get()), nullptr);
   const nlohmann::json j = sc_noise_json(o);
   EXPECT_EQ(j["noise"], "bit-level");
   EXPECT_EQ(j["source"], "lfsr");
@@ -56,18 +54,17 @@ TEST(ScNoiseSetup, ExactBitsIsBitLevelAndRecorded) {
 }
 
 TEST(ScNoiseSetup, BadSettingsAreNamed) {
-  register_device_sources();
   ScNoiseOptions o;
   o.length = 0;
   try {
-    make_sc_noise(o, 5, 1);
+    make_sc_noise(o, 5, 1, *standard_sources());
     FAIL() << "length 0 accepted";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("length 0"), std::string::npos) << e.what();
   }
   o.length = 8;
   o.source = "nonsense";
-  EXPECT_THROW(make_sc_noise(o, 5, 1), Error);
+  EXPECT_THROW(make_sc_noise(o, 5, 1, *standard_sources()), Error);
 }
 
 }  // namespace

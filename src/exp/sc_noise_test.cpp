@@ -38,13 +38,12 @@ Case make_case(int in, int out, int K, uint64_t seed) {
 // variance of the bit-level engine over R independent draws. The sample variance of R draws
 // has relative standard error sqrt(2/(R-1)) (the sums are close to Gaussian); 5 of those.
 void expect_variance_matches(const std::string& source_spec, int L, int K) {
-  register_device_sources();
   const Case c = make_case(48, 6, K, 7);
   ScConfig cfg;
   cfg.source = source_spec;
   cfg.length = L;
   cfg.seed = 11;
-  const ScEngine engine(c.net, cfg);
+  const ScEngine engine(c.net, cfg, *standard_sources());
   const int R = 3000;
   const int out = c.net.arch[1];
   std::vector<double> sum(out), sum2(out);
@@ -55,7 +54,7 @@ void expect_variance_matches(const std::string& source_spec, int L, int K) {
       sum2[j] += static_cast<double>(res.estimate[j]) * res.estimate[j];
     }
   }
-  MomentMatchedNoise noise(std::shared_ptr<const BitSource>(make_bit_source(source_spec)), L, K, 3);
+  MomentMatchedNoise noise(std::shared_ptr<const BitSource>(standard_sources()->make(source_spec)), L, K, 3);
   const DenseLayer& layer = c.net.layers[0];
   const std::vector<double> model = noise.variance(c.x.data(), 1, layer.in, layer.weight.data(), out, layer.scale);
   const double tol = 5.0 * std::sqrt(2.0 / (R - 1));
@@ -81,12 +80,11 @@ TEST(MomentMatchedNoise, VarianceMatchesBitLevelEngineCorrelatedSmtj) {
 }
 
 TEST(MomentMatchedNoise, CorrelationInflatesTheVariance) {
-  register_device_sources();
   const Case c = make_case(32, 4, 5, 5);
   const DenseLayer& layer = c.net.layers[0];
   const auto path = testing::source_dir() / "configs/device/correlated.json";
   MomentMatchedNoise iid(std::shared_ptr<const BitSource>(make_bit_source("ideal")), 100, 5, 1);
-  MomentMatchedNoise corr(std::shared_ptr<const BitSource>(make_bit_source("smtj:" + path.string())), 100, 5, 1);
+  MomentMatchedNoise corr(std::shared_ptr<const BitSource>(standard_sources()->make("smtj:" + path.string())), 100, 5, 1);
   const auto a = iid.variance(c.x.data(), 1, layer.in, layer.weight.data(), 4, layer.scale);
   const auto b = corr.variance(c.x.data(), 1, layer.in, layer.weight.data(), 4, layer.scale);
   for (int j = 0; j < 4; ++j) EXPECT_GT(b[j], 1.2 * a[j]);
@@ -162,7 +160,7 @@ TEST(BitLevelNoise, ConvRowsDrawPerPosition) {
   ScConfig cfg;
   cfg.source = "ideal";
   cfg.length = 256;
-  BitLevelNoise noise(cfg, 5);
+  BitLevelNoise noise(cfg, 5, std::shared_ptr<const BitSource>(make_bit_source("ideal")));
   const int positions = 64, in = 9, out = 2;
   std::vector<float> input(static_cast<size_t>(positions) * in, 0.5f), weight(static_cast<size_t>(out) * in, 0.5f);
   for (int i = 0; i < in; ++i) weight[in + i] = -1.0f;  // filter 1: all at -s

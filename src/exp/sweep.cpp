@@ -114,7 +114,7 @@ json evaluate_job(const Job& job, const SweepStore& store, const SweepOptions& o
   sc.exact_bits = c.at("exact_bits").get<bool>();
   sc.seed = c.at("seed").get<uint64_t>();
   const ScEngine engine(net, sc, bits_of(c.at("bits")));
-  const ScAccuracy acc = engine.accuracy(test, c.at("repeats").get<int>(), o.threads, true);
+  const ScAccuracy acc = engine.accuracy(test, c.at("repeats").get<int>(), o.threads);
   return {{"accuracy_per_repeat", acc.per_repeat},
           {"accuracy_mean", acc.mean},
           {"accuracy_std", acc.std},

@@ -218,9 +218,8 @@ struct Trainer::Impl {
       if (data.labels[i] >= cfg.arch.classes())
         fail("label {} of training image {} does not fit the {} outputs of --arch", data.labels[i], i, cfg.arch.classes());
     threads = resolve_threads(cfg.threads);
-    // Eigen's own threading would change its blocking with the thread count; the trainer
-    // parallelises over fixed tiles instead.
-    Eigen::setNbThreads(1);
+    // (Eigen's own threading is compiled out, EIGEN_DONT_PARALLELIZE: the trainer parallelises
+    // over fixed tiles, so results do not depend on the thread count.)
     train_count = data.count - cfg.val;
     if (cfg.val > 0) {
       val_set.name = data.name + " (validation)";

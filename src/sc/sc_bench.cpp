@@ -221,30 +221,30 @@ ScBenchResult run_sc_bench(const ScBenchOptions& opt) {
   cfg.length = opt.length;
   cfg.seed = 1;
   const ScEngine engine(net, cfg);
-  const ScAccuracy acc = engine.accuracy(data, 1, res.threads, opt.quiet);
+  const ScAccuracy acc = engine.accuracy(data, 1, res.threads, opt.observer);
   res.seconds = acc.seconds;
   res.accuracy = acc.mean;
   res.images_per_s = data.count / acc.seconds;
   res.synapse_bit_ops_per_s = res.images_per_s * static_cast<double>(res.synapses) * opt.length;
   res.generated_fraction = acc.synapses ? static_cast<double>(acc.weight_streams) / static_cast<double>(acc.synapses) : 0.0;
   cfg.sharing = Sharing::PerLevel;
-  const ScAccuracy shared = ScEngine(net, cfg).accuracy(data, 1, res.threads, opt.quiet);
+  const ScAccuracy shared = ScEngine(net, cfg).accuracy(data, 1, res.threads, opt.observer);
   res.per_level_synapse_bit_ops_per_s = data.count / shared.seconds * static_cast<double>(res.synapses) * opt.length;
   cfg.sharing = Sharing::Independent;
   cfg.exact_bits = false;  // the binomial shortcut: its own figure, never the ratio's
-  const ScAccuracy fast = ScEngine(net, cfg).accuracy(data, 3, res.threads, opt.quiet);
+  const ScAccuracy fast = ScEngine(net, cfg).accuracy(data, 3, res.threads, opt.observer);
   res.shortcut_images_per_s = 3.0 * data.count / fast.seconds;
   res.shortcut_equivalent_bit_ops_per_s = res.shortcut_images_per_s * static_cast<double>(res.synapses) * opt.length;
   // The conv workload, bit level, independent and per-tap weight streams.
   const Network conv = bench_conv_network();
   cfg.exact_bits = true;
   cfg.sharing = Sharing::Independent;
-  const ScAccuracy conv_ind = ScEngine(conv, cfg).accuracy(data, 1, res.threads, opt.quiet);
+  const ScAccuracy conv_ind = ScEngine(conv, cfg).accuracy(data, 1, res.threads, opt.observer);
   res.conv_synapses = conv_ind.synapses / data.count;  // real (unpadded) synapses: the engine's count
   res.conv_images_per_s = data.count / conv_ind.seconds;
   res.conv_synapse_bit_ops_per_s = res.conv_images_per_s * static_cast<double>(res.conv_synapses) * opt.length;
   cfg.sharing = Sharing::PerTap;
-  const ScAccuracy conv_tap = ScEngine(conv, cfg).accuracy(data, 1, res.threads, opt.quiet);
+  const ScAccuracy conv_tap = ScEngine(conv, cfg).accuracy(data, 1, res.threads, opt.observer);
   res.conv_per_tap_images_per_s = data.count / conv_tap.seconds;
   res.conv_per_tap_synapse_bit_ops_per_s = res.conv_per_tap_images_per_s * static_cast<double>(res.conv_synapses) * opt.length;
   res.roofline_bit_ops_per_s = and_popcount_peak(res.threads, opt.peak_seconds);

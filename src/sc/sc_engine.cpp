@@ -16,7 +16,7 @@
 #include "spinsc/digital.hpp"
 #include "spinsc/error.hpp"
 #include "spinsc/parallel.hpp"
-#include "spinsc/progress.hpp"
+#include "spinsc/context.hpp"
 #include "spinsc/quantize.hpp"
 #include "spinsc/rng.hpp"
 
@@ -176,8 +176,9 @@ struct ScEngine::Impl {
   std::vector<PreparedLayer> layers;
 };
 
-ScEngine::ScEngine(const Network& net, ScConfig config)
-    : ScEngine(net, config, std::shared_ptr<const BitSource>(make_bit_source(config.source))) {}
+ScEngine::ScEngine(const Network& net, ScConfig config, const SourceRegistry& sources)
+    : ScEngine(net, config, std::shared_ptr<const BitSource>(sources.make(config.source))) {}
+ScEngine::ScEngine(const Network& net, ScConfig config) : ScEngine(net, config, *builtin_sources()) {}
 
 ScEngine::~ScEngine() = default;
 ScEngine::ScEngine(ScEngine&&) noexcept = default;
@@ -1038,7 +1039,7 @@ int ScEngine::predict(const float* x, uint64_t image, int repeat) const {
   return argmax_class(y.data(), static_cast<int>(y.size()));
 }
 
-ScAccuracy ScEngine::accuracy(const Dataset& data, int repeats, int threads, bool quiet) const {
+ScAccuracy ScEngine::accuracy(const Dataset& data, int repeats, int threads, ProgressObserver* observer) const {
   // Checked before the per-thread tallies of every repeat are allocated.
   if (repeats < 1 || repeats > kMaxRepeats) fail("repeats must be in [1, {}], got {}", kMaxRepeats, repeats);
   if (data.features() != impl_->reference.arch.front())
@@ -1048,7 +1049,6 @@ ScAccuracy ScEngine::accuracy(const Dataset& data, int repeats, int threads, boo
   std::vector<long> correct(static_cast<size_t>(repeats), 0);
   std::atomic<long> done{0};
   long long weight_streams = 0, synapses = 0;
-  Progress progress("sc eval", total, quiet);
   const int nthreads = threads > 0 ? threads : omp_get_max_threads();
   ParallelErrors errors;
   // The shortcut evaluates batches of consecutive (repeat, image) items, the bit-level path
@@ -1093,7 +1093,7 @@ ScAccuracy ScEngine::accuracy(const Dataset& data, int repeats, int threads, boo
         mine[static_cast<size_t>(r)] += argmax_class(y.data(), static_cast<int>(y.size())) == data.labels[static_cast<size_t>(i)];
       }
       const long d = done += B;
-      if (omp_get_thread_num() == 0 && progress.enabled() && d / 64 != (d - B) / 64) progress.update(d);
+      if (observer && omp_get_thread_num() == 0 && d / 64 != (d - B) / 64) observer->progress("sc eval", d, total);
     });
 #pragma omp critical
     if (!errors.failed()) {
@@ -1102,7 +1102,8 @@ ScAccuracy ScEngine::accuracy(const Dataset& data, int repeats, int threads, boo
       synapses += ws.synapses;
     }
   }
-  progress.finish();
+  if (observer && !errors.failed()) observer->progress("sc eval", total, total);  // the last report is the whole
+  if (observer) observer->finished("sc eval");
   errors.rethrow();
   ScAccuracy acc;
   acc.images = data.count;
