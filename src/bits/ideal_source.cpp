@@ -138,8 +138,7 @@ void finish_stream(uint64_t h, uint64_t T, const uint64_t* und, long total, int 
 
 // The AVX-512 paths: compiled for these features whatever the build's baseline, run only where
 // the CPU has them (cpu_features().avx512_ideal()).
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512dq,avx512cd,bmi,bmi2")
+SPINSC_TARGET_BEGIN("avx512f,avx512dq,avx512cd,bmi,bmi2")
 
 inline __m512i finalise8(__m512i x) {
   x = _mm512_xor_si512(x, _mm512_srli_epi64(x, 30));
@@ -403,7 +402,7 @@ void generate_batch_avx512(int count, const double* p, const uint64_t* devices, 
     }
   }
 }
-#pragma GCC pop_options
+SPINSC_TARGET_END
 
 }  // namespace
 

@@ -133,8 +133,7 @@ namespace {
 
 // The vector form of compare_windows: eight words at a time, the last vector masked. Compiled
 // for AVX-512 F and VBMI2 whatever the build's baseline; run only where the CPU has them.
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512vbmi2")
+SPINSC_TARGET_BEGIN("avx512f,avx512vbmi2")
 void compare_windows_avx512(const uint64_t* seq, uint64_t T, int n, int nw, int last, uint64_t* words) {
   for (int w = 0; w < nw; w += 8) {
     const __mmask8 m = nw - w >= 8 ? 0xff : static_cast<__mmask8>((1u << (nw - w)) - 1);
@@ -150,7 +149,7 @@ void compare_windows_avx512(const uint64_t* seq, uint64_t T, int n, int nw, int 
     _mm512_mask_storeu_epi64(words + w, m, res);
   }
 }
-#pragma GCC pop_options
+SPINSC_TARGET_END
 
 // [s_t < T] for t < 64 nw: compares b[t], b[t+1], ... with T's bits from bit n-1 down, MSB
 // first, stopping when every bit of the word (vector) is decided.

@@ -71,8 +71,7 @@ void sobol_words(const uint32_t* low, const uint32_t* v, uint32_t a, uint32_t t3
 
 // The same on AVX-512 F, 16 comparisons per instruction: compiled for AVX-512 whatever the
 // build's baseline, run only where the CPU has it.
-#pragma GCC push_options
-#pragma GCC target("avx512f")
+SPINSC_TARGET_BEGIN("avx512f")
 void sobol_words_avx512(const uint32_t* low, const uint32_t* v, uint32_t a, uint32_t t32, int nw, uint64_t* words) {
   const __m512i thr = _mm512_set1_epi32(static_cast<int>(t32));
   for (int w = 0; w < nw; ++w) {
@@ -85,7 +84,7 @@ void sobol_words_avx512(const uint32_t* low, const uint32_t* v, uint32_t a, uint
     words[w] = word;
   }
 }
-#pragma GCC pop_options
+SPINSC_TARGET_END
 
 }  // namespace
 

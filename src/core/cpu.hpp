@@ -18,6 +18,20 @@
 
 #include <cstddef>
 
+// Code between SPINSC_TARGET_BEGIN("features") and SPINSC_TARGET_END is compiled for those extra
+// instruction-set features whatever the build's baseline (GCC: push_options + target; clang,
+// which ignores GCC's target pragma: attribute push), so that the build's own -march never has
+// to include them. It must only run where cpu_features() reports them.
+#define SPINSC_PRAGMA(x) _Pragma(#x)
+#if defined(__clang__)
+#define SPINSC_TARGET_BEGIN(features) \
+  SPINSC_PRAGMA(clang attribute push(__attribute__((target(features))), apply_to = function))
+#define SPINSC_TARGET_END _Pragma("clang attribute pop")
+#else
+#define SPINSC_TARGET_BEGIN(features) SPINSC_PRAGMA(GCC push_options) SPINSC_PRAGMA(GCC target(features))
+#define SPINSC_TARGET_END _Pragma("GCC pop_options")
+#endif
+
 namespace spinsc::detail {
 
 // The features the bit kernels may use.

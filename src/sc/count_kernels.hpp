@@ -19,8 +19,7 @@ namespace spinsc::detail {
 // The AVX-512 forms (F and VPOPCNTDQ): compiled for those features whatever the build's
 // baseline, called only where the CPU has them (cpu_features().avx512_popcount()). The
 // callables x, w, neg are inlined into them.
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512vpopcntdq")
+SPINSC_TARGET_BEGIN("avx512f,avx512vpopcntdq")
 
 template <class X, class W, class Neg>
 int64_t signed_and_sum_avx512(int count, int nw, X x, W w, Neg neg) {
@@ -69,7 +68,7 @@ void accumulate_signed_and_avx512(int count, int nw, const uint64_t* x, W w, con
   }
 }
 
-#pragma GCC pop_options
+SPINSC_TARGET_END
 
 // sum_a (neg(a) ? -1 : 1) * popcount(x(a) AND w(a)) over a < count; x(a), w(a) return word
 // pointers, neg(a) 0 or 1.

@@ -62,8 +62,7 @@ namespace {
 // it): four independent vector accumulators, so that neither the adds' dependency chain nor
 // loop overhead limits it (the compiler's own vectorisation of the plain loop reaches only ~60%
 // of this); otherwise 64-bit words and hardware popcount.
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512vpopcntdq")
+SPINSC_TARGET_BEGIN("avx512f,avx512vpopcntdq")
 __attribute__((noinline)) uint64_t and_popcount_avx512(const uint64_t* a, const uint64_t* b, int n) {
   __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
   auto term = [&](int i) { return _mm512_popcnt_epi64(_mm512_and_si512(_mm512_loadu_si512(a + i), _mm512_loadu_si512(b + i))); };
@@ -79,7 +78,7 @@ __attribute__((noinline)) uint64_t and_popcount_avx512(const uint64_t* a, const 
   for (uint64_t v : lanes) s += v;
   return s;
 }
-#pragma GCC pop_options
+SPINSC_TARGET_END
 
 __attribute__((noinline)) uint64_t and_popcount_portable(const uint64_t* a, const uint64_t* b, int n) {
   uint64_t s = 0;
@@ -91,8 +90,7 @@ __attribute__((noinline)) uint64_t and_popcount_portable(const uint64_t* a, cons
 // counter + golden per step, the finaliser's two multiplies), 4 independent vectors in flight;
 // the random words are XORed together so that none is optimised away. Returns 64-bit words.
 // (GCC 12 reports its own _mm512_srli_epi64 as an uninitialized use, as for simd.hpp.)
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512dq")
+SPINSC_TARGET_BEGIN("avx512f,avx512dq")
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
 __attribute__((noinline)) uint64_t splitmix_words_avx512(uint64_t seed, long steps, uint64_t& sink) {
@@ -122,7 +120,7 @@ __attribute__((noinline)) uint64_t splitmix_words_avx512(uint64_t seed, long ste
   return static_cast<uint64_t>(steps) * 32;
 }
 #pragma GCC diagnostic pop
-#pragma GCC pop_options
+SPINSC_TARGET_END
 
 // The same on 64-bit scalars, 4 in flight (rng.hpp's mix64), where the CPU lacks AVX-512.
 __attribute__((noinline)) uint64_t splitmix_words_portable(uint64_t seed, long steps, uint64_t& sink) {
