@@ -1,7 +1,7 @@
 // The fixed reference workload of `spinsc bench` and the machine's AND+popcount peak.
 //
 // Workload: network 784-256-128-64-10, K = 11, weights drawn uniformly in [-s, s] with
-// s = 3 / sqrt(fan-in) from Xoshiro256(derive_seed(2024, {layer})), zero biases, unit gains;
+// s = 3 / sqrt(fan-in) from Xoshiro256(derive_seed(2024, SeedStream::BenchNetwork, {layer})), zero biases, unit gains;
 // L = 500; broadcast inputs, independent weight streams, source `ideal`, signmag + apc, the
 // bit-level path; the first 2000 MNIST test images (or 2000 synthetic images: each pixel 0 with
 // probability 0.8, else uniform in 1..255, about MNIST's density). Rate =
@@ -18,7 +18,7 @@
 // sign; also with the signs folded as spinsc does), on the same workload, images and threads.
 //
 // Conv workload (SPEC §9), reported beside the MLP's: LeNet-5 (the `lenet5` preset), K = 11,
-// weights uniform in [-s, s] with s = 3 / sqrt(fan-in) from Xoshiro256(derive_seed(2025,
+// weights uniform in [-s, s] with s = 3 / sqrt(fan-in) from Xoshiro256(derive_seed(2025, BenchNetwork,
 // {layer})), zero biases, unit gains; the same images, L, source and path; independent and
 // per-tap weight streams. Its synapses per image count the real (unpadded) taps of every conv
 // output: 6 * 17 956 + 16 * 15 000 + 400 * 120 + 120 * 84 + 84 * 10 = 406 656.

@@ -37,7 +37,7 @@
 //              continuous weights with s_a = max |w| of the layer, continuous activations
 //              clip(z, 0, 1) whose streams are generated at arbitrary p. per-level sharing has no
 //              meaning there and is rejected.
-// Every stream is drawn afresh per inference: StreamKey{derive_seed(seed, {repeat}), image,
+// Every stream is drawn afresh per inference: StreamKey{derive_seed(seed, SeedStream::EvalRepeat, {repeat}), image,
 // layer, role, device}. Results depend on the seed only, never on the thread count.
 // Bipolar multiply, mux accumulation and independent-all run on conv stages as on dense ones.
 //
@@ -156,7 +156,8 @@ class ScEngine {
   // training needs to measure the noise of each pre-activation.
   ScLayerResult layer(int l, const float* input, uint64_t image, int repeat = 0) const;
 
-  // Test accuracy over `repeats` independent draws (repeat r uses derive_seed(seed, {r})),
+  // Test accuracy over `repeats` independent draws (repeat r uses derive_seed(seed,
+  // SeedStream::EvalRepeat, {r})),
   // images in parallel on `threads` OpenMP threads (0: all). Progress (task "sc eval", units
   // image x repeat) goes to `observer` when given (context.hpp), from the calling thread.
   // 1 <= repeats <= kMaxRepeats, else spinsc::Error; an error of the source in a worker thread

@@ -24,7 +24,7 @@
 // neuron with independent weight streams and its own draws (the correlation between positions
 // through shared input streams, which the engine's broadcast inputs have, is not modelled).
 //
-// Randomness: derive_seed(seed, {epoch, image, layer}) per row, and {epoch, image, layer,
+// Randomness: derive_seed(seed, SeedStream::NoiseDraw, {epoch, image, layer}) per row, and {epoch, image, layer,
 // position} for conv2d rows: deterministic on any thread count. Thread-safety: perturb() is
 // called from the training thread and parallelises inside.
 #pragma once

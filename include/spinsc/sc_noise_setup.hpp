@@ -22,10 +22,16 @@ struct ScNoiseOptions {
   bool variance_gradient = true; // MomentMatchedNoise: the gradient through the noise's variance
 };
 
-// MomentMatchedNoise (or BitLevelNoise with exact_bits) for a network of K = `states` and the
-// run seed `seed`, its source built by `sources`. Throws spinsc::Error on a bad length or source.
-std::unique_ptr<PreactivationNoise> make_sc_noise(const ScNoiseOptions& options, int states, uint64_t seed,
+// MomentMatchedNoise (or BitLevelNoise with exact_bits) for a network of K = `states` trained
+// with the seed `training_seed` (TrainConfig::seed): its draws come from
+// derive_seed(training_seed, SeedStream::TrainingNoise), the same for every front-end (`spinsc
+// train`, reproduce, sweeps, Python), so that a model is rebuilt by any of them from the settings
+// it records. The source is built by `sources` from options.source, or given (options.source is
+// then only its name in the record). Throws spinsc::Error on a bad length or source.
+std::unique_ptr<PreactivationNoise> make_sc_noise(const ScNoiseOptions& options, int states, uint64_t training_seed,
                                                   const SourceRegistry& sources);
+std::unique_ptr<PreactivationNoise> make_sc_noise(const ScNoiseOptions& options, int states, uint64_t training_seed,
+                                                  std::shared_ptr<const BitSource> source);
 
 // What a model trained with this noise records under training["sc"]: source, length, noise
 // ("moment-matched" or "bit-level"), variance_gradient.

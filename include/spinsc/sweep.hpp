@@ -6,9 +6,10 @@
 //   train     Trainer on the training set: the base (float or qat, `epochs` epochs from the
 //             seed) or its continuation (`init`: the base model) without SC noise or with the
 //             moment-matched SC noise of the configured bits and L. Seeds as `spinsc reproduce`
-//             derives them (continuation without SC: derive_seed(seed, {1}); with SC:
-//             derive_seed(seed, {2, L}), its noise derive_seed(that, {0x5c, L})), so equal
-//             settings give the models reproduce gives.
+//             derives them (continuation without SC: derive_seed(seed,
+//             SeedStream::ContinuationTraining); with SC: derive_seed(seed,
+//             SeedStream::ScTraining, {L}), its noise from that seed as make_sc_noise() derives
+//             it), so equal settings give the models reproduce gives.
 //   evaluate  ScEngine accuracy over `repeats` repeats on the test set (its first `limit`
 //             images when limit > 0), the analog baseline for float models; also the digital
 //             accuracy.

@@ -20,7 +20,7 @@
 // In float mode nothing is quantized, the gain stays 1 (W absorbs it exactly) and s is set to
 // max|w| of each layer when the network is handed out (the analog SC engine's stream scale).
 //
-// Determinism: every random draw comes from derive_seed(seed, {...}) of its work item (layer
+// Determinism: every random draw comes from derive_seed(seed, purpose, {...}) of its work item (layer
 // initialisation, epoch shuffle, each image's augmentation shift); every matrix product is
 // split into fixed tiles that do not depend on the thread count, each computed by
 // single-threaded Eigen with no reduction across tiles; elementwise kernels (im2col, col2im,

@@ -836,7 +836,7 @@ network. Results depend on the seed only, never on the thread count.)")
                             "path"_a = e.engine.binomial_shortcut() ? "binomial" : "bit-level", "seed"_a = c.seed);
           },
           "images"_a, "labels"_a, "repeats"_a = 1, "threads"_a = 0, "progress"_a = py::none(),
-          R"(Accuracy over `repeats` independent draws (repeat r uses derive_seed(seed, {r})), images in
+          R"(Accuracy over `repeats` independent draws (repeat r uses the seed derive_seed(seed, EvalRepeat, {r})), images in
 parallel on `threads` threads (0: all): a dict with accuracy (the mean), std (sample std over
 repeats), per_repeat, images, repeats, seconds, weight_streams, synapses and the configuration
 (sc_length, source, multiply, accumulate, sharing, analog, path, seed), as `spinsc eval --json`

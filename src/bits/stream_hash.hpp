@@ -12,7 +12,7 @@ inline constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
 
 // Hash of (seed, image, layer, role): shared by every device of one batch, computed once.
 inline uint64_t stream_prefix(const StreamKey& key) {
-  return derive_seed(key.seed, {key.image, key.layer, static_cast<uint64_t>(key.role)});
+  return derive_seed(key.seed, SeedStream::BitStream, {key.image, key.layer, static_cast<uint64_t>(key.role)});
 }
 // Hash of the whole key from its prefix; distinct devices give distinct hashes (mix64 and the
 // odd multiplier are bijections).

@@ -30,7 +30,7 @@ std::vector<Trace> traces_of(const TelegraphMtj& mtj, int64_t samples, uint64_t 
     t.sample_period_s = kTs;
     t.length = samples;
     t.words.assign((samples + 63) / 64, 0);
-    Xoshiro256 rng(derive_seed(seed, {static_cast<uint64_t>(k++)}));
+    Xoshiro256 rng(derive_seed(seed, SeedStream::TestFixture, {static_cast<uint64_t>(k++)}));
     sample_markov_stream(mtj.chain(*t.bias_current_A), samples, rng, t.words.data());
     out.push_back(std::move(t));
   }

@@ -116,7 +116,7 @@ SimulationSummary simulate_traces(const SimulationRequest& r, const fs::path& ou
       SimulatedPoint& pt = s.points[k];
       pt.bias_A = bias[k];
       pt.file = out_dir / fmt::format("T{:g}_b{:02d}.trace", c.temperature_K, k);
-      const uint64_t seed = derive_seed(r.seed, {static_cast<uint64_t>(k), static_cast<uint64_t>(c.temperature_K * 1000)});
+      const uint64_t seed = derive_seed(r.seed, SeedStream::DeviceSimulate, {static_cast<uint64_t>(k), static_cast<uint64_t>(c.temperature_K * 1000)});
       Trace trace;
       std::vector<float> mz;
       if (llg) {

@@ -193,7 +193,7 @@ std::vector<fs::path> write_device_stats(const DeviceConfig& config, const fs::p
   for (int k = 0; k <= 20; ++k) {
     const double current = d.offset_current_A + w * (-5 + 0.5 * k);
     const MarkovChain2 c = mtj.chain(current);
-    const auto bits = simulate(c, o.samples, derive_seed(o.seed, {1, static_cast<uint64_t>(k)}));
+    const auto bits = simulate(c, o.samples, derive_seed(o.seed, SeedStream::StatsSweep, {static_cast<uint64_t>(k)}));
     int64_t ones = 0;
     for (uint64_t x : bits) ones += std::popcount(x);
     const double p = static_cast<double>(ones) / o.samples;
@@ -220,7 +220,7 @@ std::vector<fs::path> write_device_stats(const DeviceConfig& config, const fs::p
 
   // Autocorrelation and dwell times at p = 1/2.
   const MarkovChain2 c = mtj.chain(d.offset_current_A);
-  const auto bits = simulate(c, o.samples, derive_seed(o.seed, {2}));
+  const auto bits = simulate(c, o.samples, derive_seed(o.seed, SeedStream::StatsTrace));
   autocorrelation_figure(bits.data(), o.samples, c.rho, config.sample_period_s, title + ", p = 1/2", dir, o, written);
   dwell_figure(bits.data(), o.samples, c.leave_one(), c.leave_zero(), mtj.tau_ap(d.offset_current_A),
                mtj.tau_p(d.offset_current_A), config.sample_period_s, title + ", p = 1/2", dir, o, written);

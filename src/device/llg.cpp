@@ -216,8 +216,8 @@ MacrospinTrace simulate_macrospin_trace(const MacrospinParameters& parameters, d
   MacrospinParameters p = parameters;
   p.time_step = period / static_cast<double>(steps);
   const double ratio = current_A / p.critical_current_A();
-  Xoshiro256 start(derive_seed(seed, {1}));
-  MacrospinLlg llg(p, derive_seed(seed, {2}), start.uniform() < macrospin_p_up(p.delta, ratio));
+  Xoshiro256 start(derive_seed(seed, SeedStream::LlgStart));
+  MacrospinLlg llg(p, derive_seed(seed, SeedStream::LlgNoise), start.uniform() < macrospin_p_up(p.delta, ratio));
   llg.set_current(current_A);
   llg.advance(static_cast<int64_t>(std::ceil(5 / (p.alpha * p.time_step))));  // relax within the well
   MacrospinTrace out;

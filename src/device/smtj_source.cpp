@@ -12,10 +12,6 @@
 namespace spinsc {
 namespace {
 
-constexpr uint64_t kVariationTag = 0x7661726961ULL;  // "varia"
-constexpr uint64_t kStreamTag = 0x736d746aULL;       // "smtj"
-
-
 // One draw of a parameter with nominal value `nominal`; `scale` is what a relative sigma is a
 // fraction of. Normal draws of positive parameters are redrawn until positive (truncation).
 double draw(double nominal, double scale, const ParameterSpread& s, double z, Xoshiro256& rng, bool positive) {
@@ -36,8 +32,8 @@ SmtjSource::SmtjSource(DeviceConfig config, std::string spec)
 
 TelegraphMtj SmtjSource::device(const StreamKey& key) const {
   if (!config_.variation.enabled()) return nominal_;
-  Xoshiro256 rng(derive_seed(config_.variation.seed,
-                             {key.layer, static_cast<uint64_t>(key.role), key.device, kVariationTag}));
+  Xoshiro256 rng(derive_seed(config_.variation.seed, SeedStream::DeviceVariation,
+                             {key.layer, static_cast<uint64_t>(key.role), key.device}));
   // Three normals in a fixed order, so that enabling one spread leaves the others' draws alone
   // (Box–Muller, both of the first pair used).
   const double r1 = std::sqrt(-2.0 * std::log(rng.uniform_pos())), a1 = 2.0 * std::numbers::pi * rng.uniform();
@@ -114,7 +110,7 @@ void SmtjSource::generate_batch(int count, const double* p, const uint64_t* devi
       q[static_cast<size_t>(s)] = last_q;
     }
     StreamKey k = key;
-    k.seed = derive_seed(key.seed, {kStreamTag});
+    k.seed = derive_seed(key.seed, SeedStream::DeviceStream);
     iid_bits_.generate_batch(count, q.data(), devices, length, k, out, stride);
     return;
   }
@@ -160,7 +156,7 @@ void SmtjSource::emit(const MarkovChain2& c, int length, const StreamKey& key, u
     words[n - 1] &= tail_mask(length);
     return;
   }
-  Xoshiro256 rng(derive_seed(key.seed, {key.image, key.layer, static_cast<uint64_t>(key.role), key.device, kStreamTag}));
+  Xoshiro256 rng(derive_seed(key.seed, SeedStream::DeviceStream, {key.image, key.layer, static_cast<uint64_t>(key.role), key.device}));
   sample_markov_stream(c, length, rng, words);
 }
 

@@ -10,10 +10,6 @@
 
 namespace spinsc {
 
-namespace {
-constexpr uint64_t kReplayTag = 0x7472616365ULL;  // "trace"
-}
-
 TraceSource::TraceSource(std::vector<Trace> traces, std::string spec) : traces_(std::move(traces)), spec_(std::move(spec)) {
   if (traces_.empty()) fail("trace source '{}': no traces", spec_);
   for (const auto& t : traces_) {
@@ -51,7 +47,7 @@ void TraceSource::generate(double p, int length, const StreamKey& key, uint64_t*
   const Trace& t = traces_[nearest(p)];
   if (t.length < length)
     fail("trace source: '{}' has {} samples, fewer than the stream length {}", t.origin, t.length, length);
-  Xoshiro256 rng(derive_seed(key.seed, {key.image, key.layer, static_cast<uint64_t>(key.role), key.device, kReplayTag}));
+  Xoshiro256 rng(derive_seed(key.seed, SeedStream::TraceReplay, {key.image, key.layer, static_cast<uint64_t>(key.role), key.device}));
   const int64_t offset = static_cast<int64_t>(rng.below(static_cast<uint64_t>(t.length - length + 1)));
   copy_bits(t.words.data(), t.length, offset, length, words);
 }

@@ -12,6 +12,7 @@
 #include "spinsc/error.hpp"
 #include "spinsc/files.hpp"
 #include "spinsc/network.hpp"
+#include "spinsc/rng.hpp"
 #include "spinsc/sc_engine.hpp"
 
 #ifndef SPINSC_VERSION
@@ -236,7 +237,7 @@ std::vector<CellConfig> expand(const Plan& plan, const fs::path& base_dir) {
 }
 
 std::string job_id(const std::string& kind, const json& config) {
-  const json whole = {{"format", kJobFormat}, {"spinsc", spinsc_version()}, {"kind", kind}, {"config", config}};
+  const json whole = {{"format", kJobFormat}, {"spinsc", spinsc_version()}, {"seeding", kSeedingVersion}, {"kind", kind}, {"config", config}};
   return sha256_hex(whole.dump());
 }
 

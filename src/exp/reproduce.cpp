@@ -26,6 +26,7 @@
 #include "spinsc/plot.hpp"
 #include "spinsc/sc_engine.hpp"
 #include "spinsc/sc_noise.hpp"
+#include "spinsc/sc_noise_setup.hpp"
 #include "spinsc/train.hpp"
 
 namespace spinsc {
@@ -157,8 +158,10 @@ class Grid {
 
   // A trained model, loaded when DIR/models/<name> holds one with the same fingerprint. May run
   // concurrently for different names (train_side_by_side).
-  Network model(const std::string& name, const TrainConfig& tc, const Network* init, const std::string& init_print,
+  // `init_name`: the model `init` is (its fingerprint is part of this one's).
+  Network model(const std::string& name, const TrainConfig& tc, const Network* init, const std::string& init_name,
                 int noise_length) {
+    const std::string init_print = init ? print_of(init_name) : std::string();
     const double work = training_work(tc.arch, tc.epochs, noise_length > 0);
     auto remember = [&](const std::string& fingerprint, bool computed) {
       const std::lock_guard<std::mutex> lock(mutex_);
@@ -171,7 +174,7 @@ class Grid {
     const json arch_print = tc.arch.is_mlp() ? json(tc.arch.widths()) : json(to_string(tc.arch));
     json print = {{"arch", arch_print}, {"states", tc.states}, {"mode", to_string(tc.mode)}, {"epochs", tc.epochs},
                   {"lr", tc.lr},       {"seed", tc.seed},     {"dataset", cfg_.dataset},    {"init", init_print},
-                  {"batch", tc.batch}};
+                  {"batch", tc.batch}, {"seeding", kSeedingVersion}};
     if (noise_length > 0) print["noise"] = {{"source", cfg_.source}, {"length", noise_length}};
     if (cfg_.train_limit > 0) print["train_images"] = train_.count;
     const std::string fingerprint = print.dump();
@@ -188,11 +191,17 @@ class Grid {
     }
     status(fmt::format("training {}", name));
     std::unique_ptr<PreactivationNoise> noise;
-    if (noise_length > 0)
-      noise = std::make_unique<MomentMatchedNoise>(source_, noise_length, tc.states, derive_seed(tc.seed, {0x5c, static_cast<uint64_t>(noise_length)}));
+    ScNoiseOptions noise_options;
+    noise_options.source = cfg_.source;
+    noise_options.length = noise_length;
+    if (noise_length > 0) noise = make_sc_noise(noise_options, tc.states, tc.seed, source_);
     Trainer trainer(tc, train_, noise.get(), init);
     while (!trainer.done()) trainer.run_epoch();
     Network net = trainer.network();
+    // What `spinsc train` needs to rebuild this model bit for bit (docs/training.md).
+    if (noise_length > 0) net.training["sc"] = sc_noise_json(noise_options);
+    if (init) net.training["init"] = fmt::format("models/{}.safetensors", init_name);
+    if (cfg_.train_limit > 0) net.training["limit"] = cfg_.train_limit;
     net.training["fingerprint"] = fingerprint;
     net.training["digital_test_accuracy"] = digital_accuracy(net, test_, tc.threads ? tc.threads : cfg_.threads);
     save_model(path, net);
@@ -228,7 +237,7 @@ class Grid {
       ModelJob& job = jobs[j];
       job.tc.threads = 1;
       const Network* init = job.init.empty() ? nullptr : &inits.at(job.init);
-      model(job.name, job.tc, init, job.init.empty() ? "" : print_of(job.init), job.noise_length);
+      model(job.name, job.tc, init, job.init, job.noise_length);
     });
     errors.rethrow();
   }
@@ -431,12 +440,12 @@ std::vector<ReproduceCell> run_reproduce(const ReproduceConfig& cfg, const Conte
         if (cfg.sc_epochs == 0) continue;
         TrainConfig cont = bases.back().tc;
         cont.epochs = cfg.sc_epochs;
-        cont.seed = derive_seed(cfg.seed, {1});
+        cont.seed = derive_seed(cfg.seed, SeedStream::ContinuationTraining);
         continuations.push_back({fmt::format("{}-k{}-without_sc", gn.tag, K), cont, bname, 0});
         for (int L : cfg.lengths) {
           TrainConfig sct = cont;
           sct.mode = TrainMode::Sc;
-          sct.seed = derive_seed(cfg.seed, {2, static_cast<uint64_t>(L)});
+          sct.seed = derive_seed(cfg.seed, SeedStream::ScTraining, {static_cast<uint64_t>(L)});
           continuations.push_back({fmt::format("{}-k{}-with_sc-L{}", gn.tag, K, L), sct, bname, L});
         }
       }
@@ -466,8 +475,8 @@ std::vector<ReproduceCell> run_reproduce(const ReproduceConfig& cfg, const Conte
       Network wnet = bnet;
       if (cfg.sc_epochs > 0) {
         wname = fmt::format("{}-k{}-without_sc", gn.tag, K);
-        cont.seed = derive_seed(cfg.seed, {1});
-        wnet = grid.model(wname, cont, &bnet, grid.print_of(bname), 0);
+        cont.seed = derive_seed(cfg.seed, SeedStream::ContinuationTraining);
+        wnet = grid.model(wname, cont, &bnet, bname, 0);
       }
       if (cfg.baselines) cells.push_back(grid.digital_cell("without_sc", gn, K, wname, wnet));
       for (int L : cfg.lengths) {
@@ -475,9 +484,9 @@ std::vector<ReproduceCell> run_reproduce(const ReproduceConfig& cfg, const Conte
         if (cfg.sc_epochs == 0) continue;
         TrainConfig sct = cont;
         sct.mode = TrainMode::Sc;
-        sct.seed = derive_seed(cfg.seed, {2, static_cast<uint64_t>(L)});
+        sct.seed = derive_seed(cfg.seed, SeedStream::ScTraining, {static_cast<uint64_t>(L)});
         const std::string sname = fmt::format("{}-k{}-with_sc-L{}", gn.tag, K, L);
-        const Network snet = grid.model(sname, sct, &bnet, grid.print_of(bname), L);
+        const Network snet = grid.model(sname, sct, &bnet, bname, L);
         cells.push_back(grid.sc_cell("grid", "with_sc", gn, K, L, sname, snet));
       }
     }

@@ -213,11 +213,21 @@ TEST(Reproduce, MlpNamesAndFingerprintsAreUnchanged) {
                         "models/d1-k5-with_sc-L8.safetensors", "cells/grid-d1-k5-L8-without_sc.json",
                         "cells/grid-d1-k5-L8-with_sc.json", "accuracy_vs_length_d1.csv"})
     EXPECT_TRUE(fs::exists(c.out / f)) << f;
-  EXPECT_EQ(load_model(c.out / "models" / "d1-k5-base.safetensors").training.at("fingerprint"),
-            R"({"arch":[784,16,10],"batch":128,"dataset":"mnist","epochs":1,"init":"","lr":0.0,"mode":"qat","seed":1,"states":5})");
+  // The fingerprints: every training setting, the seeding version, and the init's fingerprint.
+  const std::string base = R"({"arch":[784,16,10],"batch":128,"dataset":"mnist","epochs":1,"init":"","lr":0.0,"mode":"qat","seed":1,"seeding":2,"states":5})";
+  EXPECT_EQ(load_model(c.out / "models" / "d1-k5-base.safetensors").training.at("fingerprint"), base);
+  const json with_sc = {{"arch", {784, 16, 10}}, {"batch", 128}, {"dataset", "mnist"}, {"epochs", 1}, {"init", base},
+                        {"lr", 0.0}, {"mode", "sc"}, {"noise", {{"length", 8}, {"source", "ideal"}}},
+                        {"seed", derive_seed(1, SeedStream::ScTraining, {8})}, {"seeding", kSeedingVersion}, {"states", 5}};
   const json cell = json::parse(read_file(c.out / "cells" / "grid-d1-k5-L8-with_sc.json"));
   EXPECT_EQ(cell.at("fingerprint").get<std::string>(),
-            R"({"exact_bits":false,"images":200,"length":8,"model":"{\"arch\":[784,16,10],\"batch\":128,\"dataset\":\"mnist\",\"epochs\":1,\"init\":\"{\\\"arch\\\":[784,16,10],\\\"batch\\\":128,\\\"dataset\\\":\\\"mnist\\\",\\\"epochs\\\":1,\\\"init\\\":\\\"\\\",\\\"lr\\\":0.0,\\\"mode\\\":\\\"qat\\\",\\\"seed\\\":1,\\\"states\\\":5}\",\"lr\":0.0,\"mode\":\"sc\",\"noise\":{\"length\":8,\"source\":\"ideal\"},\"seed\":13679964236108999330,\"states\":5}","repeats":2,"seed":1,"source":"ideal"})");
+            json({{"exact_bits", false}, {"images", 200}, {"length", 8}, {"model", with_sc.dump()}, {"repeats", 2}, {"seed", 1}, {"source", "ideal"}}).dump());
+  // The model records what `spinsc train` needs to rebuild it.
+  const Network sc_model = load_model(c.out / "models" / "d1-k5-with_sc-L8.safetensors");
+  EXPECT_EQ(sc_model.training.at("seed"), derive_seed(1, SeedStream::ScTraining, {8}));
+  EXPECT_EQ(sc_model.training.at("init"), "models/d1-k5-base.safetensors");
+  EXPECT_EQ(sc_model.training.at("sc").at("length"), 8);
+  EXPECT_EQ(sc_model.training.at("sc").at("source"), "ideal");
   const json config = json::parse(read_file(c.out / "config.json"));
   EXPECT_FALSE(config.contains("suite"));
   EXPECT_TRUE(config.contains("arch1"));

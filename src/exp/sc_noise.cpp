@@ -241,8 +241,8 @@ void MomentMatchedNoise::perturb(const PreactivationBatch& b) {
     // the three-key derivation, so MLP training draws what it always drew).
     const auto image = static_cast<uint64_t>(b.images[r / b.positions]), epoch = static_cast<uint64_t>(b.epoch),
                layer = static_cast<uint64_t>(b.layer);
-    Xoshiro256 rng(b.positions == 1 ? derive_seed(seed_, {epoch, image, layer})
-                                    : derive_seed(seed_, {epoch, image, layer, static_cast<uint64_t>(r % b.positions)}));
+    Xoshiro256 rng(b.positions == 1 ? derive_seed(seed_, SeedStream::NoiseDraw, {epoch, image, layer})
+                                    : derive_seed(seed_, SeedStream::NoiseDraw, {epoch, image, layer, static_cast<uint64_t>(r % b.positions)}));
     float* u = b.product + static_cast<size_t>(r) * b.out;
     for (int j = 0; j < b.out; ++j) {
       const size_t k = static_cast<size_t>(r) * b.out + j;
@@ -325,8 +325,8 @@ void BitLevelNoise::perturb(const PreactivationBatch& b) {
     const uint64_t image = static_cast<uint64_t>(b.images[r / b.positions]);
     const uint64_t draw =
         b.positions == 1
-            ? derive_seed(config_.seed, {static_cast<uint64_t>(b.epoch), image, static_cast<uint64_t>(b.layer)})
-            : derive_seed(config_.seed, {static_cast<uint64_t>(b.epoch), image, static_cast<uint64_t>(b.layer),
+            ? derive_seed(config_.seed, SeedStream::NoiseDraw, {static_cast<uint64_t>(b.epoch), image, static_cast<uint64_t>(b.layer)})
+            : derive_seed(config_.seed, SeedStream::NoiseDraw, {static_cast<uint64_t>(b.epoch), image, static_cast<uint64_t>(b.layer),
                                          static_cast<uint64_t>(r % b.positions)});
     const ScLayerResult res = engine.layer(0, b.input + static_cast<size_t>(r) * b.in, draw);
     std::copy(res.estimate.begin(), res.estimate.end(), b.product + static_cast<size_t>(r) * b.out);

@@ -6,10 +6,17 @@
 
 namespace spinsc {
 
-std::unique_ptr<PreactivationNoise> make_sc_noise(const ScNoiseOptions& options, int states, uint64_t seed,
+std::unique_ptr<PreactivationNoise> make_sc_noise(const ScNoiseOptions& options, int states, uint64_t training_seed,
                                                   const SourceRegistry& sources) {
   if (options.length < 1) fail("SC noise length {} must be at least 1", options.length);
-  auto source = std::shared_ptr<const BitSource>(sources.make(options.source));
+  return make_sc_noise(options, states, training_seed, std::shared_ptr<const BitSource>(sources.make(options.source)));
+}
+
+std::unique_ptr<PreactivationNoise> make_sc_noise(const ScNoiseOptions& options, int states, uint64_t training_seed,
+                                                  std::shared_ptr<const BitSource> source) {
+  if (options.length < 1) fail("SC noise length {} must be at least 1", options.length);
+  if (!source) fail("SC noise: no bit source");
+  const uint64_t seed = derive_seed(training_seed, SeedStream::TrainingNoise);
   if (options.exact_bits) {
     ScConfig sc;
     sc.source = options.source;

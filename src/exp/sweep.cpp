@@ -22,6 +22,7 @@
 #include "spinsc/rng.hpp"
 #include "spinsc/sc_engine.hpp"
 #include "spinsc/sc_noise.hpp"
+#include "spinsc/sc_noise_setup.hpp"
 #include "spinsc/smtj_source.hpp"
 #include "spinsc/train.hpp"
 
@@ -72,11 +73,12 @@ json train_job(const Job& job, const SweepStore& store, const SweepOptions& o) {
     t.epochs = c.at("epochs").get<int>();
     if (c.contains("noise")) {
       const int L = c.at("noise").at("length").get<int>();
-      t.seed = derive_seed(seed, {2, static_cast<uint64_t>(L)});
-      noise = std::make_unique<MomentMatchedNoise>(bits_of(c.at("noise").at("bits")), L, t.states,
-                                                   derive_seed(t.seed, {0x5c, static_cast<uint64_t>(L)}));
+      t.seed = derive_seed(seed, SeedStream::ScTraining, {static_cast<uint64_t>(L)});
+      ScNoiseOptions noise_options;
+      noise_options.length = L;
+      noise = make_sc_noise(noise_options, t.states, t.seed, bits_of(c.at("noise").at("bits")));
     } else {
-      t.seed = derive_seed(seed, {1});
+      t.seed = derive_seed(seed, SeedStream::ContinuationTraining);
     }
   } else {
     t.arch = parse_architecture(c.at("arch").get<std::string>());

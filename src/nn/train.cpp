@@ -77,11 +77,6 @@ using nn::quantize_activation_fast;
 using nn::quantize_weight_fast;
 using nn::round_away;
 
-// Tags of derive_seed keys, so that each use of the seed draws an independent generator.
-constexpr uint64_t kInitTag = 0x696e6974;     // "init"
-constexpr uint64_t kShuffleTag = 0x73687566;  // "shuf"
-constexpr uint64_t kShiftTag = 0x73686674;    // "shft"
-
 constexpr float kBeta1 = 0.9f, kBeta2 = 0.999f, kEps = 1e-8f;
 constexpr int kRowBlock = 16;  // rows per elementwise task: fixed, so results ignore the thread count
 
@@ -253,7 +248,7 @@ struct Trainer::Impl {
         layer.bias = from.bias;
         layer.gain = from.gain;
       } else {
-        Xoshiro256 rng(derive_seed(cfg.seed, {kInitTag, static_cast<uint64_t>(l)}));
+        Xoshiro256 rng(derive_seed(cfg.seed, SeedStream::WeightInit, {static_cast<uint64_t>(l)}));
         const double a = std::sqrt(3.0 / layer.in);
         for (float& w : layer.weight) w = static_cast<float>((2.0 * rng.uniform() - 1.0) * a);
       }
@@ -754,7 +749,7 @@ struct Trainer::Impl {
       for (int f = 0; f < n0; ++f) x[f] = px[f] * (1.0f / 255.0f);
       return;
     }
-    Xoshiro256 rng(derive_seed(cfg.seed, {kShiftTag, static_cast<uint64_t>(epoch), static_cast<uint64_t>(i)}));
+    Xoshiro256 rng(derive_seed(cfg.seed, SeedStream::ShiftAugment, {static_cast<uint64_t>(epoch), static_cast<uint64_t>(i)}));
     const int span = 2 * cfg.shift + 1;
     const int dx = static_cast<int>(rng.below(span)) - cfg.shift, dy = static_cast<int>(rng.below(span)) - cfg.shift;
     const int R = data.rows, C = data.cols;
@@ -776,7 +771,7 @@ struct Trainer::Impl {
     // Seeded shuffle of the training images (the validation tail is never touched).
     order.resize(train_count);
     std::iota(order.begin(), order.end(), 0);
-    Xoshiro256 rng(derive_seed(cfg.seed, {kShuffleTag, static_cast<uint64_t>(epoch)}));
+    Xoshiro256 rng(derive_seed(cfg.seed, SeedStream::Shuffle, {static_cast<uint64_t>(epoch)}));
     for (int i = train_count - 1; i > 0; --i) std::swap(order[i], order[rng.below(static_cast<uint64_t>(i) + 1)]);
     double loss_sum = 0.0;
     long correct = 0, seen = 0;

@@ -25,7 +25,7 @@ Network bench_network() {
   for (size_t l = 0; l < net.layers.size(); ++l) {
     DenseLayer& layer = net.layers[l];
     layer.scale = 3.0f / std::sqrt(static_cast<float>(layer.in));
-    Xoshiro256 rng(derive_seed(2024, {l}));
+    Xoshiro256 rng(derive_seed(2024, SeedStream::BenchNetwork, {l}));
     for (float& w : layer.weight) w = static_cast<float>((2 * rng.uniform() - 1) * layer.scale);
   }
   return net;
@@ -36,7 +36,7 @@ Network bench_conv_network() {
   for (size_t l = 0; l < net.layers.size(); ++l) {
     DenseLayer& layer = net.layers[l];
     layer.scale = 3.0f / std::sqrt(static_cast<float>(layer.in));
-    Xoshiro256 rng(derive_seed(2025, {l}));
+    Xoshiro256 rng(derive_seed(2025, SeedStream::BenchNetwork, {l}));
     for (float& w : layer.weight) w = static_cast<float>((2 * rng.uniform() - 1) * layer.scale);
   }
   return net;

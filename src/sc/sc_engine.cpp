@@ -43,8 +43,6 @@ namespace {
 // Synapses whose weight streams are generated in one batch: small enough that the batch's
 // streams stay in L1 between generation and counting.
 constexpr int kBatch = 64;
-constexpr uint64_t kMuxTag = 0x6d7578;  // "mux": the select generators' key
-constexpr uint64_t kBinomialTag = 0x62696e;  // "bin": the binomial shortcut's generators
 constexpr int64_t kMaxCdfEntries = int64_t{1} << 21;  // per layer: 16 MB of input-count tables
 // Weight streams of a source with exact extremes: p = 0 is all zeros and p = 1 all ones, so
 // their products follow from the input stream's count without generating them.
@@ -553,7 +551,7 @@ void run_conv_outputs(const PreparedLayer& pl, int l, const ScConfig& cfg, const
         if (cnt) flush();
       } else {
         // The scaled adder over the output's (real) synapses: cycle t passes synapse sel[t].
-        Xoshiro256 rng(derive_seed(run_seed, {image, static_cast<uint64_t>(l), kMuxTag, o}));
+        Xoshiro256 rng(derive_seed(run_seed, SeedStream::MuxSelect, {image, static_cast<uint64_t>(l), o}));
         ws.sel.resize(static_cast<size_t>(L));
         for (int t = 0; t < L; ++t) ws.sel[static_cast<size_t>(t)] = static_cast<int>(rng.below(static_cast<uint64_t>(ns)));
         ws.slot.assign(static_cast<size_t>(ns), -1);
@@ -717,7 +715,7 @@ void shortcut_stage(const PreparedLayer& pl, int l, const ScConfig& cfg, int sta
   ws.counts.resize(static_cast<size_t>(B) * sn);
   ws.is_active.assign(static_cast<size_t>(taps), 0);
   for (int b = 0; b < B; ++b) {
-    Xoshiro256 rng(derive_seed(batch[b].run_seed, {batch[b].image, static_cast<uint64_t>(l), kBinomialTag, ~0ULL}));
+    Xoshiro256 rng(derive_seed(batch[b].run_seed, SeedStream::ShortcutDraw, {batch[b].image, static_cast<uint64_t>(l), ~0ULL}));
     int32_t* c = ws.counts.data() + static_cast<size_t>(b) * sn;
     for (int i = 0; i < n; ++i) {
       const double v = inputs[b][i];
@@ -771,7 +769,7 @@ void shortcut_stage(const PreparedLayer& pl, int l, const ScConfig& cfg, int sta
         const uint64_t o = static_cast<uint64_t>(u) * static_cast<uint64_t>(P) + static_cast<uint64_t>(pos);
         int64_t C = static_cast<int64_t>(z[S - 1]);
         if (std::any_of(z, z + S - 1, [](Scalar v) { return v != 0; })) {  // else every draw is Bin(0, p) = 0
-          Xoshiro256 rng(derive_seed(batch[b].run_seed, {batch[b].image, static_cast<uint64_t>(l), kBinomialTag, o}));
+          Xoshiro256 rng(derive_seed(batch[b].run_seed, SeedStream::ShortcutDraw, {batch[b].image, static_cast<uint64_t>(l), o}));
           for (int s = 0; s + 1 < S; ++s) C += binomial(static_cast<int64_t>(z[s]), pl.slot_p[static_cast<size_t>(s)], rng);
         }
         out.counter[o] = C;
@@ -932,7 +930,7 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
       }
     } else {
       // The scaled adder: cycle t passes the product bit of synapse sel[t] only.
-      Xoshiro256 rng(derive_seed(run_seed, {image, static_cast<uint64_t>(l), kMuxTag, static_cast<uint64_t>(j)}));
+      Xoshiro256 rng(derive_seed(run_seed, SeedStream::MuxSelect, {image, static_cast<uint64_t>(l), static_cast<uint64_t>(j)}));
       ws.sel.resize(static_cast<size_t>(L));
       for (int t = 0; t < L; ++t) ws.sel[static_cast<size_t>(t)] = static_cast<int>(rng.below(static_cast<uint64_t>(n)));
       // Streams of the selected synapses only (those with a nonzero input stream).
@@ -985,7 +983,7 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
 }
 
 // The stream seed of stochastic repeat r.
-uint64_t repeat_seed(uint64_t seed, int repeat) { return derive_seed(seed, {static_cast<uint64_t>(repeat)}); }
+uint64_t repeat_seed(uint64_t seed, int repeat) { return derive_seed(seed, SeedStream::EvalRepeat, {static_cast<uint64_t>(repeat)}); }
 
 // All layers for one image, each fed the previous one's output.
 void run_network(const std::vector<PreparedLayer>& layers, const ScConfig& cfg, const BitSource& source, int states,

@@ -66,7 +66,7 @@ std::vector<int64_t> reference_conv_counters(const Network& net, const ScConfig&
   const auto src = make_bit_source(cfg.source);
   const int L = cfg.length, K = net.states, half = (K - 1) / 2, fan = st.fan_in();
   const bool bip = cfg.multiply == Multiply::Bipolar;
-  const uint64_t seed = derive_seed(cfg.seed, {static_cast<uint64_t>(repeat)});
+  const uint64_t seed = derive_seed(cfg.seed, SeedStream::EvalRepeat, {static_cast<uint64_t>(repeat)});
   const StreamKey in_key{seed, image, static_cast<uint32_t>(l), StreamRole::Input, 0};
   const StreamKey w_key{seed, image, static_cast<uint32_t>(l), StreamRole::Weight, 0};
   const int OH = st.conv.height, OW = st.conv.width;
@@ -100,7 +100,7 @@ std::vector<int64_t> reference_conv_counters(const Network& net, const ScConfig&
             c_o += bip ? 2 * c - L : sign[a] * c;
           }
         } else {
-          Xoshiro256 rng(derive_seed(seed, {image, static_cast<uint64_t>(l), 0x6d7578, o}));
+          Xoshiro256 rng(derive_seed(seed, SeedStream::MuxSelect, {image, static_cast<uint64_t>(l), o}));
           int64_t acc = 0;
           for (int t = 0; t < L; ++t) {
             const int a = static_cast<int>(rng.below(static_cast<uint64_t>(n)));

@@ -140,7 +140,7 @@ std::vector<int64_t> reference_counters(const Network& net, const ScConfig& cfg,
   const DenseLayer& layer = net.layers[static_cast<size_t>(l)];
   const int n = layer.in, m = layer.out, L = cfg.length, K = net.states, half = (K - 1) / 2;
   const bool bip = cfg.multiply == Multiply::Bipolar;
-  const uint64_t seed = derive_seed(cfg.seed, {static_cast<uint64_t>(repeat)});
+  const uint64_t seed = derive_seed(cfg.seed, SeedStream::EvalRepeat, {static_cast<uint64_t>(repeat)});
   const StreamKey in_key{seed, image, static_cast<uint32_t>(l), StreamRole::Input, 0};
   const StreamKey w_key{seed, image, static_cast<uint32_t>(l), StreamRole::Weight, 0};
   std::vector<int64_t> C(static_cast<size_t>(m), 0);
@@ -167,7 +167,7 @@ std::vector<int64_t> reference_counters(const Network& net, const ScConfig& cfg,
         C[static_cast<size_t>(j)] += bip ? 2 * c - L : sign[static_cast<size_t>(i)] * c;
       }
     } else {
-      Xoshiro256 rng(derive_seed(seed, {image, static_cast<uint64_t>(l), 0x6d7578, static_cast<uint64_t>(j)}));
+      Xoshiro256 rng(derive_seed(seed, SeedStream::MuxSelect, {image, static_cast<uint64_t>(l), static_cast<uint64_t>(j)}));
       int64_t acc = 0;
       for (int t = 0; t < L; ++t) {
         const int i = static_cast<int>(rng.below(static_cast<uint64_t>(n)));
