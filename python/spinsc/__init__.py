@@ -117,7 +117,7 @@ def train(images, labels, *, on_epoch=None, on_step=None, **config):
     return trainer.network()
 
 
-def sc_accuracy(network, images, labels, *, length=100, source="ideal", multiply="signmag",
+def sc_accuracy(network, images, labels, *, length=100, source="smtj", multiply="signmag",
                 accumulate="apc", sharing="independent", analog=False, exact_bits=False,
                 repeats=1, seed=1, threads=0, progress=None):
     """Accuracy of `network` run as a stochastic computer on uint8 images and labels.

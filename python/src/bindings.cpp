@@ -777,7 +777,7 @@ words instead (bit t of a stream is bit t % 64 of word t // 64, bits past length
   // ------------------------------------------------------------------------------- SC evaluation
   py::class_<PyScEngine>(m, "ScEngine", R"(A network run as a stochastic computer, bit by bit (docs/sc-engine.md).
 
-ScEngine(network, length=100, source="ideal", multiply="signmag", accumulate="apc",
+ScEngine(network, length=100, source="smtj", multiply="signmag", accumulate="apc",
 sharing="independent", analog=False, exact_bits=False, seed=1)
 
 source: a spec string or a BitSource. multiply "signmag" | "bipolar"; accumulate "apc" | "mux";
@@ -799,7 +799,7 @@ network. Results depend on the seed only, never on the thread count.)")
              c.source = src->name();
              return std::unique_ptr<PyScEngine>(new PyScEngine{ScEngine(net, c, src), net.arch});
            }),
-           "network"_a, "length"_a = 100, "source"_a = "ideal", "multiply"_a = "signmag", "accumulate"_a = "apc",
+           "network"_a, "length"_a = 100, "source"_a = "smtj", "multiply"_a = "signmag", "accumulate"_a = "apc",
            "sharing"_a = "independent", "analog"_a = false, "exact_bits"_a = false, "seed"_a = 1)
       .def_property_readonly("binomial_shortcut", [](const PyScEngine& e) { return e.engine.binomial_shortcut(); },
                              "Whether the binomial shortcut is in use.")

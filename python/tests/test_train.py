@@ -15,7 +15,7 @@ def same_network(a, b):
 def test_train_equals_cli(train_set, tmp_path, cli, mode, extra):
     images, labels = train_set
     out = tmp_path / "cli.safetensors"
-    cli("train", "--arch", "784,24,10", "-K", 5, "--mode", mode, "--epochs", 2, "--limit", 600, "--seed", 4, "-o", out,
+    cli("train", "--arch", "784,24,10", "-K", 5, "--mode", mode, "--epochs", 2, "--train-limit", 600, "--seed", 4, "-o", out,
         "--json", *extra)
     kwargs = dict(sc_length=16, source="ideal") if mode == "sc" else {}
     epochs, steps = [], []

@@ -22,7 +22,7 @@ struct EvalOptions {
   DataOptions data;
   std::string model;
   std::string lengths;  // empty: digital inference
-  std::string source = "ideal";
+  std::string source = "smtj";  // the default of every front-end (docs/sc-engine.md)
   int repeats = 1;
   int threads = 0;
   uint64_t seed = 1;
@@ -149,7 +149,7 @@ const bool registered = register_command("eval", "Test accuracy of a model: digi
   app.add_option("--model", opt->model, "Model file (.safetensors)")->required();
   app.add_option("--sc-length", opt->lengths,
                  "Stream length(s) L, comma-separated (e.g. 100,200,300); without it: digital inference");
-  app.add_option("--source", opt->source, "Bit source: ideal, lfsr[:n], sobol, smtj[:device.json], trace:DIR")->capture_default_str();
+  app.add_option("--source", opt->source, "Bit source: smtj[:device.json] (smtj = the reference s-MTJ device, as in train and reproduce), ideal, lfsr[:n], sobol, trace:DIR")->capture_default_str();
   app.add_option("--repeats", opt->repeats, "Independent stochastic repeats (seeds) per length")->capture_default_str();
   app.add_option("--threads", opt->threads, "Threads (default: all)")->check(CLI::Range(0, 1024));
   app.add_option("--seed", opt->seed, "Run seed")->capture_default_str();

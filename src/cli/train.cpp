@@ -35,7 +35,8 @@ struct TrainOptions {
   int val = 0;
   uint64_t seed = 1;
   int threads = 0;
-  int limit = 0;
+  int train_limit = 0;
+  int legacy_limit = -1;  // --limit: refused with a pointer to --train-limit
   std::string out;
   bool quiet = false;
   bool json = false;
@@ -72,12 +73,14 @@ int run_train(const TrainOptions& opt) {
   cfg.threads = opt.threads;
   cfg.dataset = opt.data.dataset;
   validate(cfg);  // everything but the data's image size, before the data is read
-  if (opt.limit < 0) fail("--limit {} must be positive (0: all training images)", opt.limit);
+  if (opt.legacy_limit >= 0)
+    fail("`spinsc train` counts training images with --train-limit N (--limit counts test images, in eval and reproduce)");
+  if (opt.train_limit < 0) fail("--train-limit {} must be positive (0: all training images)", opt.train_limit);
   if (opt.out.empty()) fail("--out FILE is required (where to save the model)");
 
   const auto dir = opt.data.data_dir.empty() ? default_data_dir() : std::filesystem::path(opt.data.data_dir);
   Dataset train = load_dataset(opt.data.dataset, dir, Split::Train);
-  if (opt.limit > 0) train = train.head(opt.limit);
+  if (opt.train_limit > 0) train = train.head(opt.train_limit);
   const Dataset test = load_dataset(opt.data.dataset, dir, Split::Test);
 
   std::optional<Network> init;
@@ -132,7 +135,7 @@ int run_train(const TrainOptions& opt) {
   const double eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   net.training["test_accuracy"] = acc;
   net.training["test_images"] = test.count;
-  if (opt.limit > 0) net.training["limit"] = opt.limit;
+  if (opt.train_limit > 0) net.training["train_limit"] = opt.train_limit;
   save_model(opt.out, net);
   const double spe = net.training.value("seconds_per_epoch", 0.0);
   if (opt.json) {
@@ -180,7 +183,9 @@ const bool registered = register_command("train", "Train a network (MLP or conv;
   app.add_option("--seed", opt->seed, "Seed of initialisation and shuffling")->capture_default_str();
   app.add_option("--threads", opt->threads, "OpenMP threads (0: all cores, or only the idle ones on a busy machine); results do not depend on it")
       ->capture_default_str();
-  app.add_option("--limit", opt->limit, "Train on the first N training images only (0: all)")->capture_default_str();
+  app.add_option("--train-limit", opt->train_limit, "Train on the first N training images only (0: all; as in reproduce)")
+      ->capture_default_str();
+  app.add_option("--limit", opt->legacy_limit, "")->group("");  // hidden: refused with a pointer to --train-limit
   app.add_option("--out,-o", opt->out, "Model file to write (safetensors)")->required();
   app.add_option("--sc-length,-L", opt->sc_length, "Mode sc: bitstream length L whose SC noise training sees")->capture_default_str();
   app.add_option("--source", opt->source, "Mode sc: bit source of that noise (smtj, smtj:FILE, ideal, lfsr, sobol, trace:DIR)")

@@ -201,7 +201,7 @@ class Grid {
     // What `spinsc train` needs to rebuild this model bit for bit (docs/training.md).
     if (noise_length > 0) net.training["sc"] = sc_noise_json(noise_options);
     if (init) net.training["init"] = fmt::format("models/{}.safetensors", init_name);
-    if (cfg_.train_limit > 0) net.training["limit"] = cfg_.train_limit;
+    if (cfg_.train_limit > 0) net.training["train_limit"] = cfg_.train_limit;
     net.training["fingerprint"] = fingerprint;
     net.training["digital_test_accuracy"] = digital_accuracy(net, test_, tc.threads ? tc.threads : cfg_.threads);
     save_model(path, net);

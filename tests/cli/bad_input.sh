@@ -15,17 +15,19 @@ expect_error() {  # expect_error PATTERN spinsc-arguments...: exit 2 and PATTERN
 }
 tiny=(--depths 1 --arch1 784,8,10 -K 5 -L 8 --epochs 1 --sc-epochs 0 --limit 20 --no-baselines -q)
 
-"$spinsc" train --arch 784,16,10 -K 5 --epochs 1 --limit 1000 -o m.safetensors -q >/dev/null
+"$spinsc" train --arch 784,16,10 -K 5 --epochs 1 --train-limit 1000 -o m.safetensors -q >/dev/null
 "$spinsc" device simulate --samples 50 --out short >/dev/null  # traces of 50 samples
 
 # Errors raised inside parallel regions (worker threads) reach the command line.
 expect_error "has 50 samples, fewer than the stream length 100" eval --model m.safetensors --sc-length 100 --source trace:short --limit 20
 for bits in "" --exact-bits; do
   # shellcheck disable=SC2086
-  expect_error "fewer than the stream length 100" train --arch 784,16,10 --epochs 1 --limit 300 --mode sc --sc-length 100 $bits \
+  expect_error "fewer than the stream length 100" train --arch 784,16,10 --epochs 1 --train-limit 300 --mode sc --sc-length 100 $bits \
     --source trace:short -o s.safetensors -q
 done
 [[ ! -e s.safetensors ]] || fail "a failed training wrote a model"
+# One meaning per flag: --limit counts test images (eval, reproduce); train says where its count is.
+expect_error "--train-limit N" train --arch 784,16,10 --epochs 1 --limit 300 -o s.safetensors -q
 echo '{"variation": {"delta": {"sigma": 1000, "distribution": "lognormal"}}}' >wide.json
 expect_error "smtj:wide.json" eval --model m.safetensors --sc-length 10 --source smtj:wide.json --limit 50
 expect_error "repeats must be in [1, 1000000]" eval --model m.safetensors --sc-length 10 --repeats 2000000000 --limit 20

@@ -7,9 +7,9 @@ source "$(dirname "$0")/lib/common.sh"
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); $1"; }
 
 model="$tmp/m.safetensors"
-"$spinsc" train --arch 784,24,10 -K 5 --epochs 1 --limit 3000 --seed 3 -o "$model" -q >/dev/null
+"$spinsc" train --arch 784,24,10 -K 5 --epochs 1 --train-limit 3000 --seed 3 -o "$model" -q >/dev/null
 float="$tmp/f.safetensors"
-"$spinsc" train --arch 784,24,10 --mode float --epochs 1 --limit 3000 --seed 3 -o "$float" -q >/dev/null
+"$spinsc" train --arch 784,24,10 --mode float --epochs 1 --train-limit 3000 --seed 3 -o "$float" -q >/dev/null
 
 # Digital inference: the keys issue 2 relies on, on the full test set.
 out=$("$spinsc" eval --model "$model" --json)
@@ -22,7 +22,7 @@ out=$("$spinsc" eval --model "$model" --sc-length 64 --limit 300 --repeats 2 --s
 json "
 for k in ['accuracy','accuracy_std','repeats','images','sc_length','source','seconds','multiply','accumulate','sharing','digital_accuracy','per_repeat']:
     assert k in d, k
-assert d['repeats'] == 2 and d['images'] == 300 and d['sc_length'] == 64 and d['source'] == 'ideal', d
+assert d['repeats'] == 2 and d['images'] == 300 and d['sc_length'] == 64 and d['source'] == 'smtj', d  # the default source
 assert d['multiply'] == 'signmag' and d['accumulate'] == 'apc' and d['sharing'] == 'independent', d
 assert len(d['per_repeat']) == 2 and abs(sum(d['per_repeat']) / 2 - d['accuracy']) < 1e-12, d
 assert 0.3 < d['accuracy'] <= 1, d" <<<"$out" || fail "SC eval JSON: $out"

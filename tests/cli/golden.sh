@@ -42,18 +42,18 @@ accuracy() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print
 
 run_all() {  # prints "key value" lines
   local q="$tmp/q.safetensors" f="$tmp/f.safetensors" s="$tmp/s.safetensors"
-  "$spinsc" train --arch 784,32,10 --epochs 1 --limit 3000 --seed 1 -o "$q" -q >/dev/null
+  "$spinsc" train --arch 784,32,10 --epochs 1 --train-limit 3000 --seed 1 -o "$q" -q >/dev/null
   echo "qat_model $(digest "$q")"
-  "$spinsc" train --arch 784,32,10 --mode float --epochs 1 --limit 2000 --seed 2 -o "$f" -q >/dev/null
+  "$spinsc" train --arch 784,32,10 --mode float --epochs 1 --train-limit 2000 --seed 2 -o "$f" -q >/dev/null
   echo "float_model $(digest "$f")"
-  "$spinsc" train --arch 784,32,10 --mode sc --init "$q" --sc-length 16 --epochs 1 --limit 1000 --seed 3 -o "$s" -q >/dev/null
+  "$spinsc" train --arch 784,32,10 --mode sc --init "$q" --sc-length 16 --epochs 1 --train-limit 1000 --seed 3 -o "$s" -q >/dev/null
   echo "sc_model $(digest "$s")"
   echo "digital $("$spinsc" eval --model "$q" --json | accuracy)"
-  echo "sc_shortcut $("$spinsc" eval --model "$s" --sc-length 32 --limit 1000 --repeats 2 --json | accuracy)"
-  echo "sc_exact_bits $("$spinsc" eval --model "$s" --sc-length 32 --limit 200 --exact-bits --json | accuracy)"
+  echo "sc_shortcut $("$spinsc" eval --model "$s" --source ideal --sc-length 32 --limit 1000 --repeats 2 --json | accuracy)"
+  echo "sc_exact_bits $("$spinsc" eval --model "$s" --source ideal --sc-length 32 --limit 200 --exact-bits --json | accuracy)"
   echo "sc_smtj $("$spinsc" eval --model "$s" --source smtj --sc-length 32 --limit 200 --json | accuracy)"
   echo "sc_lfsr_bipolar $("$spinsc" eval --model "$s" --source lfsr --multiply bipolar --sc-length 100 --limit 100 --json | accuracy)"
-  echo "analog_float $("$spinsc" eval --model "$f" --sc-length 64 --limit 200 --json | accuracy)"
+  echo "analog_float $("$spinsc" eval --model "$f" --source ideal --sc-length 64 --limit 200 --json | accuracy)"
 }
 
 run_all >"$tmp/actual"

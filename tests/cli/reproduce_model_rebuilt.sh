@@ -39,7 +39,7 @@ args = ["--arch", t["arch"], "--states", str(t["states"]), "--mode", t["mode"], 
         "--batch", str(t["batch"]), "--lr", repr(t["lr"]), "--optimizer", t["optimizer"], "--schedule", t["schedule"],
         "--weight-decay", repr(t["weight_decay"]), "--shift", str(t["shift"]), "--val", str(t["val"]),
         "--seed", str(t["seed"]), "--dataset", t["dataset"]]
-if "limit" in t: args += ["--limit", str(t["limit"])]
+if "train_limit" in t: args += ["--train-limit", str(t["train_limit"])]
 if t.get("init", "").endswith(".safetensors"): args += ["--init", "run/" + t["init"]]  # else: how it was initialised
 if "sc" in t: args += ["--sc-length", str(t["sc"]["length"]), "--source", t["sc"]["source"]]
 print("\n".join(args))

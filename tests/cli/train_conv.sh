@@ -11,7 +11,7 @@ for mode in float qat sc; do
   threads_list="1"
   [[ $mode == sc ]] && threads_list="1 2"
   for threads in $threads_list; do
-    out=$("$spinsc" train --arch "$arch" --mode $mode -K 5 --sc-length 16 --epochs 2 --limit 3000 --seed 4 \
+    out=$("$spinsc" train --arch "$arch" --mode $mode -K 5 --sc-length 16 --epochs 2 --train-limit 3000 --seed 4 \
       --threads $threads -o "$tmp/$mode-$threads.safetensors" --json)
     /usr/bin/python3 -c "import json,sys; d=json.loads(sys.argv[1]); assert 0.2 < d['accuracy'] <= 1, d" "$out" ||
       fail "$mode on $threads threads: $out"
@@ -31,7 +31,7 @@ PY
   [[ "$eval_acc" == "$(cat "$tmp/$mode-1.acc")" ]] || fail "$mode: eval gives $eval_acc, train reported $(cat "$tmp/$mode-1.acc")"
 done
 
-expect_status 0 "$spinsc" train --arch "$arch" --mode sc --exact-bits --sc-length 8 --epochs 1 --limit 200 -o "$tmp/x.safetensors" \
+expect_status 0 "$spinsc" train --arch "$arch" --mode sc --exact-bits --sc-length 8 --epochs 1 --train-limit 200 -o "$tmp/x.safetensors" \
   --quiet >/dev/null
 [[ -s "$tmp/x.safetensors" ]] || fail "--exact-bits on a conv net wrote no model"
 echo ok
