@@ -39,8 +39,9 @@ def main():
     rows = []
     for L in [int(v) for v in a.lengths.split(",")]:
         r = spinsc.sc_accuracy(net, test_images, test_labels, length=L, source=a.source, repeats=a.repeats)
-        rows.append({"length": L, "accuracy": r["accuracy"], "std": r["std"], "per_repeat": r["per_repeat"], "path": r["path"]})
-        print(f"L = {L:4d}: SC accuracy {r['accuracy']:.4f} +- {r['std']:.4f} ({a.repeats} repeats, {a.source}, {r['path']})")
+        rows.append({"length": L, "accuracy": r["accuracy_mean"], "std": r["accuracy_std"], "per_repeat": r["accuracy_per_repeat"],
+                     "path": r["path"]})
+        print(f"L = {L:4d}: SC accuracy {r['accuracy_mean']:.4f} +- {r['accuracy_std']:.4f} ({a.repeats} repeats, {a.source}, {r['path']})")
 
     out = pathlib.Path(a.out)
     out.mkdir(parents=True, exist_ok=True)

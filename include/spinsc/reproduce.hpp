@@ -95,6 +95,9 @@ struct ReproduceCell {
   int repeats = 0, images = 0;
   double seconds = 0;    // evaluation wall time
   std::string model;     // model file, relative to DIR
+  std::vector<double> accuracy_per_repeat;
+  // The record of docs/results.md ("reproduce_cell"): these fields plus schema_version,
+  // spinsc_version and accuracy_ci95.
   nlohmann::json to_json() const;
 };
 

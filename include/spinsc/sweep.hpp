@@ -37,8 +37,6 @@
 
 namespace spinsc {
 
-inline constexpr int kRecordSchema = 1;
-
 class SweepStore {
  public:
   explicit SweepStore(std::filesystem::path dir);  // creates DIR/jobs and DIR/models

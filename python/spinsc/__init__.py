@@ -125,9 +125,9 @@ def sc_accuracy(network, images, labels, *, length=100, source="smtj", multiply=
     length is the stream length L; source a spec string or a BitSource; multiply "signmag" or
     "bipolar"; accumulate "apc" or "mux"; sharing "independent", "per-level" or
     "independent-all"; analog runs the unquantized baseline; exact_bits=False uses the binomial
-    shortcut where it is exact in distribution. Returns a dict: accuracy (mean over repeats),
-    std, per_repeat, images, repeats, seconds, weight_streams, synapses and the configuration,
-    the same numbers as `spinsc eval --model M --sc-length L --json` for the same settings and
+    shortcut where it is exact in distribution. Returns the evaluation record of docs/results.md as a dict:
+    accuracy_mean, accuracy_std, accuracy_ci95, accuracy_per_repeat, images, repeats, seconds,
+    weight_streams, synapses and the configuration (length, source, ...), the same numbers as `spinsc eval --model M --sc-length L --json` for the same settings and
     seed. progress, when given, is called as progress(task, done, total) while it runs (for
     example a tqdm bar's update); see ScEngine.accuracy. See ScEngine for per-layer counters of
     one image.

@@ -40,6 +40,7 @@
 #include "spinsc/network.hpp"
 #include "spinsc/rng.hpp"
 #include "spinsc/parallel.hpp"
+#include "spinsc/results.hpp"
 #include "spinsc/sc_engine.hpp"
 #include "spinsc/sc_noise.hpp"
 #include "spinsc/sc_noise_setup.hpp"
@@ -827,20 +828,16 @@ network. Results depend on the seed only, never on the thread count.)")
               a = e.engine.accuracy(d, repeats, threads, &observer);
             }
             observer.rethrow();
-            const ScConfig& c = e.engine.config();
-            return py::dict("accuracy"_a = a.mean, "std"_a = a.std, "per_repeat"_a = a.per_repeat, "images"_a = a.images,
-                            "repeats"_a = a.repeats, "seconds"_a = a.seconds, "weight_streams"_a = a.weight_streams,
-                            "synapses"_a = a.synapses, "sc_length"_a = c.length, "source"_a = c.source,
-                            "multiply"_a = to_string(c.multiply), "accumulate"_a = to_string(c.accumulate),
-                            "sharing"_a = to_string(c.sharing), "analog"_a = c.analog,
-                            "path"_a = e.engine.binomial_shortcut() ? "binomial" : "bit-level", "seed"_a = c.seed);
+            // The record of docs/results.md, as `spinsc eval --json` writes it.
+            return json_to_py(evaluation_record(a, e.engine.config(), e.engine.config().source, e.engine.binomial_shortcut()));
           },
           "images"_a, "labels"_a, "repeats"_a = 1, "threads"_a = 0, "progress"_a = py::none(),
           R"(Accuracy over `repeats` independent draws (repeat r uses the seed derive_seed(seed, EvalRepeat, {r})), images in
-parallel on `threads` threads (0: all): a dict with accuracy (the mean), std (sample std over
-repeats), per_repeat, images, repeats, seconds, weight_streams, synapses and the configuration
-(sc_length, source, multiply, accumulate, sharing, analog, path, seed), as `spinsc eval --json`
-names them. `progress`, when given, is called as progress(task, done, total) while it runs
+parallel on `threads` threads (0: all): the evaluation record of docs/results.md as a dict
+(schema_version, accuracy_mean, accuracy_std (sample std over repeats), accuracy_ci95,
+accuracy_per_repeat, images, repeats, seconds, weight_streams, synapses and the configuration:
+length, source, multiply, accumulate, sharing, analog, exact_bits, path, seed), as `spinsc eval
+--json` names them. `progress`, when given, is called as progress(task, done, total) while it runs
 (task "sc eval", units image x repeat; e.g. a tqdm bar's update); an exception it raises is
 raised when the evaluation ends.)")
       .def(
@@ -1009,7 +1006,7 @@ released. The result does not depend on the thread count.)");
         o.sharing = parse_cost_sharing(sharing);
         o.multiply = parse_cost_multiply(multiply);
         const HwParams params = hw ? load_hw_params(*hw) : default_hw_params();
-        return json_to_py(cost_json(cost_report(a, o, params)));
+        return json_to_py(cost_record(cost_report(a, o, params)));
       },
       "model"_a = py::none(), "arch"_a = py::none(), "states"_a = 5, "length"_a = 100, "sharing"_a = "independent",
       "multiply"_a = "signmag", "hw"_a = py::none(),

@@ -58,7 +58,7 @@ def test_forward_inputs(model, small_test):
 
 def test_digital_accuracy_equals_cli(model, model_path, test_set, cli):
     expected = cli("eval", "--model", model_path, "--json")
-    assert model.accuracy(*test_set) == expected["accuracy"]
+    assert model.accuracy(*test_set) == expected["digital_accuracy"]
     assert expected["images"] == 10000
 
 

@@ -21,9 +21,8 @@ def test_sc_accuracy_equals_cli(model, model_path, small_test, cli, args):
     if args.get("exact_bits"):
         flags.append("--exact-bits")
     expected = cli("eval", "--model", model_path, *flags)
-    assert got["per_repeat"] == expected["per_repeat"]
-    assert got["accuracy"] == expected["accuracy"] and got["std"] == expected["accuracy_std"]
-    for k in ("images", "repeats", "sc_length", "source", "multiply", "accumulate", "sharing", "path", "seed", "analog"):
+    assert got["accuracy_per_repeat"] == expected["accuracy_per_repeat"]
+    for k in ("schema_version", "accuracy_mean", "accuracy_std", "accuracy_ci95", "images", "repeats", "length", "source", "multiply", "accumulate", "sharing", "path", "seed", "analog"):
         assert got[k] == expected[k], k
 
 
@@ -31,9 +30,9 @@ def test_sc_deterministic_on_any_thread_count(model, small_test):
     a = spinsc.sc_accuracy(model, *small_test, length=40, repeats=3, threads=1)
     b = spinsc.sc_accuracy(model, *small_test, length=40, repeats=3, threads=2)
     c = spinsc.sc_accuracy(model, *small_test, length=40, repeats=3, seed=2)
-    assert a["per_repeat"] == b["per_repeat"] and len(a["per_repeat"]) == 3
-    assert a["per_repeat"] != c["per_repeat"]
-    assert a["std"] == pytest.approx(np.std(a["per_repeat"], ddof=1))
+    assert a["accuracy_per_repeat"] == b["accuracy_per_repeat"] and len(a["accuracy_per_repeat"]) == 3
+    assert a["accuracy_per_repeat"] != c["accuracy_per_repeat"]
+    assert a["accuracy_std"] == pytest.approx(np.std(a["accuracy_per_repeat"], ddof=1))
 
 
 def test_progress_reaches_the_callback(model, small_test):
@@ -44,7 +43,7 @@ def test_progress_reaches_the_callback(model, small_test):
     assert calls and all(t == "sc eval" and total == 2 * n for t, _, total in calls)
     assert calls[-1][1] == 2 * n and [d for _, d, _ in calls] == sorted(d for _, d, _ in calls)
     # The callback does not change the result.
-    assert got["per_repeat"] == spinsc.sc_accuracy(model, *small_test, length=40, repeats=2)["per_repeat"]
+    assert got["accuracy_per_repeat"] == spinsc.sc_accuracy(model, *small_test, length=40, repeats=2)["accuracy_per_repeat"]
 
 
 def test_progress_callback_error_is_raised(model, small_test):

@@ -180,16 +180,16 @@ def test_export_runs_in_cli(conv_net, tmp_path, cli, test_set):
     module.to_network().save(path)
     r = cli("eval", "--model", path, "--limit", 2000, "--json")
     images, labels = test_set[0][:2000], test_set[1][:2000]
-    assert r["accuracy"] == conv_net.accuracy(images, labels)
+    assert r["digital_accuracy"] == conv_net.accuracy(images, labels)
     with torch.no_grad():
         acc = float((module(torch.from_numpy(images)).argmax(1).numpy() == labels).mean())
-    assert abs(acc - r["accuracy"]) <= 0.002
+    assert abs(acc - r["digital_accuracy"]) <= 0.002
     # Bit by bit: the CLI's SC evaluation of the exported file gives ScInference's classes.
     r = cli("eval", "--model", path, "--sc-length", 16, "--source", "smtj", "--exact-bits", "--limit", 200, "--seed", 5,
             "--json")
     sc = st.ScInference(path, length=16, source="smtj", exact_bits=True, seed=5)
     pred = torch.cat([sc.predict(torch.from_numpy(images[b:b + 100]), first_image=b) for b in (0, 100)]).numpy()
-    assert r["accuracy"] == float((pred == labels[:200]).mean())
+    assert r["accuracy_mean"] == float((pred == labels[:200]).mean())
 
 
 def test_sc_inference_equals_engine(model, small_test):
@@ -199,7 +199,7 @@ def test_sc_inference_equals_engine(model, small_test):
     for b in range(0, len(images), 100):
         correct += int((sc.predict(torch.from_numpy(images[b:b + 100]), first_image=b).numpy() == labels[b:b + 100]).sum())
     ref = spinsc.sc_accuracy(model, images, labels, length=16, source="smtj", seed=5)
-    assert correct / len(images) == ref["accuracy"]
+    assert correct / len(images) == ref["accuracy_mean"]
     # Bit-level: row r equals the engine's forward of image r; float32 input read in place.
     bits = st.ScInference(model, length=16, source="smtj", exact_bits=True, seed=5, threads=2)
     x = st.inputs_from_pixels(images[:8].reshape(8, -1))

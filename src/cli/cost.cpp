@@ -10,6 +10,7 @@
 #include "spinsc/error.hpp"
 #include "spinsc/hw_params.hpp"
 #include "spinsc/model_io.hpp"
+#include "spinsc/results.hpp"
 
 namespace spinsc::cli {
 namespace {
@@ -45,7 +46,7 @@ int run_cost(const CostCliOptions& opt) {
   const CostReport report = cost_report(arch, options, hw);
   if (!opt.out.empty()) write_cost_outputs(report, opt.out);
   if (opt.json) {
-    fmt::print("{}\n", cost_json(report).dump(2));
+    fmt::print("{}\n", cost_record(report).dump(2));
   } else {
     fmt::print("{}", cost_markdown(report, opt.params));
     if (!opt.out.empty()) fmt::print("\nwrote cost.md, cost.json, cost.csv, cost.png in {}\n", opt.out);

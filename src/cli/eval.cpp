@@ -13,6 +13,7 @@
 #include "spinsc/digital.hpp"
 #include "spinsc/error.hpp"
 #include "spinsc/model_io.hpp"
+#include "spinsc/results.hpp"
 #include "spinsc/sc_engine.hpp"
 
 namespace spinsc::cli {
@@ -66,8 +67,9 @@ int run_eval(const EvalOptions& opt) {
   const auto t0 = std::chrono::steady_clock::now();
   const double digital = digital_accuracy(reference, data, opt.threads);
   const double digital_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // The record of docs/results.md: the same names as reproduce, sweeps and the Python package.
   nlohmann::json common = {{"model", opt.model},
-                           {"arch", arch_text(net)},
+                           {"arch", to_string(net.architecture)},
                            {"states", net.states},
                            {"mode", to_string(net.mode)},
                            {"dataset", opt.data.dataset},
@@ -75,8 +77,9 @@ int run_eval(const EvalOptions& opt) {
                            {"test_images", full.count}};
   if (opt.lengths.empty()) {
     if (opt.json) {
-      nlohmann::json j = common;
-      j["accuracy"] = digital;
+      nlohmann::json j = record_header("digital_evaluation");
+      j.update(common);
+      j["digital_accuracy"] = digital;
       j["seconds"] = digital_seconds;
       j["inference"] = analog && net.quantized() ? "digital-float" : "digital";
       fmt::print("{}\n", j.dump(2));
@@ -116,20 +119,8 @@ int run_eval(const EvalOptions& opt) {
     const ScEngine engine(net, cfg, source);
     ProgressLine progress(opt.quiet || opt.json);
     const ScAccuracy acc = engine.accuracy(data, opt.repeats, opt.threads, &progress);
-    nlohmann::json j = common;
-    j["accuracy"] = acc.mean;
-    j["accuracy_std"] = acc.std;
-    j["per_repeat"] = acc.per_repeat;
-    j["repeats"] = acc.repeats;
-    j["sc_length"] = L;
-    j["source"] = source->name();
-    j["seconds"] = acc.seconds;
-    j["multiply"] = to_string(cfg.multiply);
-    j["accumulate"] = to_string(cfg.accumulate);
-    j["sharing"] = to_string(cfg.sharing);
-    j["analog"] = analog;
-    j["path"] = engine.binomial_shortcut() ? "binomial" : "bit-level";
-    j["seed"] = opt.seed;
+    nlohmann::json j = evaluation_record(acc, cfg, source->name(), engine.binomial_shortcut());
+    j.update(common);
     j["digital_accuracy"] = digital;
     results.push_back(j);
     if (!opt.json) {

@@ -13,6 +13,7 @@
 #include "spinsc/digital.hpp"
 #include "spinsc/error.hpp"
 #include "spinsc/model_io.hpp"
+#include "spinsc/results.hpp"
 #include "spinsc/sc_noise_setup.hpp"
 #include "spinsc/train.hpp"
 
@@ -139,12 +140,13 @@ int run_train(const TrainOptions& opt) {
   save_model(opt.out, net);
   const double spe = net.training.value("seconds_per_epoch", 0.0);
   if (opt.json) {
-    nlohmann::json j = {{"accuracy", acc},
-                        {"images", test.count},
-                        {"seconds", eval_seconds},
-                        {"seconds_per_epoch", spe},
-                        {"out", opt.out},
-                        {"training", net.training}};
+    nlohmann::json j = record_header("training");
+    j.update({{"digital_accuracy", acc},
+              {"images", test.count},
+              {"seconds", eval_seconds},
+              {"seconds_per_epoch", spe},
+              {"out", opt.out},
+              {"training", net.training}});
     fmt::print("{}\n", j.dump());
   } else if (!opt.quiet) {
     fmt::print("test accuracy {:.4f} ({} {} test images, digital)  {:.2f} s/epoch\nsaved {}\n", acc, test.count,

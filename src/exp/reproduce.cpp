@@ -24,6 +24,7 @@
 #include "spinsc/model_io.hpp"
 #include "spinsc/parallel.hpp"
 #include "spinsc/plot.hpp"
+#include "spinsc/results.hpp"
 #include "spinsc/sc_engine.hpp"
 #include "spinsc/sc_noise.hpp"
 #include "spinsc/sc_noise_setup.hpp"
@@ -35,10 +36,21 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 json ReproduceCell::to_json() const {
-  return {{"kind", kind},         {"depth", depth},     {"states", states},
-          {"length", length},     {"training", training}, {"accuracy_mean", accuracy_mean},
-          {"accuracy_std", accuracy_std}, {"repeats", repeats}, {"images", images},
-          {"seconds", seconds},   {"model", model}};
+  json j = record_header("reproduce_cell");
+  j.update({{"kind", kind},
+            {"depth", depth},
+            {"states", states},
+            {"length", length},
+            {"training", training},
+            {"accuracy_mean", accuracy_mean},
+            {"accuracy_std", accuracy_std},
+            {"accuracy_ci95", confidence_95(accuracy_mean, accuracy_std, repeats)},
+            {"accuracy_per_repeat", accuracy_per_repeat},
+            {"repeats", repeats},
+            {"images", images},
+            {"seconds", seconds},
+            {"model", model}});
+  return j;
 }
 
 namespace {
@@ -56,6 +68,7 @@ ReproduceCell cell_from_json(const json& j) {
   c.images = j.at("images");
   c.seconds = j.at("seconds");
   c.model = j.at("model");
+  c.accuracy_per_repeat = j.at("accuracy_per_repeat").get<std::vector<double>>();  // absent: an older cell, recomputed
   return c;
 }
 
@@ -284,8 +297,9 @@ class Grid {
       sc.exact_bits = cfg_.exact_bits;
       const ScEngine engine(net, sc, source_);
       const ScAccuracy acc = engine.accuracy(test_, repeats, cfg_.threads);
-      ReproduceCell c{kind, gn.depth, K, L, training, acc.mean, acc.std, acc.repeats, acc.images, acc.seconds,
-                      "models/" + model_name + ".safetensors"};
+      ReproduceCell c{kind,      gn.depth,    K,           L,
+                      training,  acc.mean,    acc.std,     acc.repeats,
+                      acc.images, acc.seconds, "models/" + model_name + ".safetensors", acc.per_repeat};
       return c;
     });
   }
@@ -298,7 +312,7 @@ class Grid {
       const auto t0 = std::chrono::steady_clock::now();
       const double acc = digital_accuracy(net, test_, cfg_.threads);
       return ReproduceCell{K ? "digital" : "float", gn.depth, K, 0, training, acc, 0.0, 1, test_.count,
-                           seconds_since(t0), "models/" + model_name + ".safetensors"};
+                           seconds_since(t0), "models/" + model_name + ".safetensors", {acc}};
     });
   }
 

@@ -22,6 +22,7 @@
 #include "spinsc/rng.hpp"
 #include "spinsc/sc_engine.hpp"
 #include "spinsc/sc_noise.hpp"
+#include "spinsc/results.hpp"
 #include "spinsc/sc_noise_setup.hpp"
 #include "spinsc/smtj_source.hpp"
 #include "spinsc/train.hpp"
@@ -46,16 +47,6 @@ std::shared_ptr<const BitSource> bits_of(const json& bits) {
 }
 
 fs::path data_dir(const SweepOptions& o) { return o.data_dir.empty() ? default_data_dir() : fs::path(o.data_dir); }
-
-// 95% confidence interval of a mean over n repeats (Student's t; a single repeat has none).
-json confidence_95(double mean, double std, int n) {
-  if (n < 2) return nullptr;
-  static const double t[] = {0, 0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262,
-                             2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093};
-  const double q = n <= 20 ? t[n] : 1.960 + 2.4 / (n - 1);  // the large-n form is within 0.002 from n = 21 on
-  const double half = q * std / std::sqrt(static_cast<double>(n));
-  return json::array({mean - half, mean + half});
-}
 
 json train_job(const Job& job, const SweepStore& store, const SweepOptions& o) {
   const json& c = job.config;
@@ -117,15 +108,11 @@ json evaluate_job(const Job& job, const SweepStore& store, const SweepOptions& o
   sc.seed = c.at("seed").get<uint64_t>();
   const ScEngine engine(net, sc, bits_of(c.at("bits")));
   const ScAccuracy acc = engine.accuracy(test, c.at("repeats").get<int>(), o.threads);
-  return {{"accuracy_per_repeat", acc.per_repeat},
-          {"accuracy_mean", acc.mean},
-          {"accuracy_std", acc.std},
-          {"accuracy_ci95", confidence_95(acc.mean, acc.std, acc.repeats)},
-          {"repeats", acc.repeats},
-          {"images", acc.images},
-          {"test_images", all},
-          {"digital_accuracy", digital_accuracy(net, test, o.threads)},
-          {"path", engine.binomial_shortcut() ? "binomial" : "bit-level"}};
+  json r = evaluation_record(acc, sc, sc.source, engine.binomial_shortcut());
+  r.erase("seconds");  // wall time goes to the record's timing, outside the checksum: results are reproducible
+  r["test_images"] = all;
+  r["digital_accuracy"] = digital_accuracy(net, test, o.threads);
+  return r;
 }
 
 json cost_job(const Job& job) {
@@ -163,7 +150,7 @@ std::optional<json> SweepStore::record(const Job& job) const {
   if (!fs::is_regular_file(p, ec)) return std::nullopt;
   try {
     const json r = json::parse(read_file(p));
-    if (r.at("job") != job.id || r.at("config") != job.config || r.at("schema_version") != kRecordSchema ||
+    if (r.at("job") != job.id || r.at("config") != job.config || r.at("schema_version") != kResultSchema ||
         r.at("checksum") != checksum(r.at("config"), r.at("result")))
       return std::nullopt;
     if (job.kind == "train" && !fs::is_regular_file(model_path(job.id), ec)) return std::nullopt;
@@ -174,9 +161,9 @@ std::optional<json> SweepStore::record(const Job& job) const {
 }
 
 void SweepStore::write_record(const Job& job, const json& result, double seconds) const {
-  const json r = {{"schema_version", kRecordSchema}, {"spinsc", spinsc_version()}, {"job", job.id},
-                  {"kind", job.kind}, {"config", job.config}, {"inputs", job.inputs},
-                  {"result", result}, {"checksum", checksum(job.config, result)}, {"timing", {{"seconds", seconds}}}};
+  json r = record_header("job");
+  r.update({{"job", job.id}, {"kind", job.kind}, {"config", job.config}, {"inputs", job.inputs},
+                  {"result", result}, {"checksum", checksum(job.config, result)}, {"timing", {{"seconds", seconds}}}});
   write_file_atomic(record_path(job.id), r.dump(1) + "\n");
 }
 

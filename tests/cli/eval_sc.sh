@@ -13,19 +13,20 @@ float="$tmp/f.safetensors"
 
 # Digital inference: the keys issue 2 relies on, on the full test set.
 out=$("$spinsc" eval --model "$model" --json)
-json "assert d['images'] == 10000, d; assert 0.5 < d['accuracy'] <= 1, d; assert d['seconds'] >= 0, d" <<<"$out" ||
+json "assert d['images'] == 10000, d; assert 0.5 < d['digital_accuracy'] <= 1, d; assert d['seconds'] >= 0, d" <<<"$out" ||
   fail "digital eval JSON: $out"
-digital=$(json "print(d['accuracy'])" <<<"$out")
+digital=$(json "print(d['digital_accuracy'])" <<<"$out")
 
 # SC inference, one length: the documented keys and values.
 out=$("$spinsc" eval --model "$model" --sc-length 64 --limit 300 --repeats 2 --seed 5 --json)
 json "
-for k in ['accuracy','accuracy_std','repeats','images','sc_length','source','seconds','multiply','accumulate','sharing','digital_accuracy','per_repeat']:
+for k in ['schema_version','spinsc_version','accuracy_mean','accuracy_std','accuracy_ci95','accuracy_per_repeat','repeats','images','length','source','seconds','multiply','accumulate','sharing','digital_accuracy']:
     assert k in d, k
-assert d['repeats'] == 2 and d['images'] == 300 and d['sc_length'] == 64 and d['source'] == 'smtj', d  # the default source
+assert d['repeats'] == 2 and d['images'] == 300 and d['length'] == 64 and d['source'] == 'smtj', d  # the default source
 assert d['multiply'] == 'signmag' and d['accumulate'] == 'apc' and d['sharing'] == 'independent', d
-assert len(d['per_repeat']) == 2 and abs(sum(d['per_repeat']) / 2 - d['accuracy']) < 1e-12, d
-assert 0.3 < d['accuracy'] <= 1, d" <<<"$out" || fail "SC eval JSON: $out"
+assert len(d['accuracy_per_repeat']) == 2 and abs(sum(d['accuracy_per_repeat']) / 2 - d['accuracy_mean']) < 1e-12, d
+lo, hi = d['accuracy_ci95']; assert lo <= d['accuracy_mean'] <= hi, d
+assert 0.3 < d['accuracy_mean'] <= 1, d" <<<"$out" || fail "SC eval JSON: $out"
 
 # Text output says when only part of the test set was used.
 out=$("$spinsc" eval --model "$model" --sc-length 32 --limit 200 -q)
@@ -36,17 +37,17 @@ grep -q "accuracy" <<<"$out" || fail "no accuracy line: $out"
 out=$("$spinsc" eval --model "$model" --sc-length 16,48 --limit 100 -q)
 grep -Eq "^ +16 " <<<"$out" && grep -Eq "^ +48 " <<<"$out" || fail "no row per length: $out"
 out=$("$spinsc" eval --model "$model" --sc-length 16,48 --limit 100 --json)
-json "assert [e['sc_length'] for e in d] == [16, 48], d" <<<"$out" || fail "several lengths JSON: $out"
+json "assert [e['length'] for e in d] == [16, 48], d" <<<"$out" || fail "several lengths JSON: $out"
 
 # Same seed, same result on 1 and 2 threads; another seed, another draw.
-a=$("$spinsc" eval --model "$model" --sc-length 40 --limit 400 --repeats 3 --threads 1 --json | json "print(d['per_repeat'])")
-b=$("$spinsc" eval --model "$model" --sc-length 40 --limit 400 --repeats 3 --threads 2 --json | json "print(d['per_repeat'])")
+a=$("$spinsc" eval --model "$model" --sc-length 40 --limit 400 --repeats 3 --threads 1 --json | json "print(d['accuracy_per_repeat'])")
+b=$("$spinsc" eval --model "$model" --sc-length 40 --limit 400 --repeats 3 --threads 2 --json | json "print(d['accuracy_per_repeat'])")
 [[ $a == "$b" ]] || fail "1 vs 2 threads differ: $a / $b"
 
 # Long streams converge to the digital accuracy (500 images: the SC-digital gap at L = 4096 is
 # within a few images).
 out=$("$spinsc" eval --model "$model" --sc-length 4096 --limit 500 --json)
-json "assert abs(d['accuracy'] - d['digital_accuracy']) <= 0.02, d" <<<"$out" || fail "L=4096 far from digital: $out"
+json "assert abs(d['accuracy_mean'] - d['digital_accuracy']) <= 0.02, d" <<<"$out" || fail "L=4096 far from digital: $out"
 
 # Every source and option combination runs.
 for src in ideal lfsr lfsr:16 sobol; do
@@ -54,7 +55,7 @@ for src in ideal lfsr lfsr:16 sobol; do
     # shellcheck disable=SC2086
     out=$("$spinsc" eval --model "$model" --sc-length 100 --limit 50 --source "$src" $opts --json) ||
       fail "eval --source $src $opts failed"
-    json "assert 0 <= d['accuracy'] <= 1 and d['images'] == 50, d" <<<"$out" || fail "--source $src $opts: $out"
+    json "assert 0 <= d['accuracy_mean'] <= 1 and d['images'] == 50, d" <<<"$out" || fail "--source $src $opts: $out"
   done
 done
 

@@ -38,7 +38,7 @@ h.update(blob[8 + n:])
 print(h.hexdigest())
 EOF
 }
-accuracy() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(repr(d['accuracy']), repr(d.get('per_repeat')))"; }
+accuracy() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(repr(d.get('accuracy_mean', d.get('digital_accuracy'))), repr(d.get('accuracy_per_repeat')))"; }
 
 run_all() {  # prints "key value" lines
   local q="$tmp/q.safetensors" f="$tmp/f.safetensors" s="$tmp/s.safetensors"

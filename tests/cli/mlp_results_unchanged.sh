@@ -36,7 +36,7 @@ for c in "${cases[@]}"; do
 import json, sys
 j = json.load(open(sys.argv[1]))
 rows = j if isinstance(j, list) else [j]
-values = [r.get("per_repeat", [r.get("accuracy")]) for r in rows]
+values = [r.get("accuracy_per_repeat", [r.get("digital_accuracy")]) for r in rows]
 with open(sys.argv[3], "a") as f:
     f.write(json.dumps({"case": sys.argv[2], "accuracies": values}) + "\n")
 PY

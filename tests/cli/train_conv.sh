@@ -13,9 +13,9 @@ for mode in float qat sc; do
   for threads in $threads_list; do
     out=$("$spinsc" train --arch "$arch" --mode $mode -K 5 --sc-length 16 --epochs 2 --train-limit 3000 --seed 4 \
       --threads $threads -o "$tmp/$mode-$threads.safetensors" --json)
-    /usr/bin/python3 -c "import json,sys; d=json.loads(sys.argv[1]); assert 0.2 < d['accuracy'] <= 1, d" "$out" ||
+    /usr/bin/python3 -c "import json,sys; d=json.loads(sys.argv[1]); assert 0.2 < d['digital_accuracy'] <= 1, d" "$out" ||
       fail "$mode on $threads threads: $out"
-    echo "$out" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['accuracy'])" >"$tmp/$mode-$threads.acc"
+    echo "$out" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['digital_accuracy'])" >"$tmp/$mode-$threads.acc"
   done
   [[ $mode != sc ]] || cmp -s "$tmp/$mode-1.safetensors" "$tmp/$mode-2.safetensors" ||
     /usr/bin/python3 - "$tmp/$mode-1.safetensors" "$tmp/$mode-2.safetensors" <<'PY' || fail "$mode: weights differ between 1 and 2 threads"
@@ -27,7 +27,7 @@ def tensors(path):
     return {k: b[8 + n + v['data_offsets'][0]:8 + n + v['data_offsets'][1]] for k, v in h.items() if k != '__metadata__'}
 sys.exit(0 if tensors(sys.argv[1]) == tensors(sys.argv[2]) else 1)
 PY
-  eval_acc=$("$spinsc" eval --model "$tmp/$mode-1.safetensors" --json | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['accuracy'])")
+  eval_acc=$("$spinsc" eval --model "$tmp/$mode-1.safetensors" --json | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['digital_accuracy'])")
   [[ "$eval_acc" == "$(cat "$tmp/$mode-1.acc")" ]] || fail "$mode: eval gives $eval_acc, train reported $(cat "$tmp/$mode-1.acc")"
 done
 
