@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """Regenerates the README's measured results of the default `spinsc reproduce` run.
 
-    /usr/bin/python3 scripts/readme_results.py RESULTS_DIR --time TIME_FILE [--load TEXT] [--readme README.md]
+    /usr/bin/python3 scripts/readme_results.py RESULTS_DIR --time TIME_FILE [--load TEXT] [--cpu TEXT] [--readme README.md]
 
 RESULTS_DIR is the --out folder of a finished default run (`results.json` and `table.md` are
 read); TIME_FILE is what `/usr/bin/time -v` printed for that run (wall time, peak memory). The
-CPU is read from /proc/cpuinfo, so run this script on the machine that ran the grid. The block
+CPU is read from /proc/cpuinfo, so run this script on the machine that ran the grid (or give
+it with --cpu, as tests/cli/readme_block_current.sh does with the committed run of
+docs/results/mlp-default/). The block
 between the markers `<!-- results:begin -->` and `<!-- results:end -->` of the README is
 replaced; nothing else is touched, and the README is rewritten atomically. With --check, the
 README is left alone and the exit status says whether its block is what the results give.
@@ -179,6 +181,8 @@ def main():
     ap.add_argument("--readme", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "README.md"))
     ap.add_argument("--load", help="how loaded the machine was during the run, if it was (from uptime), "
                     "e.g. 'load average 13-17 from other jobs'")
+    ap.add_argument("--cpu", help="the CPU that ran the grid, as this script names it (default: this machine's, from "
+                    "/proc/cpuinfo); for --check on another machine, the text kept beside the results (cpu.txt)")
     ap.add_argument("--check", action="store_true", help="only compare; exit 1 if the README's block differs")
     a = ap.parse_args()
     cells = load_cells(a.results_dir)
@@ -186,7 +190,7 @@ def main():
     m = re.search(r"(\d+) repeats per cell", table_md)
     repeats = int(m.group(1)) if m else max(c["repeats"] for c in cells)
     seconds, rss, cpu_s = wall_and_memory(a.time)
-    new = block(cells, archs, seconds, rss, cpu_s, cpu_name(), repeats, a.load)
+    new = block(cells, archs, seconds, rss, cpu_s, a.cpu or cpu_name(), repeats, a.load)
     try:
         readme = open(a.readme).read()
     except OSError as e:

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "spinsc/bit_source.hpp"
+#include "spinsc/sc_engine.hpp"
 #include "spinsc/train.hpp"
 
 namespace spinsc {
@@ -20,6 +21,10 @@ struct ScNoiseOptions {
   int length = 100;              // L whose SC noise training sees (>= 1)
   bool exact_bits = false;       // BitLevelNoise (the bit-level engine) instead of MomentMatchedNoise
   bool variance_gradient = true; // MomentMatchedNoise: the gradient through the noise's variance
+  // The arithmetic whose noise training sees. MomentMatchedNoise models sign-magnitude AND with
+  // APC counting only; BitLevelNoise runs the engine, so it supports every combination.
+  Multiply multiply = Multiply::SignMagnitude;
+  Accumulate accumulate = Accumulate::Apc;
 };
 
 // MomentMatchedNoise (or BitLevelNoise with exact_bits) for a network of K = `states` trained

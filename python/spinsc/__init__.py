@@ -101,7 +101,7 @@ def train(images, labels, *, on_epoch=None, on_step=None, **config):
 
     config: the keywords of Trainer (arch, states, mode, epochs, batch, lr, optimizer, momentum,
     schedule, weight_decay, val, shift, seed, threads, dataset, sc_length, source, exact_bits,
-    variance_gradient, init), with the defaults of `spinsc train`.
+    variance_gradient, init, multiply, accumulate), with the defaults of `spinsc train`.
 
     on_epoch(report) is called after every epoch with the epoch's report (a dict: epoch, loss,
     train_accuracy, val_accuracy, seconds, threads, lr); if it returns False, training stops

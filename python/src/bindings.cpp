@@ -565,18 +565,20 @@ activations, C x H x W flattened for conv2d; the last stage: the output values y
 Trainer(images, labels, arch="784,128,10", states=5, mode="qat", epochs=30, batch=128, lr=None,
 optimizer="adam", momentum=0.9, schedule="cosine", weight_decay=None, val=0, shift=1, seed=1,
 threads=0, dataset="mnist", sc_length=100, source="smtj", exact_bits=False,
-variance_gradient=True, init=None)
+variance_gradient=True, init=None, multiply="signmag", accumulate="apc")
 
 The keywords are TrainConfig's fields and `spinsc train`'s options (lr and weight_decay None:
 the optimizer's default). Mode "sc" trains with the SC noise of sc_length and source in the
-forward pass (moment-matched, or the bit-level engine with exact_bits). init: a Network to start
+forward pass (moment-matched, or the bit-level engine with exact_bits; multiply "bipolar" and
+accumulate "mux" need exact_bits: the moment-matched noise models signmag with apc only). init: a Network to start
 from (fine-tuning). The same settings and seed give the same network as `spinsc train`, on any
 thread count.)")
       .def(py::init([](const py::array& images, const py::array& labels, const py::object& arch, int states,
                        const std::string& mode, int epochs, int batch, std::optional<double> lr, const std::string& optimizer,
                        double momentum, const std::string& schedule, std::optional<double> weight_decay, int val, int shift,
                        uint64_t seed, int threads, const std::string& dataset, int sc_length, const std::string& source,
-                       bool exact_bits, bool variance_gradient, std::optional<Network> init) {
+                       bool exact_bits, bool variance_gradient, std::optional<Network> init, const std::string& multiply,
+                       const std::string& accumulate) {
              auto t = std::make_unique<PyTrainer>();
              TrainConfig cfg;
              cfg.arch = to_architecture(arch);
@@ -599,7 +601,8 @@ thread count.)")
              validate(cfg);
              t->data = to_dataset(images, labels, dataset);
              t->init = std::move(init);
-             t->sc = ScNoiseOptions{source, sc_length, exact_bits, variance_gradient};
+             t->sc = ScNoiseOptions{source, sc_length, exact_bits, variance_gradient, parse_multiply(multiply),
+                                    parse_accumulate(accumulate)};
              if (cfg.mode == TrainMode::Sc) t->noise = make_sc_noise(t->sc, cfg.states, seed, package_sources());
              t->trainer = std::make_unique<Trainer>(cfg, t->data, t->noise.get(), t->init ? &*t->init : nullptr);
              return t;
@@ -608,7 +611,8 @@ thread count.)")
            "epochs"_a = TrainConfig{}.epochs, "batch"_a = TrainConfig{}.batch, "lr"_a = py::none(), "optimizer"_a = "adam",
            "momentum"_a = TrainConfig{}.momentum, "schedule"_a = "cosine", "weight_decay"_a = py::none(), "val"_a = 0,
            "shift"_a = TrainConfig{}.shift, "seed"_a = 1, "threads"_a = 0, "dataset"_a = "mnist", "sc_length"_a = 100,
-           "source"_a = "smtj", "exact_bits"_a = false, "variance_gradient"_a = true, "init"_a = py::none())
+           "source"_a = "smtj", "exact_bits"_a = false, "variance_gradient"_a = true, "init"_a = py::none(),
+           "multiply"_a = "signmag", "accumulate"_a = "apc")
       .def(
           "run_epoch",
           [](PyTrainer& t, std::optional<std::function<void(long, long, double, double)>> on_step) {

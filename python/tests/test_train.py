@@ -27,7 +27,8 @@ def test_train_equals_cli(train_set, tmp_path, cli, mode, extra):
     assert [e["epoch"] for e in epochs] == [1, 2] and epochs[0]["val_accuracy"] is None
     assert len(steps) == 2 * 5 and steps[4][:2] == (5, 5)
     if mode == "sc":
-        assert net.training["sc"] == {"source": "ideal", "length": 16, "noise": "moment-matched", "variance_gradient": True}
+        assert net.training["sc"] == {"source": "ideal", "length": 16, "noise": "moment-matched", "variance_gradient": True,
+                                      "multiply": "signmag", "accumulate": "apc"}
 
 
 def test_trainer_epochs_and_early_stop(train_set):

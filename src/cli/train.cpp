@@ -45,6 +45,7 @@ struct TrainOptions {
   int sc_length = 100;
   std::string source = "smtj";
   bool exact_bits = false;
+  std::string multiply = "signmag", accumulate = "apc";
   bool no_variance_gradient = false;
   std::string init;  // start from this model (fine-tuning)
 };
@@ -97,6 +98,8 @@ int run_train(const TrainOptions& opt) {
   sc_noise.length = opt.sc_length;
   sc_noise.exact_bits = opt.exact_bits;
   sc_noise.variance_gradient = !opt.no_variance_gradient;
+  sc_noise.multiply = parse_multiply(opt.multiply);
+  sc_noise.accumulate = parse_accumulate(opt.accumulate);
   std::unique_ptr<PreactivationNoise> noise;
   if (mode == TrainMode::Sc) {
     if (opt.sc_length < 1) fail("--sc-length {} must be at least 1", opt.sc_length);
@@ -193,6 +196,8 @@ const bool registered = register_command("train", "Train a network (MLP or conv;
   app.add_option("--source", opt->source, "Mode sc: bit source of that noise (smtj, smtj:FILE, ideal, lfsr, sobol, trace:DIR)")
       ->capture_default_str();
   app.add_flag("--exact-bits", opt->exact_bits, "Mode sc: run the bit-level SC engine in the forward pass (slow) instead of moment-matched noise");
+  app.add_option("--multiply", opt->multiply, "Mode sc: signmag or bipolar (bipolar needs --exact-bits)")->capture_default_str();
+  app.add_option("--accumulate", opt->accumulate, "Mode sc: apc or mux (mux needs --exact-bits)")->capture_default_str();
   app.add_flag("--no-variance-gradient", opt->no_variance_gradient, "Mode sc: treat the noise as a constant in the backward pass");
   app.add_option("--init", opt->init, "Start from this model's weights (fine-tuning) instead of a random initialisation");
   app.add_flag("--quiet,-q", opt->quiet, "No progress and no per-epoch lines");

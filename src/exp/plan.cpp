@@ -166,6 +166,11 @@ CellConfig cell_config(const json& settings, const std::string& where, const fs:
   } else if (!device_overrides.empty() || !c.device.is_null()) {
     bad(where, "device settings apply to the smtj source only; 'source' is '{}'", c.source);
   }
+  if (c.training == "with_sc" && (c.multiply != "signmag" || c.accumulate != "apc"))
+    bad(where,
+        "training 'with_sc' trains with the moment-matched SC noise, which models signmag with apc only, not {} with {} "
+        "(train such cells 'without_sc', or with `spinsc train --mode sc --exact-bits`)",
+        c.multiply, c.accumulate);
   return c;
 }
 

@@ -84,6 +84,12 @@ TEST(Plan, ClearErrors) {
   EXPECT_NE(error_of(json::parse(R"({"axes": {"length": [8]}, "extra": 1})")).find("unknown plan field 'extra'"), std::string::npos);
   EXPECT_NE(error_of(json::parse(R"({"axes": {"sharing": ["shared"]}})")).find("shared"), std::string::npos);
   EXPECT_NE(error_of(json::parse(R"({"axes": {"device": ["missing.json"]}})")).find("missing.json"), std::string::npos);
+  // Training with SC noise the moment-matched model does not have (it models signmag with apc).
+  EXPECT_NE(error_of(json::parse(R"({"base": {"training": "with_sc"}, "axes": {"accumulate": ["apc", "mux"]}})"))
+                .find("models signmag with apc only, not signmag with mux"),
+            std::string::npos);
+  EXPECT_NO_THROW(expand(parse_plan(json::parse(R"({"base": {"training": "without_sc"}, "axes": {"accumulate": ["apc", "mux"]}})"),
+                                    "plan 'p.json'")));
 }
 
 TEST(Plan, LoadResolvesDeviceFilesBesideThePlan) {

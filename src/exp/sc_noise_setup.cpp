@@ -19,11 +19,17 @@ std::unique_ptr<PreactivationNoise> make_sc_noise(const ScNoiseOptions& options,
   const uint64_t seed = derive_seed(training_seed, SeedStream::TrainingNoise);
   if (options.exact_bits) {
     ScConfig sc;
+    sc.multiply = options.multiply;
+    sc.accumulate = options.accumulate;
     sc.source = options.source;
     sc.length = options.length;
     sc.seed = seed;
     return std::make_unique<BitLevelNoise>(sc, states, std::move(source));
   }
+  if (options.multiply != Multiply::SignMagnitude || options.accumulate != Accumulate::Apc)
+    fail("the moment-matched SC noise models signmag multiplication with apc accumulation, not {} with {}; train with "
+         "the bit-level engine in the loop (--exact-bits, exact_bits=True), which runs every combination",
+         to_string(options.multiply), to_string(options.accumulate));
   auto mm = std::make_unique<MomentMatchedNoise>(std::move(source), options.length, states, seed);
   mm->set_variance_gradient(options.variance_gradient);
   return mm;
@@ -33,7 +39,9 @@ nlohmann::json sc_noise_json(const ScNoiseOptions& options) {
   return {{"source", options.source},
           {"length", options.length},
           {"noise", options.exact_bits ? "bit-level" : "moment-matched"},
-          {"variance_gradient", !options.exact_bits && options.variance_gradient}};
+          {"variance_gradient", !options.exact_bits && options.variance_gradient},
+          {"multiply", to_string(options.multiply)},
+          {"accumulate", to_string(options.accumulate)}};
 }
 
 }  // namespace spinsc

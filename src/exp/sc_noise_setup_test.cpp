@@ -1,6 +1,7 @@
 #include "spinsc/sc_noise_setup.hpp"
 
 #include <gtest/gtest.h>
+#include <fmt/format.h>
 
 #include <vector>
 
@@ -36,6 +37,34 @@ TEST(ScNoiseSetup, MomentMatchedIsTheSameNoiseAsBuiltByHand) {
   const std::vector<float> a = perturbed(*noise), b = perturbed(direct);
   EXPECT_EQ(a, b);
   EXPECT_NE(a, std::vector<float>(a.size(), 0.25f));  // it did add noise
+}
+
+// The moment-matched noise models signmag with apc only: another arithmetic is refused with a
+// message naming it and the way out; the bit-level noise runs every combination.
+TEST(ScNoiseSetup, ArithmeticTheMomentMatchedNoiseDoesNotModelIsRefused) {
+  for (const auto& [m, a] : {std::pair{Multiply::Bipolar, Accumulate::Apc}, std::pair{Multiply::SignMagnitude, Accumulate::Mux},
+                             std::pair{Multiply::Bipolar, Accumulate::Mux}}) {
+    ScNoiseOptions o;
+    o.source = "ideal";
+    o.length = 16;
+    o.multiply = m;
+    o.accumulate = a;
+    try {
+      make_sc_noise(o, 5, 1, *standard_sources());
+      ADD_FAILURE() << to_string(m) << " with " << to_string(a) << " was accepted";
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(fmt::format("not {} with {}", to_string(m), to_string(a))), std::string::npos) << what;
+      EXPECT_NE(what.find("--exact-bits"), std::string::npos) << what;
+    }
+    o.exact_bits = true;
+    const auto noise = make_sc_noise(o, 5, 1, *standard_sources());
+    ASSERT_NE(dynamic_cast<BitLevelNoise*>(noise.get()), nullptr);
+    const std::vector<float> a1 = perturbed(*noise);
+    EXPECT_NE(a1, std::vector<float>(a1.size(), 0.25f));  // it ran and added noise
+    EXPECT_EQ(sc_noise_json(o)["multiply"], to_string(m));
+    EXPECT_EQ(sc_noise_json(o)["accumulate"], to_string(a));
+  }
 }
 
 TEST(ScNoiseSetup, ExactBitsIsBitLevelAndRecorded) {

@@ -28,6 +28,9 @@ done
 [[ ! -e s.safetensors ]] || fail "a failed training wrote a model"
 # One meaning per flag: --limit counts test images (eval, reproduce); train says where its count is.
 expect_error "--train-limit N" train --arch 784,16,10 --epochs 1 --limit 300 -o s.safetensors -q
+# SC noise the moment-matched model does not have: refused, with the way out.
+expect_error "not signmag with mux" train --arch 784,16,10 --epochs 1 --train-limit 300 --mode sc --sc-length 16 \
+  --accumulate mux -o s.safetensors -q
 echo '{"variation": {"delta": {"sigma": 1000, "distribution": "lognormal"}}}' >wide.json
 expect_error "smtj:wide.json" eval --model m.safetensors --sc-length 10 --source smtj:wide.json --limit 50
 expect_error "repeats must be in [1, 1000000]" eval --model m.safetensors --sc-length 10 --repeats 2000000000 --limit 20
