@@ -84,7 +84,8 @@ struct Job {
   std::vector<std::string> inputs;  // ids of the jobs whose results it reads
   std::string id;           // job_id(kind, config)
 };
-// sha256 of {"format": kJobFormat, "spinsc": version, "kind": kind, "config": config} in
+// sha256 of {"format": kJobFormat, "spinsc": version, "seeding": kSeedingVersion, "kind": kind,
+// "config": config} in
 // nlohmann's canonical dump (sorted keys, shortest round-trip numbers).
 std::string job_id(const std::string& kind, const nlohmann::json& config);
 
