@@ -17,7 +17,6 @@
 
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace spinsc {
 
@@ -35,10 +34,8 @@ nlohmann::json record_header(std::string_view kind);
 // std `std` (Student's t with n - 1 degrees of freedom); null for n < 2.
 nlohmann::json confidence_95(double mean, double std, int n);
 
-// accuracy_mean, accuracy_std, accuracy_ci95, accuracy_per_repeat of the repeats' accuracies.
-nlohmann::json accuracy_fields(const std::vector<double>& per_repeat);
-
-// An SC evaluation: the header ("evaluation"), accuracy_fields, repeats, images, seconds,
+// An SC evaluation: the header ("evaluation"), accuracy_mean, accuracy_std, accuracy_ci95,
+// accuracy_per_repeat (the engine's own mean and std), repeats, images, seconds,
 // weight_streams, synapses and the configuration (length, source = `source_name`, multiply,
 // accumulate, sharing, analog, exact_bits, path, seed).
 nlohmann::json evaluation_record(const ScAccuracy& accuracy, const ScConfig& config, const std::string& source_name,

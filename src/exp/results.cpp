@@ -24,25 +24,14 @@ json confidence_95(double mean, double std, int n) {
   return json::array({mean - half, mean + half});
 }
 
-json accuracy_fields(const std::vector<double>& per_repeat) {
-  const int n = static_cast<int>(per_repeat.size());
-  double mean = 0, var = 0;
-  for (double a : per_repeat) mean += a;
-  if (n > 0) mean /= n;
-  for (double a : per_repeat) var += (a - mean) * (a - mean);
-  const double std = n > 1 ? std::sqrt(var / (n - 1)) : 0.0;
-  return {{"accuracy_mean", mean}, {"accuracy_std", std}, {"accuracy_ci95", confidence_95(mean, std, n)},
-          {"accuracy_per_repeat", per_repeat}};
-}
-
 json evaluation_record(const ScAccuracy& a, const ScConfig& c, const std::string& source_name, bool binomial_shortcut) {
   json j = record_header("evaluation");
   // The engine's own mean and std (summed in its order), not recomputed: the same numbers as before.
-  j.update(accuracy_fields(a.per_repeat));
-  j["accuracy_mean"] = a.mean;
-  j["accuracy_std"] = a.std;
-  j["accuracy_ci95"] = confidence_95(a.mean, a.std, a.repeats);
-  j.update({{"repeats", a.repeats},
+  j.update({{"accuracy_mean", a.mean},
+            {"accuracy_std", a.std},
+            {"accuracy_ci95", confidence_95(a.mean, a.std, a.repeats)},
+            {"accuracy_per_repeat", a.per_repeat},
+            {"repeats", a.repeats},
             {"images", a.images},
             {"seconds", a.seconds},
             {"weight_streams", a.weight_streams},
