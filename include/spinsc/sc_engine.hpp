@@ -168,6 +168,8 @@ class ScEngine {
   // The digital computation this engine converges to as L grows: digital_forward() of the
   // network (quantized) or of its float version (analog).
   std::vector<float> reference_forward(const float* x) const;
+  // That network: the engine's copy, quantized, or in float mode when analog.
+  const Network& reference() const;
 
  private:
   struct Impl;

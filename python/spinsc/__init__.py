@@ -100,7 +100,7 @@ def train(images, labels, *, on_epoch=None, on_step=None, **config):
     """Train a network on uint8 images (N, 28, 28) and labels (N,); returns the Network.
 
     config: the keywords of Trainer (arch, states, mode, epochs, batch, lr, optimizer, momentum,
-    schedule, weight_decay, val, shift, seed, threads, dataset, sc_length, source, exact_bits,
+    schedule, weight_decay, val, shift, seed, threads, dataset, length, source, exact_bits,
     variance_gradient, init, multiply, accumulate), with the defaults of `spinsc train`.
 
     on_epoch(report) is called after every epoch with the epoch's report (a dict: epoch, loss,
@@ -127,7 +127,7 @@ def sc_accuracy(network, images, labels, *, length=100, source="smtj", multiply=
     "independent-all"; analog runs the unquantized baseline; exact_bits=False uses the binomial
     shortcut where it is exact in distribution. Returns the evaluation record of docs/results.md as a dict:
     accuracy_mean, accuracy_std, accuracy_ci95, accuracy_per_repeat, images, repeats, seconds,
-    weight_streams, synapses and the configuration (length, source, ...), the same numbers as `spinsc eval --model M --sc-length L --json` for the same settings and
+    weight_streams, synapses, digital_accuracy and the configuration (length, source, ...), the same numbers as `spinsc eval --model M --sc-length L --json` for the same settings and
     seed. progress, when given, is called as progress(task, done, total) while it runs (for
     example a tqdm bar's update); see ScEngine.accuracy. See ScEngine for per-layer counters of
     one image.

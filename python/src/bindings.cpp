@@ -40,6 +40,7 @@
 #include "spinsc/network.hpp"
 #include "spinsc/rng.hpp"
 #include "spinsc/parallel.hpp"
+#include "spinsc/recipes.hpp"
 #include "spinsc/results.hpp"
 #include "spinsc/sc_engine.hpp"
 #include "spinsc/sc_noise.hpp"
@@ -190,10 +191,11 @@ Architecture to_architecture(const py::handle& a) {
 
 // The kinds of source the package builds from a spec: every kind spinsc ships (an immutable
 // registry, made once, the package's context; context.hpp).
-const SourceRegistry& package_sources() {
+const std::shared_ptr<const SourceRegistry>& package_registry() {
   static const std::shared_ptr<const SourceRegistry> sources = standard_sources();
-  return *sources;
+  return sources;
 }
+const SourceRegistry& package_sources() { return *package_registry(); }
 
 // A Python callable as the library's progress observer: called as progress(task, done, total)
 // with the GIL held. An exception it raises is kept and raised when the call returns (an
@@ -273,9 +275,7 @@ py::object vec_or_scalar(const py::object& x, const std::function<double(double)
 struct PyTrainer {
   Dataset data;
   std::optional<Network> init;
-  ScNoiseOptions sc;
-  std::unique_ptr<PreactivationNoise> noise;
-  std::unique_ptr<Trainer> trainer;
+  std::unique_ptr<ModelTraining> training;  // the library's recipe (recipes.hpp), as `spinsc train` runs it
 };
 
 // The engine with the widths it expects, which the numpy inputs are checked against.
@@ -564,11 +564,12 @@ activations, C x H x W flattened for conv2d; the last stage: the output values y
 
 Trainer(images, labels, arch="784,128,10", states=5, mode="qat", epochs=30, batch=128, lr=None,
 optimizer="adam", momentum=0.9, schedule="cosine", weight_decay=None, val=0, shift=1, seed=1,
-threads=0, dataset="mnist", sc_length=100, source="smtj", exact_bits=False,
+threads=0, dataset="mnist", length=100, source="smtj", exact_bits=False,
 variance_gradient=True, init=None, multiply="signmag", accumulate="apc")
 
 The keywords are TrainConfig's fields and `spinsc train`'s options (lr and weight_decay None:
-the optimizer's default). Mode "sc" trains with the SC noise of sc_length and source in the
+the optimizer's default). Mode "sc" trains with the SC noise of stream length `length` (`spinsc
+train --sc-length`) and source in the
 forward pass (moment-matched, or the bit-level engine with exact_bits; multiply "bipolar" and
 accumulate "mux" need exact_bits: the moment-matched noise models signmag with apc only). init: a Network to start
 from (fine-tuning). The same settings and seed give the same network as `spinsc train`, on any
@@ -576,7 +577,7 @@ thread count.)")
       .def(py::init([](const py::array& images, const py::array& labels, const py::object& arch, int states,
                        const std::string& mode, int epochs, int batch, std::optional<double> lr, const std::string& optimizer,
                        double momentum, const std::string& schedule, std::optional<double> weight_decay, int val, int shift,
-                       uint64_t seed, int threads, const std::string& dataset, int sc_length, const std::string& source,
+                       uint64_t seed, int threads, const std::string& dataset, int length, const std::string& source,
                        bool exact_bits, bool variance_gradient, std::optional<Network> init, const std::string& multiply,
                        const std::string& accumulate) {
              auto t = std::make_unique<PyTrainer>();
@@ -601,16 +602,18 @@ thread count.)")
              validate(cfg);
              t->data = to_dataset(images, labels, dataset);
              t->init = std::move(init);
-             t->sc = ScNoiseOptions{source, sc_length, exact_bits, variance_gradient, parse_multiply(multiply),
-                                    parse_accumulate(accumulate)};
-             if (cfg.mode == TrainMode::Sc) t->noise = make_sc_noise(t->sc, cfg.states, seed, package_sources());
-             t->trainer = std::make_unique<Trainer>(cfg, t->data, t->noise.get(), t->init ? &*t->init : nullptr);
+             TrainRecipe recipe;
+             recipe.config = cfg;
+             recipe.sc = ScNoiseOptions{source, length, exact_bits, variance_gradient, parse_multiply(multiply),
+                                        parse_accumulate(accumulate)};
+             recipe.init = t->init ? &*t->init : nullptr;
+             t->training = std::make_unique<ModelTraining>(recipe, t->data, Context{package_registry()});
              return t;
            }),
            "images"_a, "labels"_a, py::kw_only(), "arch"_a = "784,128,10", "states"_a = TrainConfig{}.states, "mode"_a = "qat",
            "epochs"_a = TrainConfig{}.epochs, "batch"_a = TrainConfig{}.batch, "lr"_a = py::none(), "optimizer"_a = "adam",
            "momentum"_a = TrainConfig{}.momentum, "schedule"_a = "cosine", "weight_decay"_a = py::none(), "val"_a = 0,
-           "shift"_a = TrainConfig{}.shift, "seed"_a = 1, "threads"_a = 0, "dataset"_a = "mnist", "sc_length"_a = 100,
+           "shift"_a = TrainConfig{}.shift, "seed"_a = 1, "threads"_a = 0, "dataset"_a = "mnist", "length"_a = 100,
            "source"_a = "smtj", "exact_bits"_a = false, "variance_gradient"_a = true, "init"_a = py::none(),
            "multiply"_a = "signmag", "accumulate"_a = "apc")
       .def(
@@ -625,7 +628,7 @@ thread count.)")
             EpochReport r;
             {
               py::gil_scoped_release release;
-              r = t.trainer->run_epoch(cb);
+              r = t.training->run_epoch(cb);
             }
             return epoch_dict(r);
           },
@@ -633,18 +636,14 @@ thread count.)")
           R"(One pass over the shuffled training images; returns the epoch's report as a dict (epoch,
 loss, train_accuracy, val_accuracy or None, seconds, threads, lr). on_step(step, steps, loss,
 accuracy) is called after each minibatch with the epoch's running means.)")
-      .def_property_readonly("done", [](const PyTrainer& t) { return t.trainer->done(); }, "All configured epochs run.")
-      .def_property_readonly("epochs_done", [](const PyTrainer& t) { return t.trainer->epochs_done(); }, "Epochs run so far.")
-      .def_property_readonly("train_images", [](const PyTrainer& t) { return t.trainer->train_images(); },
+      .def_property_readonly("done", [](const PyTrainer& t) { return t.training->done(); }, "All configured epochs run.")
+      .def_property_readonly("epochs_done", [](const PyTrainer& t) { return t.training->trainer().epochs_done(); }, "Epochs run so far.")
+      .def_property_readonly("train_images", [](const PyTrainer& t) { return t.training->trainer().train_images(); },
                              "Images trained on (after removing the validation split).")
-      .def_property_readonly("steps_per_epoch", [](const PyTrainer& t) { return t.trainer->steps_per_epoch(); }, "Minibatches per epoch.")
+      .def_property_readonly("steps_per_epoch", [](const PyTrainer& t) { return t.training->trainer().steps_per_epoch(); }, "Minibatches per epoch.")
       .def(
           "network",
-          [](const PyTrainer& t) {
-            Network n = t.trainer->network();
-            if (n.mode == TrainMode::Sc) n.training["sc"] = sc_noise_json(t.sc);
-            return n;
-          },
+          [](const PyTrainer& t) { return t.training->network(); },
           "The network as trained so far, ready for inference; its training dict records the settings and history.");
 
   // ------------------------------------------------------------------------------------- devices
@@ -822,26 +821,27 @@ network. Results depend on the seed only, never on the thread count.)")
       .def(
           "accuracy",
           [](const PyScEngine& e, const py::array& images, const py::array& labels, int repeats, int threads,
-             py::object progress) {
+             py::object progress, bool digital) {
             if (repeats < 1) fail("repeats {} must be at least 1", repeats);
             const Dataset d = to_dataset(images, labels, "numpy");
             CallbackObserver observer(std::move(progress));
-            ScAccuracy a;
+            Evaluation ev;
             {
               py::gil_scoped_release release;
-              a = e.engine.accuracy(d, repeats, threads, &observer);
+              ev = evaluate_sc(e.engine, d, repeats, threads, Context{package_registry(), &observer}, digital);
             }
             observer.rethrow();
             // The record of docs/results.md, as `spinsc eval --json` writes it.
-            return json_to_py(evaluation_record(a, e.engine.config(), e.engine.config().source, e.engine.binomial_shortcut()));
+            return json_to_py(ev.record());
           },
-          "images"_a, "labels"_a, "repeats"_a = 1, "threads"_a = 0, "progress"_a = py::none(),
+          "images"_a, "labels"_a, "repeats"_a = 1, "threads"_a = 0, "progress"_a = py::none(), "digital"_a = true,
           R"(Accuracy over `repeats` independent draws (repeat r uses the seed derive_seed(seed, EvalRepeat, {r})), images in
 parallel on `threads` threads (0: all): the evaluation record of docs/results.md as a dict
 (schema_version, accuracy_mean, accuracy_std (sample std over repeats), accuracy_ci95,
 accuracy_per_repeat, images, repeats, seconds, weight_streams, synapses and the configuration:
-length, source, multiply, accumulate, sharing, analog, exact_bits, path, seed), as `spinsc eval
---json` names them. `progress`, when given, is called as progress(task, done, total) while it runs
+length, source, multiply, accumulate, sharing, analog, exact_bits, path, seed) and, with digital
+(the default), digital_accuracy: the network the engine converges to, on the same images; as
+`spinsc eval --json` names them. `progress`, when given, is called as progress(task, done, total) while it runs
 (task "sc eval", units image x repeat; e.g. a tqdm bar's update); an exception it raises is
 raised when the evaluation ends.)")
       .def(

@@ -22,7 +22,7 @@ def test_sc_accuracy_equals_cli(model, model_path, small_test, cli, args):
         flags.append("--exact-bits")
     expected = cli("eval", "--model", model_path, *flags)
     assert got["accuracy_per_repeat"] == expected["accuracy_per_repeat"]
-    for k in ("schema_version", "accuracy_mean", "accuracy_std", "accuracy_ci95", "images", "repeats", "length", "source", "multiply", "accumulate", "sharing", "path", "seed", "analog"):
+    for k in ("schema_version", "accuracy_mean", "accuracy_std", "accuracy_ci95", "images", "repeats", "length", "source", "multiply", "accumulate", "sharing", "path", "seed", "analog", "digital_accuracy"):
         assert got[k] == expected[k], k
 
 

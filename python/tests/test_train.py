@@ -17,7 +17,7 @@ def test_train_equals_cli(train_set, tmp_path, cli, mode, extra):
     out = tmp_path / "cli.safetensors"
     cli("train", "--arch", "784,24,10", "-K", 5, "--mode", mode, "--epochs", 2, "--train-limit", 600, "--seed", 4, "-o", out,
         "--json", *extra)
-    kwargs = dict(sc_length=16, source="ideal") if mode == "sc" else {}
+    kwargs = dict(length=16, source="ideal") if mode == "sc" else {}
     epochs, steps = [], []
     net = spinsc.train(images[:600], labels[:600], arch="784,24,10", states=5, mode=mode, epochs=2, seed=4, threads=1,
                        on_epoch=epochs.append, on_step=lambda *a: steps.append(a), **kwargs)
@@ -45,7 +45,7 @@ def test_train_fine_tune_and_float(train_set):
     images, labels = train_set
     base = spinsc.train(images[:300], labels[:300], arch="784,12,10", epochs=1, seed=1)
     tuned = spinsc.train(images[:300], labels[:300], arch="784,12,10", epochs=1, seed=1, init=base, mode="sc",
-                         sc_length=8, source="smtj")
+                         length=8, source="smtj")
     assert tuned.mode == "sc" and not np.array_equal(tuned.weights[0], base.weights[0])
     flt = spinsc.train(images[:300], labels[:300], arch="784,12,10", mode="float", epochs=1)
     assert flt.mode == "float" and not flt.quantized
@@ -60,7 +60,7 @@ def test_train_bad_input(train_set):
     with pytest.raises(spinsc.Error, match="states"):
         spinsc.Trainer(images[:10], labels[:10], states=4)
     with pytest.raises(spinsc.Error, match="SC noise length 0 must be at least 1"):
-        spinsc.Trainer(images[:10], labels[:10], mode="sc", sc_length=0)
+        spinsc.Trainer(images[:10], labels[:10], mode="sc", length=0)
     with pytest.raises(TypeError):
         spinsc.Trainer(images[:10], labels[:10], epoch=3)  # a misspelt keyword is not ignored
 

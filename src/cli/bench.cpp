@@ -56,7 +56,7 @@ int run_bench(BenchCommandOptions& opt) {
                               {"threads", r.threads},
                               {"images", r.images},
                               {"data", r.data},
-                              {"sc_length", r.length},
+                              {"length", r.length},
                               {"synapses_per_image", r.synapses},
                               {"network", "784-256-128-64-10"},
                               {"states", 11},

@@ -1,7 +1,6 @@
 // `spinsc eval`: test accuracy of a model, digital or as a stochastic computer (ScEngine).
 #include <fmt/format.h>
 
-#include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -10,11 +9,9 @@
 #include "cli/progress_line.hpp"
 #include "spinsc/dataset.hpp"
 #include "spinsc/device_sources.hpp"
-#include "spinsc/digital.hpp"
 #include "spinsc/error.hpp"
 #include "spinsc/model_io.hpp"
-#include "spinsc/results.hpp"
-#include "spinsc/sc_engine.hpp"
+#include "spinsc/recipes.hpp"
 
 namespace spinsc::cli {
 namespace {
@@ -61,12 +58,7 @@ int run_eval(const EvalOptions& opt) {
     fail("model '{}' expects {} inputs but {} images have {}", opt.model, net.arch.front(), opt.data.dataset, data.features());
   const std::string images = images_text(data.count, full.count);
   const bool analog = opt.analog || !net.quantized();
-  Network reference = net;
-  if (analog) reference.mode = TrainMode::Float;
-
-  const auto t0 = std::chrono::steady_clock::now();
-  const double digital = digital_accuracy(reference, data, opt.threads);
-  const double digital_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const DigitalEvaluation digital = evaluate_digital(net, data, opt.threads, analog);
   // The record of docs/results.md: the same names as reproduce, sweeps and the Python package.
   nlohmann::json common = {{"model", opt.model},
                            {"arch", to_string(net.architecture)},
@@ -77,15 +69,13 @@ int run_eval(const EvalOptions& opt) {
                            {"test_images", full.count}};
   if (opt.lengths.empty()) {
     if (opt.json) {
-      nlohmann::json j = record_header("digital_evaluation");
+      nlohmann::json j = digital.record();
       j.update(common);
-      j["digital_accuracy"] = digital;
-      j["seconds"] = digital_seconds;
-      j["inference"] = analog && net.quantized() ? "digital-float" : "digital";
       fmt::print("{}\n", j.dump(2));
     } else {
       fmt::print("model     {} ({}, K = {}, {})\n", opt.model, arch_text(net), net.states, to_string(net.mode));
-      fmt::print("digital accuracy {:.2f}% on {} ({}), {:.2f} s\n", 100 * digital, images, opt.data.dataset, digital_seconds);
+      fmt::print("digital accuracy {:.2f}% on {} ({}), {:.2f} s\n", 100 * digital.accuracy, images, opt.data.dataset,
+                 digital.seconds);
     }
     return 0;
   }
@@ -100,7 +90,8 @@ int run_eval(const EvalOptions& opt) {
   cfg.exact_bits = opt.exact_bits;  // else the binomial shortcut where it is exact in distribution
   cfg.seed = opt.seed;
   cfg.length = lengths.front();
-  const auto source = std::shared_ptr<const BitSource>(standard_sources()->make(opt.source));
+  const Context ctx{standard_sources()};
+  const auto source = std::shared_ptr<const BitSource>(ctx.make_source(opt.source));
   if (!opt.json) {
     fmt::print("model     {} ({}, K = {}, {}){}\n", opt.model, arch_text(net), net.states, to_string(net.mode),
                analog ? ", run as the analog (unquantized) baseline" : "");
@@ -110,19 +101,21 @@ int run_eval(const EvalOptions& opt) {
                ScEngine(net, cfg, source).binomial_shortcut() ? "binomial-shortcut (exact in distribution)" : "bit-level",
                opt.seed, opt.repeats,
                opt.repeats == 1 ? "" : "s");
-    fmt::print("digital   {:.2f}%\n", 100 * digital);
+    fmt::print("digital   {:.2f}%\n", 100 * digital.accuracy);
     if (lengths.size() > 1) fmt::print("{:>7}  {:>9}  {:>8}  {:>8}\n", "L", "accuracy", "std", "seconds");
   }
   nlohmann::json results = nlohmann::json::array();
   for (int L : lengths) {
     cfg.length = L;
-    const ScEngine engine(net, cfg, source);
     ProgressLine progress(opt.quiet || opt.json);
-    const ScAccuracy acc = engine.accuracy(data, opt.repeats, opt.threads, &progress);
-    nlohmann::json j = evaluation_record(acc, cfg, source->name(), engine.binomial_shortcut());
+    const Context observed{ctx.sources, &progress};
+    // The digital reference was computed once above, for every length.
+    Evaluation e = evaluate_sc(net, cfg, data, opt.repeats, opt.threads, observed, false, source);
+    e.digital_accuracy = digital.accuracy;
+    nlohmann::json j = e.record();
     j.update(common);
-    j["digital_accuracy"] = digital;
     results.push_back(j);
+    const ScAccuracy& acc = e.accuracy;
     if (!opt.json) {
       if (lengths.size() > 1)
         fmt::print("{:>7}  {:>8.2f}%  {:>7.2f}%  {:>8.2f}\n", L, 100 * acc.mean, 100 * acc.std, acc.seconds);

@@ -2,7 +2,6 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <chrono>
 #include <memory>
 #include <optional>
 
@@ -10,12 +9,10 @@
 #include "cli/progress_line.hpp"
 #include "spinsc/dataset.hpp"
 #include "spinsc/device_sources.hpp"
-#include "spinsc/digital.hpp"
 #include "spinsc/error.hpp"
 #include "spinsc/model_io.hpp"
 #include "spinsc/results.hpp"
-#include "spinsc/sc_noise_setup.hpp"
-#include "spinsc/train.hpp"
+#include "spinsc/recipes.hpp"
 
 namespace spinsc::cli {
 namespace {
@@ -80,9 +77,10 @@ int run_train(const TrainOptions& opt) {
   if (opt.train_limit < 0) fail("--train-limit {} must be positive (0: all training images)", opt.train_limit);
   if (opt.out.empty()) fail("--out FILE is required (where to save the model)");
 
+  if (mode == TrainMode::Sc && opt.sc_length < 1) fail("--sc-length {} must be at least 1", opt.sc_length);
+
   const auto dir = opt.data.data_dir.empty() ? default_data_dir() : std::filesystem::path(opt.data.data_dir);
-  Dataset train = load_dataset(opt.data.dataset, dir, Split::Train);
-  if (opt.train_limit > 0) train = train.head(opt.train_limit);
+  const Dataset train = load_dataset(opt.data.dataset, dir, Split::Train);
   const Dataset test = load_dataset(opt.data.dataset, dir, Split::Test);
 
   std::optional<Network> init;
@@ -93,19 +91,21 @@ int run_train(const TrainOptions& opt) {
     if (init->states != cfg.states && mode != TrainMode::Float)
       fail("--init '{}' has K = {} but --states is {}", opt.init, init->states, cfg.states);
   }
-  ScNoiseOptions sc_noise;
-  sc_noise.source = opt.source;
-  sc_noise.length = opt.sc_length;
-  sc_noise.exact_bits = opt.exact_bits;
-  sc_noise.variance_gradient = !opt.no_variance_gradient;
-  sc_noise.multiply = parse_multiply(opt.multiply);
-  sc_noise.accumulate = parse_accumulate(opt.accumulate);
-  std::unique_ptr<PreactivationNoise> noise;
-  if (mode == TrainMode::Sc) {
-    if (opt.sc_length < 1) fail("--sc-length {} must be at least 1", opt.sc_length);
-    noise = make_sc_noise(sc_noise, cfg.states, opt.seed, *standard_sources());
-  }
-  Trainer trainer(cfg, train, noise.get(), init ? &*init : nullptr);
+  TrainRecipe recipe;
+  recipe.config = cfg;
+  recipe.sc.source = opt.source;
+  recipe.sc.length = opt.sc_length;
+  recipe.sc.exact_bits = opt.exact_bits;
+  recipe.sc.variance_gradient = !opt.no_variance_gradient;
+  recipe.sc.multiply = parse_multiply(opt.multiply);
+  recipe.sc.accumulate = parse_accumulate(opt.accumulate);
+  recipe.init = init ? &*init : nullptr;
+  recipe.init_name = opt.init;
+  recipe.train_limit = opt.train_limit;
+  const Context ctx{standard_sources()};
+  // Epoch by epoch, so that the progress line can show the epoch's loss and accuracy.
+  ModelTraining training(recipe, train, ctx);
+  const Trainer& trainer = training.trainer();
   const bool lines = !opt.quiet && !opt.json;
   if (lines) {
     const TrainConfig& c = trainer.config();
@@ -117,12 +117,14 @@ int run_train(const TrainOptions& opt) {
   }
   ProgressLine progress(opt.quiet || opt.json);
   const long total_steps = trainer.steps_per_epoch() * cfg.epochs;
-  while (!trainer.done()) {
-    const int epoch = trainer.epochs_done() + 1;
-    const long done_before = trainer.epochs_done() * trainer.steps_per_epoch();
-    const EpochReport rep = trainer.run_epoch([&](long step, long steps, double loss, double acc) {
-      progress.update("train", done_before + step, total_steps, fmt::format("epoch {}/{}  loss {:.4f}  acc {:.4f}", epoch, cfg.epochs, loss, acc));
-    });
+  TrainCallbacks callbacks;
+  int epoch = 1;
+  callbacks.on_step = [&](long step, long steps, double loss, double acc) {
+    progress.update("train", (epoch - 1) * trainer.steps_per_epoch() + step, total_steps,
+                    fmt::format("epoch {}/{}  loss {:.4f}  acc {:.4f}", epoch, cfg.epochs, loss, acc));
+  };
+  callbacks.on_epoch = [&](const EpochReport& rep) {
+    ++epoch;
     progress.clear();
     if (lines) {
       std::string val = rep.val_accuracy >= 0 ? fmt::format("  val {:.4f}", rep.val_accuracy) : "";
@@ -130,23 +132,17 @@ int run_train(const TrainOptions& opt) {
                  rep.train_accuracy, val, rep.seconds, rep.threads, rep.threads == 1 ? "" : "s");
       std::fflush(stdout);
     }
-  }
-  Network net = trainer.network();
-  if (mode == TrainMode::Sc) net.training["sc"] = sc_noise_json(sc_noise);
-  if (!opt.init.empty()) net.training["init"] = opt.init;
-  const auto t0 = std::chrono::steady_clock::now();
-  const double acc = digital_accuracy(net, test, cfg.threads);
-  const double eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  net.training["test_accuracy"] = acc;
-  net.training["test_images"] = test.count;
-  if (opt.train_limit > 0) net.training["train_limit"] = opt.train_limit;
+  };
+  const TrainedModel trained = train_model(training, test, callbacks);
+  const Network& net = trained.network;
+  const double acc = trained.digital_accuracy;
   save_model(opt.out, net);
   const double spe = net.training.value("seconds_per_epoch", 0.0);
   if (opt.json) {
     nlohmann::json j = record_header("training");
     j.update({{"digital_accuracy", acc},
               {"images", test.count},
-              {"seconds", eval_seconds},
+              {"seconds", trained.test_seconds},
               {"seconds_per_epoch", spe},
               {"out", opt.out},
               {"training", net.training}});

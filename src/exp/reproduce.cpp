@@ -24,6 +24,7 @@
 #include "spinsc/model_io.hpp"
 #include "spinsc/parallel.hpp"
 #include "spinsc/plot.hpp"
+#include "spinsc/recipes.hpp"
 #include "spinsc/results.hpp"
 #include "spinsc/sc_engine.hpp"
 #include "spinsc/sc_noise.hpp"
@@ -203,20 +204,18 @@ class Grid {
       }
     }
     status(fmt::format("training {}", name));
-    std::unique_ptr<PreactivationNoise> noise;
-    ScNoiseOptions noise_options;
-    noise_options.source = cfg_.source;
-    noise_options.length = noise_length;
-    if (noise_length > 0) noise = make_sc_noise(noise_options, tc.states, tc.seed, source_);
-    Trainer trainer(tc, train_, noise.get(), init);
-    while (!trainer.done()) trainer.run_epoch();
-    Network net = trainer.network();
-    // What `spinsc train` needs to rebuild this model bit for bit (docs/training.md).
-    if (noise_length > 0) net.training["sc"] = sc_noise_json(noise_options);
-    if (init) net.training["init"] = fmt::format("models/{}.safetensors", init_name);
-    if (cfg_.train_limit > 0) net.training["train_limit"] = cfg_.train_limit;
+    // The recipe records what `spinsc train` needs to rebuild this model bit for bit
+    // (docs/training.md).
+    TrainRecipe recipe;
+    recipe.config = tc;
+    if (recipe.config.threads == 0) recipe.config.threads = cfg_.threads;
+    recipe.sc.source = cfg_.source;
+    recipe.sc.length = noise_length;
+    recipe.init = init;
+    if (init) recipe.init_name = fmt::format("models/{}.safetensors", init_name);
+    recipe.train_limit = cfg_.train_limit;
+    Network net = train_model(recipe, train_, test_, ctx_, {}, source_).network;
     net.training["fingerprint"] = fingerprint;
-    net.training["digital_test_accuracy"] = digital_accuracy(net, test_, tc.threads ? tc.threads : cfg_.threads);
     save_model(path, net);
     remember(fingerprint, true);
     return net;
@@ -295,8 +294,7 @@ class Grid {
       sc.seed = cfg_.seed;
       sc.analog = kind == "analog";
       sc.exact_bits = cfg_.exact_bits;
-      const ScEngine engine(net, sc, source_);
-      const ScAccuracy acc = engine.accuracy(test_, repeats, cfg_.threads);
+      const ScAccuracy acc = evaluate_sc(net, sc, test_, repeats, cfg_.threads, Context{ctx_.sources}, false, source_).accuracy;
       ReproduceCell c{kind,      gn.depth,    K,           L,
                       training,  acc.mean,    acc.std,     acc.repeats,
                       acc.images, acc.seconds, "models/" + model_name + ".safetensors", acc.per_repeat};
@@ -351,6 +349,73 @@ class Grid {
     if (computed) computed_work_ += work;
   }
 };
+
+// The grid as data: every model to train and every cell to evaluate, cells in the order the
+// report lists them. run_reproduce estimates its work from these lists, trains the models and
+// evaluates the cells; nothing else walks the grid.
+struct CellJob {
+  std::string kind;      // digital, float (the float network's digital cell), analog, grid
+  std::string training;  // float, without_sc, with_sc
+  size_t net = 0;        // index into grid_nets()
+  int K = 0, L = 0;      // K 0: the float network; L 0: a digital cell
+  std::string model;     // the name of the model it evaluates
+};
+struct GridJobs {
+  std::vector<Grid::ModelJob> bases;          // trained from scratch
+  std::vector<Grid::ModelJob> continuations;  // each from its base (ModelJob::init)
+  std::vector<CellJob> cells;
+};
+
+GridJobs grid_jobs(const ReproduceConfig& cfg, const std::vector<GridNet>& nets) {
+  // The float network and the qat base models: trained for `epochs` from scratch.
+  auto base_training = [&](const Architecture& arch, TrainMode mode, int K) {
+    TrainConfig t;
+    t.arch = arch;
+    t.states = K;
+    t.mode = mode;
+    t.epochs = cfg.epochs;
+    t.seed = cfg.seed;
+    t.threads = cfg.threads;
+    t.dataset = cfg.dataset;
+    return t;
+  };
+  GridJobs g;
+  for (size_t n = 0; n < nets.size(); ++n) {
+    const GridNet& gn = nets[n];
+    if (cfg.baselines) {
+      const std::string fname = fmt::format("{}-float", gn.tag);
+      g.bases.push_back({fname, base_training(gn.arch, TrainMode::Float, TrainConfig{}.states), "", 0});
+      g.cells.push_back({"float", "float", n, 0, 0, fname});
+      for (int L : cfg.lengths) g.cells.push_back({"analog", "float", n, 0, L, fname});
+    }
+    for (int K : cfg.states) {
+      const std::string bname = fmt::format("{}-k{}-base", gn.tag, K);
+      g.bases.push_back({bname, base_training(gn.arch, TrainMode::Qat, K), "", 0});
+      // Continuations: the same budget and schedule with and without SC noise; without
+      // continuation epochs, the base is the "without SC" model.
+      std::string wname = bname;
+      TrainConfig cont = g.bases.back().tc;
+      cont.epochs = cfg.sc_epochs;
+      if (cfg.sc_epochs > 0) {
+        wname = fmt::format("{}-k{}-without_sc", gn.tag, K);
+        cont.seed = derive_seed(cfg.seed, SeedStream::ContinuationTraining);
+        g.continuations.push_back({wname, cont, bname, 0});
+      }
+      if (cfg.baselines) g.cells.push_back({"digital", "without_sc", n, K, 0, wname});
+      for (int L : cfg.lengths) {
+        g.cells.push_back({"grid", "without_sc", n, K, L, wname});
+        if (cfg.sc_epochs == 0) continue;
+        TrainConfig sct = cont;
+        sct.mode = TrainMode::Sc;
+        sct.seed = derive_seed(cfg.seed, SeedStream::ScTraining, {static_cast<uint64_t>(L)});
+        const std::string sname = fmt::format("{}-k{}-with_sc-L{}", gn.tag, K, L);
+        g.continuations.push_back({sname, sct, bname, L});
+        g.cells.push_back({"grid", "with_sc", n, K, L, sname});
+      }
+    }
+  }
+  return g;
+}
 
 void check(const ReproduceConfig& c) {
   if (c.out.empty()) fail("--out DIR is required");
@@ -408,102 +473,36 @@ std::vector<ReproduceCell> run_reproduce(const ReproduceConfig& cfg, const Conte
   }
   if (cfg.train_limit > 0) config["train_limit"] = cfg.train_limit;
   write_file_atomic(cfg.out / "config.json", config.dump(2) + "\n");
-  // The run's estimated work, job by job in the order of the loops below (for the ETA).
+  const GridJobs jobs = grid_jobs(cfg, nets);
+  // The run's estimated work (for the ETA), from the same lists the run computes.
   double work = 0;
   const int images = grid.test().count;
-  for (const GridNet& gn : nets) {
-    const Architecture& arch = gn.arch;
-    if (cfg.baselines) {
-      work += training_work(arch, cfg.epochs, false) + cell_work(arch, 0, 1, images, false);
-      for (int L : cfg.lengths) work += cell_work(arch, L, cfg.analog_repeats, images, true);
-    }
-    for (size_t k = 0; k < cfg.states.size(); ++k) {
-      work += training_work(arch, cfg.epochs, false) + training_work(arch, cfg.sc_epochs, false);
-      if (cfg.baselines) work += cell_work(arch, 0, 1, images, false);
-      for (int L : cfg.lengths) {
-        const double cell = cell_work(arch, L, cfg.repeats, images, cfg.exact_bits);
-        work += cfg.sc_epochs > 0 ? 2 * cell + training_work(arch, cfg.sc_epochs, true) : cell;
-      }
-    }
+  for (const auto* list : {&jobs.bases, &jobs.continuations})
+    for (const Grid::ModelJob& m : *list) work += training_work(m.tc.arch, m.tc.epochs, m.noise_length > 0);
+  for (const CellJob& c : jobs.cells) {
+    const Architecture& arch = nets[c.net].arch;
+    if (c.L == 0)
+      work += cell_work(arch, 0, 1, images, false);
+    else if (c.kind == "analog")
+      work += cell_work(arch, c.L, cfg.analog_repeats, images, true);
+    else
+      work += cell_work(arch, c.L, cfg.repeats, images, cfg.exact_bits);
   }
   grid.set_total_work(work);
   std::vector<ReproduceCell> cells;
   const auto t0 = std::chrono::steady_clock::now();
-  // The float network and the qat base models: trained for `epochs` from scratch.
-  auto base_training = [&](const Architecture& arch, TrainMode mode, int K) {
-    TrainConfig t;
-    t.arch = arch;
-    t.states = K;
-    t.mode = mode;
-    t.epochs = cfg.epochs;
-    t.seed = cfg.seed;
-    t.threads = cfg.threads;
-    t.dataset = cfg.dataset;
-    return t;
-  };
-  // Every model first, side by side (Grid::train_side_by_side): the float and qat base models,
-  // then the continuations of the bases. The loops below then find them trained.
-  {
-    std::vector<Grid::ModelJob> bases, continuations;
-    for (const GridNet& gn : nets) {
-      if (cfg.baselines)
-        bases.push_back({fmt::format("{}-float", gn.tag), base_training(gn.arch, TrainMode::Float, TrainConfig{}.states), "", 0});
-      for (int K : cfg.states) {
-        const std::string bname = fmt::format("{}-k{}-base", gn.tag, K);
-        bases.push_back({bname, base_training(gn.arch, TrainMode::Qat, K), "", 0});
-        if (cfg.sc_epochs == 0) continue;
-        TrainConfig cont = bases.back().tc;
-        cont.epochs = cfg.sc_epochs;
-        cont.seed = derive_seed(cfg.seed, SeedStream::ContinuationTraining);
-        continuations.push_back({fmt::format("{}-k{}-without_sc", gn.tag, K), cont, bname, 0});
-        for (int L : cfg.lengths) {
-          TrainConfig sct = cont;
-          sct.mode = TrainMode::Sc;
-          sct.seed = derive_seed(cfg.seed, SeedStream::ScTraining, {static_cast<uint64_t>(L)});
-          continuations.push_back({fmt::format("{}-k{}-with_sc-L{}", gn.tag, K, L), sct, bname, L});
-        }
-      }
-    }
-    grid.train_side_by_side(bases, {});
-    std::map<std::string, Network> trained;
-    for (const auto& job : bases)
-      if (job.tc.mode == TrainMode::Qat) trained[job.name] = grid.model(job.name, job.tc, nullptr, "", 0);
-    grid.train_side_by_side(continuations, trained);
-  }
-  for (const GridNet& gn : nets) {
-    if (cfg.baselines) {
-      const TrainConfig ft = base_training(gn.arch, TrainMode::Float, TrainConfig{}.states);
-      const std::string fname = fmt::format("{}-float", gn.tag);
-      const Network fnet = grid.model(fname, ft, nullptr, "", 0);
-      cells.push_back(grid.digital_cell("float", gn, 0, fname, fnet));
-      for (int L : cfg.lengths) cells.push_back(grid.sc_cell("analog", "float", gn, 0, L, fname, fnet));
-    }
-    for (int K : cfg.states) {
-      const TrainConfig base = base_training(gn.arch, TrainMode::Qat, K);
-      const std::string bname = fmt::format("{}-k{}-base", gn.tag, K);
-      const Network bnet = grid.model(bname, base, nullptr, "", 0);
-      // Continuations: the same budget and schedule with and without SC noise.
-      TrainConfig cont = base;
-      cont.epochs = cfg.sc_epochs;
-      std::string wname = bname;
-      Network wnet = bnet;
-      if (cfg.sc_epochs > 0) {
-        wname = fmt::format("{}-k{}-without_sc", gn.tag, K);
-        cont.seed = derive_seed(cfg.seed, SeedStream::ContinuationTraining);
-        wnet = grid.model(wname, cont, &bnet, bname, 0);
-      }
-      if (cfg.baselines) cells.push_back(grid.digital_cell("without_sc", gn, K, wname, wnet));
-      for (int L : cfg.lengths) {
-        cells.push_back(grid.sc_cell("grid", "without_sc", gn, K, L, wname, wnet));
-        if (cfg.sc_epochs == 0) continue;
-        TrainConfig sct = cont;
-        sct.mode = TrainMode::Sc;
-        sct.seed = derive_seed(cfg.seed, SeedStream::ScTraining, {static_cast<uint64_t>(L)});
-        const std::string sname = fmt::format("{}-k{}-with_sc-L{}", gn.tag, K, L);
-        const Network snet = grid.model(sname, sct, &bnet, bname, L);
-        cells.push_back(grid.sc_cell("grid", "with_sc", gn, K, L, sname, snet));
-      }
-    }
+  // Every model first, side by side (Grid::train_side_by_side): the bases, then their
+  // continuations; then the cells, each reading its model.
+  std::map<std::string, Network> models;
+  grid.train_side_by_side(jobs.bases, {});
+  for (const Grid::ModelJob& m : jobs.bases) models[m.name] = grid.model(m.name, m.tc, nullptr, "", 0);
+  grid.train_side_by_side(jobs.continuations, models);
+  for (const Grid::ModelJob& m : jobs.continuations)
+    models[m.name] = grid.model(m.name, m.tc, &models.at(m.init), m.init, m.noise_length);
+  for (const CellJob& c : jobs.cells) {
+    const Network& net = models.at(c.model);
+    cells.push_back(c.L == 0 ? grid.digital_cell(c.training, nets[c.net], c.K, c.model, net)
+                             : grid.sc_cell(c.kind, c.training, nets[c.net], c.K, c.L, c.model, net));
   }
   grid.status(fmt::format("all {} cells done in {:.0f} s (this run)", cells.size(), seconds_since(t0)));
   write_reproduce_report(cfg, cells);

@@ -19,6 +19,7 @@
 #include "spinsc/hw_params.hpp"
 #include "spinsc/model_io.hpp"
 #include "spinsc/plot.hpp"
+#include "spinsc/recipes.hpp"
 #include "spinsc/rng.hpp"
 #include "spinsc/sc_engine.hpp"
 #include "spinsc/sc_noise.hpp"
@@ -50,14 +51,17 @@ fs::path data_dir(const SweepOptions& o) { return o.data_dir.empty() ? default_d
 
 json train_job(const Job& job, const SweepStore& store, const SweepOptions& o) {
   const json& c = job.config;
-  TrainConfig t;
+  TrainRecipe recipe;
+  TrainConfig& t = recipe.config;
   t.dataset = c.at("dataset").get<std::string>();
   t.threads = o.threads;
   std::optional<Network> init;
-  std::unique_ptr<PreactivationNoise> noise;
+  std::shared_ptr<const BitSource> noise_source;
   const uint64_t seed = c.at("seed").get<uint64_t>();
   if (c.contains("init")) {
     init = load_model(store.model_path(c.at("init").get<std::string>()));
+    recipe.init = &*init;
+    recipe.init_name = (fs::path("models") / store.model_path(c.at("init").get<std::string>()).filename()).string();
     t.arch = init->architecture;
     t.states = init->states;
     t.mode = parse_train_mode(c.at("mode").get<std::string>());
@@ -65,9 +69,9 @@ json train_job(const Job& job, const SweepStore& store, const SweepOptions& o) {
     if (c.contains("noise")) {
       const int L = c.at("noise").at("length").get<int>();
       t.seed = derive_seed(seed, SeedStream::ScTraining, {static_cast<uint64_t>(L)});
-      ScNoiseOptions noise_options;
-      noise_options.length = L;
-      noise = make_sc_noise(noise_options, t.states, t.seed, bits_of(c.at("noise").at("bits")));
+      noise_source = bits_of(c.at("noise").at("bits"));
+      recipe.sc.source = noise_source->name();
+      recipe.sc.length = L;
     } else {
       t.seed = derive_seed(seed, SeedStream::ContinuationTraining);
     }
@@ -79,15 +83,12 @@ json train_job(const Job& job, const SweepStore& store, const SweepOptions& o) {
     t.seed = seed;
   }
   const Dataset train = load_dataset(t.dataset, data_dir(o), Split::Train);
-  Trainer trainer(t, train, noise.get(), init ? &*init : nullptr);
-  while (!trainer.done()) trainer.run_epoch();
-  Network net = trainer.network();
-  net.training["job"] = job.id;
   const Dataset test = load_dataset(t.dataset, data_dir(o), Split::Test);
-  const double digital = digital_accuracy(net, test, o.threads);
-  net.training["digital_test_accuracy"] = digital;
+  TrainedModel trained = train_model(recipe, train, test, Context{}, {}, noise_source);
+  Network& net = trained.network;
+  net.training["job"] = job.id;
   save_model(store.model_path(job.id), net);
-  return {{"model", fs::path("models") / store.model_path(job.id).filename()}, {"digital_accuracy", digital},
+  return {{"model", fs::path("models") / store.model_path(job.id).filename()}, {"digital_accuracy", trained.digital_accuracy},
           {"test_images", test.count}};
 }
 
@@ -106,12 +107,10 @@ json evaluate_job(const Job& job, const SweepStore& store, const SweepOptions& o
   sc.analog = c.at("analog").get<bool>();
   sc.exact_bits = c.at("exact_bits").get<bool>();
   sc.seed = c.at("seed").get<uint64_t>();
-  const ScEngine engine(net, sc, bits_of(c.at("bits")));
-  const ScAccuracy acc = engine.accuracy(test, c.at("repeats").get<int>(), o.threads);
-  json r = evaluation_record(acc, sc, sc.source, engine.binomial_shortcut());
+  const Evaluation e = evaluate_sc(net, sc, test, c.at("repeats").get<int>(), o.threads, Context{}, true, bits_of(c.at("bits")));
+  json r = e.record();
   r.erase("seconds");  // wall time goes to the record's timing, outside the checksum: results are reproducible
   r["test_images"] = all;
-  r["digital_accuracy"] = digital_accuracy(net, test, o.threads);
   return r;
 }
 

@@ -77,7 +77,7 @@ json cost_json(const CostReport& r) {
                  {"states", a.states},
                  {"origin", a.origin},
                  {"mode", a.mode},
-                 {"sc_length", r.options.length},
+                 {"length", r.options.length},
                  {"sharing", to_string(r.options.sharing)},
                  {"multiply", to_string(r.options.multiply)},
                  {"accumulate", "apc"},

@@ -409,6 +409,7 @@ bool ScEngine::binomial_shortcut() const { return impl_->shortcut; }
 int ScEngine::layers() const { return static_cast<int>(impl_->layers.size()); }
 
 std::vector<float> ScEngine::reference_forward(const float* x) const { return digital_forward(impl_->reference, x); }
+const Network& ScEngine::reference() const { return impl_->reference; }
 
 namespace {
 

@@ -8,7 +8,7 @@ import json, sys
 d = json.load(sys.stdin)
 for k in ['synapse_bit_ops_per_s', 'roofline_bit_ops_per_s', 'ratio', 'images_per_s', 'seconds', 'threads']:
     assert k in d, k
-assert d['images'] == 40 and d['sc_length'] == 500 and d['data'] == 'synthetic', d
+assert d['images'] == 40 and d['length'] == 500 and d['data'] == 'synthetic', d
 assert d['synapse_bit_ops_per_s'] > 0 and d['roofline_bit_ops_per_s'] > 0, d
 assert abs(d['ratio'] - d['synapse_bit_ops_per_s'] / d['roofline_bit_ops_per_s']) < 1e-9 * d['ratio'] + 1e-15, d
 assert abs(d['synapse_bit_ops_per_s'] - d['images_per_s'] * 242304 * 500) < 1e-6 * d['synapse_bit_ops_per_s'], d
