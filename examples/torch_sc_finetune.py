@@ -26,10 +26,32 @@ import spinsc.torch as st
 from _common import load_mnist, plot_accuracy_vs_length, write_atomic
 
 
-def train(model, x, y, epochs, lr, batch, seed):
-    """A plain torch training loop (Adam, cosine schedule, cross-entropy)."""
+def shifted(x, shift, g):
+    """Each image (a row of 784 inputs) translated by a random (dx, dy) in [-shift, shift]^2, the
+    uncovered border 0: the augmentation of the C++ trainer (TrainConfig::shift)."""
+    if shift == 0:
+        return x
+    n, side = len(x), int(round(x.shape[1] ** 0.5))
+    img = torch.nn.functional.pad(x.view(n, side, side), (shift, shift, shift, shift))
+    d = torch.randint(0, 2 * shift + 1, (2, n), generator=g)
+    out = torch.empty_like(x).view(n, side, side)
+    for dy in range(2 * shift + 1):
+        for dx in range(2 * shift + 1):
+            sel = (d[0] == dy) & (d[1] == dx)
+            if sel.any():
+                out[sel] = img[sel, dy:dy + side, dx:dx + side]
+    return out.view(n, -1)
+
+
+def train(model, x, y, epochs, lr, batch, seed, weight_decay=0.1, shift=1):
+    """A torch training loop with the C++ trainer's recipe (docs/training.md): Adam with decoupled
+    weight decay on the weights only (AdamW), a cosine schedule, cross-entropy, and a random
+    translation of each image by up to `shift` pixels."""
     g = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
+    others = [p for name, p in model.named_parameters() if not name.endswith("weight")]
+    opt = torch.optim.AdamW([{"params": weights, "weight_decay": weight_decay},
+                             {"params": others, "weight_decay": 0.0}], lr=lr)
     steps = epochs * ((len(x) + batch - 1) // batch)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     for epoch in range(epochs):
@@ -37,7 +59,7 @@ def train(model, x, y, epochs, lr, batch, seed):
         total = 0.0
         for b in range(0, len(x), batch):
             idx = perm[b:b + batch]
-            loss = torch.nn.functional.cross_entropy(model(x[idx]), y[idx])
+            loss = torch.nn.functional.cross_entropy(model(shifted(x[idx], shift, g)), y[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -73,7 +95,9 @@ def main():
     ap.add_argument("--exact-bits", action="store_true", help="evaluate bit by bit (slower)")
     ap.add_argument("--limit", type=int, default=0, help="train on the first N images (0: all)")
     ap.add_argument("--test-limit", type=int, default=0, help="evaluate on the first N test images (0: all)")
-    ap.add_argument("--lr", type=float, default=5e-3)
+    ap.add_argument("--lr", type=float, default=5e-3, help="peak learning rate of the base and the fine-tuning")
+    ap.add_argument("--weight-decay", type=float, default=0.1, help="decoupled, on weights (as spinsc train)")
+    ap.add_argument("--shift", type=int, default=1, help="augmentation: random translation by up to N pixels")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default="example-torch-sc")
     a = ap.parse_args()
@@ -89,7 +113,7 @@ def main():
     else:
         base = st.SpinscNet(a.arch, states=a.states)
         print(f"qat base in torch: {a.arch}, K = {a.states}, {a.epochs} epochs on {len(x)} images")
-        train(base, x, y, a.epochs, a.lr, 128, a.seed)
+        train(base, x, y, a.epochs, a.lr, 128, a.seed, a.weight_decay, a.shift)
 
     tuned = {}
     for name, noise in (("without SC", None),
@@ -97,7 +121,7 @@ def main():
                                                generator=torch.Generator().manual_seed(a.seed)))):
         model = copy.deepcopy(base).set_noise(noise)
         print(f"fine-tuning {name}: {a.sc_epochs} epochs" + (f" ({noise})" if noise else ""))
-        train(model, x, y, a.sc_epochs, a.lr / 4, 128, a.seed + 1)
+        train(model, x, y, a.sc_epochs, a.lr, 128, a.seed + 1, a.weight_decay, a.shift)
         tuned[name] = model.set_noise(None)
 
     out = pathlib.Path(a.out)
@@ -112,7 +136,7 @@ def main():
         model.to_network(info).save(files[name])
 
     lengths = [int(v) for v in a.lengths.split(",")]
-    results = {"arch": str(base.architecture), "states": base.states, "source": a.source, "sc_length": a.sc_length,
+    results = {"arch": str(base.architecture), "states": base.states, "source": a.source, "noise_length": a.sc_length,
                "test_images": len(test_labels), "train_images": len(x), "exact_bits": a.exact_bits, "models": {}}
     for name, f in files.items():
         net = spinsc.load_model(f)
