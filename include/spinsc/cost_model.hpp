@@ -12,8 +12,10 @@
 //                per-level one per distinct weight level (quantized only; the analog baseline
 //                has one per synapse, or per kernel weight with per-tap, each with its own DAC)
 //   gates        S L (AND signmag, XNOR bipolar)
-//   counters     per unit per cycle: an f-input parallel counter (f - floor(log2 f) - 1 full
-//                adders) and an accumulator of ceil(log2(f L + 1)) + 1 bits (adder + register)
+//   counters     per unit per cycle (AccumulateRule::hardware): apc an f-input parallel counter
+//                (f - floor(log2 f) - 1 full adders) and an accumulator of ceil(log2(f L + 1)) + 1
+//                bits (adder + register); mux a select LFSR and multiplexer path of ceil(log2 f)
+//                flip-flops and cells and an up/down counter of ceil(log2(L + 1)) + 1 bits
 //   pooling      avgpool: the window's accumulators added (w^2 - 1 adders per pooled output)
 //                before the comparators; maxpool: w^2 - 1 comparators of the activation codes
 //   activation   hidden, quantized: K-1 comparators per activation; hidden, analog: a clip
@@ -37,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "spinsc/arithmetic.hpp"
 #include "spinsc/hw_params.hpp"
 #include "spinsc/network.hpp"
 
@@ -44,16 +47,13 @@ namespace spinsc {
 
 // Names match the SC engine's options (sc_engine.hpp), whose module this one does not depend on.
 enum class CostSharing { Independent, PerLevel, IndependentAll, PerTap };
-enum class CostMultiply { SignMagnitude, Bipolar };
 enum class CostDesign { Quantized, Analog };
 enum class CostSource { Smtj, Lfsr };
 
 std::string to_string(CostSharing s);   // "independent", "per-level", "independent-all", "per-tap"
-std::string to_string(CostMultiply m);  // "signmag", "bipolar"
 std::string to_string(CostDesign d);    // "quantized", "analog"
 std::string to_string(CostSource s);    // "smtj", "lfsr"
 CostSharing parse_cost_sharing(const std::string& text);  // each throws spinsc::Error on unknown text
-CostMultiply parse_cost_multiply(const std::string& text);
 CostDesign parse_cost_design(const std::string& text);
 CostSource parse_cost_source(const std::string& text);
 
@@ -97,7 +97,8 @@ CostArchitecture cost_architecture(const Network& net, const std::string& origin
 struct CostOptions {
   int length = 100;  // L, bits per stream (>= 1)
   CostSharing sharing = CostSharing::Independent;
-  CostMultiply multiply = CostMultiply::SignMagnitude;
+  Multiply multiply = Multiply::SignMagnitude;  // its rule (arithmetic.hpp): gate, sign routing, preset levels
+  Accumulate accumulate = Accumulate::Apc;      // its rule: the counting hardware per unit
 };
 
 enum class EnergyPart { InputSng, WeightSng, Gates, Counters, Activation, BiasGeneration, Memory };
@@ -112,8 +113,8 @@ struct LayerCost {
   bool hidden = false;
   int64_t input_sngs = 0, weight_sngs = 0;
   int weight_levels = 0;     // quantized: preset weight levels (signmag |q| > 0, bipolar q); analog: 0
-  int counter_bits = 0;      // parallel counter output: floor(log2 n) + 1
-  int accumulator_bits = 0;  // ceil(log2(n L + 1)) + 1
+  int counter_bits = 0;      // apc: parallel counter output, floor(log2 n) + 1; mux: 1
+  int accumulator_bits = 0;  // apc: ceil(log2(n L + 1)) + 1; mux: ceil(log2(L + 1)) + 1
   int64_t comparators = 0;   // activation comparators (argmax comparators for the output layer)
   int64_t dacs = 0;          // bias DACs of this layer's SNGs
   std::array<double, kEnergyParts> energy_j{};

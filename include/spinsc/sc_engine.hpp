@@ -59,6 +59,7 @@
 #include <string>
 #include <vector>
 
+#include "spinsc/arithmetic.hpp"
 #include "spinsc/bit_source.hpp"
 #include "spinsc/dataset.hpp"
 #include "spinsc/network.hpp"
@@ -67,16 +68,11 @@ namespace spinsc {
 
 class ProgressObserver;  // context.hpp
 
-enum class Multiply { SignMagnitude, Bipolar };
-enum class Accumulate { Apc, Mux };
+// Multiply and Accumulate (and their rules): arithmetic.hpp.
 enum class Sharing { Independent, PerLevel, IndependentAll, PerTap };
 
-std::string to_string(Multiply m);      // "signmag", "bipolar"
-std::string to_string(Accumulate a);    // "apc", "mux"
-std::string to_string(Sharing s);       // "independent", "per-level", "independent-all", "per-tap"
-Multiply parse_multiply(const std::string& text);  // each throws spinsc::Error on unknown text
-Accumulate parse_accumulate(const std::string& text);
-Sharing parse_sharing(const std::string& text);
+std::string to_string(Sharing s);  // "independent", "per-level", "independent-all", "per-tap"
+Sharing parse_sharing(const std::string& text);  // throws spinsc::Error on unknown text
 
 struct ScConfig {
   std::string source = "ideal";  // SourceRegistry::make() spec

@@ -991,7 +991,7 @@ released. The result does not depend on the thread count.)");
   m.def(
       "cost_report",
       [](const py::object& model, const py::object& arch, int states, int length, const std::string& sharing,
-         const std::string& multiply, std::optional<std::filesystem::path> hw) {
+         const std::string& multiply, const std::string& accumulate, std::optional<std::filesystem::path> hw) {
         CostArchitecture a;
         if (!model.is_none()) {
           if (!arch.is_none()) fail("give model or arch, not both (a model states its architecture and K)");
@@ -1008,12 +1008,13 @@ released. The result does not depend on the thread count.)");
         CostOptions o;
         o.length = length;
         o.sharing = parse_cost_sharing(sharing);
-        o.multiply = parse_cost_multiply(multiply);
+        o.multiply = parse_multiply(multiply);
+        o.accumulate = parse_accumulate(accumulate);
         const HwParams params = hw ? load_hw_params(*hw) : default_hw_params();
         return json_to_py(cost_record(cost_report(a, o, params)));
       },
       "model"_a = py::none(), "arch"_a = py::none(), "states"_a = 5, "length"_a = 100, "sharing"_a = "independent",
-      "multiply"_a = "signmag", "hw"_a = py::none(),
+      "multiply"_a = "signmag", "accumulate"_a = "apc", "hw"_a = py::none(),
       R"(Hardware latency and energy per inference (docs/cost-model.md), as `spinsc cost --json` gives it:
 a dict with config, latency_s, energy_j, neuron_activation_latency_s, sng_devices, sng_area_m2
 (each keyed by design: quantized_smtj, analog_smtj, quantized_lfsr, analog_lfsr), breakdown,
@@ -1021,7 +1022,7 @@ ratios and parameters.
 
 model: a Network or a model file (its architecture, K and used weight levels), or arch (a
 string or list of MLP widths) with states = K. length = L; sharing "independent" | "per-level" |
-"independent-all"; multiply "signmag" | "bipolar"; hw: a hardware parameter file (default: the
+"independent-all"; multiply "signmag" | "bipolar"; accumulate "apc" | "mux"; hw: a hardware parameter file (default: the
 built-in configs/hw/default.json).)");
 
   // -------------------------------------------------------------------------------------- traces

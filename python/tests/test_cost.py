@@ -15,6 +15,14 @@ def test_cost_equals_cli(model, model_path, cli):
     assert spinsc.cost_report(arch=[784, 128, 10]) == spinsc.cost_report(arch="784,128,10")
 
 
+def test_cost_of_mux_accumulation_equals_cli(cli):
+    got = spinsc.cost_report(arch="784,128,10", accumulate="mux", multiply="bipolar")
+    assert got == cli("cost", "--arch", "784,128,10", "--accumulate", "mux", "--multiply", "bipolar", "--json")
+    assert got["config"]["accumulate"] == "mux" and got["config"]["multiply"] == "bipolar"
+    with pytest.raises(spinsc.Error, match="accumulate"):
+        spinsc.cost_report(arch="784,10", accumulate="tree")
+
+
 def test_cost_of_a_conv_network(cli):
     got = spinsc.cost_report(arch="lenet5", sharing="per-tap")
     assert got == cli("cost", "--arch", "lenet5", "--sharing", "per-tap", "--json")

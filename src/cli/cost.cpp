@@ -16,7 +16,7 @@ namespace spinsc::cli {
 namespace {
 
 struct CostCliOptions {
-  std::string model, arch, hw, device, sharing = "independent", multiply = "signmag", out;
+  std::string model, arch, hw, device, sharing = "independent", multiply = "signmag", accumulate = "apc", out;
   std::optional<int> states;
   int length = 100;
   bool json = false, params = false;
@@ -40,7 +40,8 @@ int run_cost(const CostCliOptions& opt) {
   CostOptions options;
   options.length = opt.length;
   options.sharing = parse_cost_sharing(opt.sharing);
-  options.multiply = parse_cost_multiply(opt.multiply);
+  options.multiply = parse_multiply(opt.multiply);
+  options.accumulate = parse_accumulate(opt.accumulate);
   HwParams hw = opt.hw.empty() ? default_hw_params() : load_hw_params(opt.hw);
   if (!opt.device.empty()) hw = with_device(std::move(hw), load_device_config(opt.device), opt.device);
   const CostReport report = cost_report(arch, options, hw);
@@ -71,6 +72,9 @@ const bool registered = register_command(
           ->capture_default_str();
       app.add_option("--multiply", opt->multiply, "signmag (AND) or bipolar (XNOR)")
           ->check(CLI::IsMember({"signmag", "bipolar"}))
+          ->capture_default_str();
+      app.add_option("--accumulate", opt->accumulate, "apc (parallel counter) or mux (scaled adder: select + up/down counter)")
+          ->check(CLI::IsMember({"apc", "mux"}))
           ->capture_default_str();
       app.add_flag("--json", opt->json, "Print JSON instead of Markdown");
       app.add_flag("--params", opt->params, "Append the hardware parameters to the Markdown");

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "spinsc/arithmetic.hpp"
 #include "spinsc/data_fetch.hpp"
 #include "spinsc/device_config.hpp"
 #include "spinsc/error.hpp"
@@ -166,7 +167,8 @@ CellConfig cell_config(const json& settings, const std::string& where, const fs:
   } else if (!device_overrides.empty() || !c.device.is_null()) {
     bad(where, "device settings apply to the smtj source only; 'source' is '{}'", c.source);
   }
-  if (c.training == "with_sc" && (c.multiply != "signmag" || c.accumulate != "apc"))
+  if (c.training == "with_sc" &&
+      !moment_matched_noise_models(rule_of(parse_multiply(c.multiply)), rule_of(parse_accumulate(c.accumulate))))
     bad(where,
         "training 'with_sc' trains with the moment-matched SC noise, which models signmag with apc only, not {} with {} "
         "(train such cells 'without_sc', or with `spinsc train --mode sc --exact-bits`)",
@@ -277,7 +279,8 @@ JobGraph jobs_of(const std::vector<CellConfig>& cells) {
                  {"analog", float_net},  {"exact_bits", c.exact_bits}, {"repeats", c.repeats},
                  {"seed", c.seed},       {"dataset", c.dataset},     {"limit", c.limit}};
     const std::string evaluation = add("evaluate", eval, {model});
-    json cost = {{"arch", c.arch}, {"states", c.states}, {"length", c.length}, {"sharing", c.sharing}, {"multiply", c.multiply}};
+    json cost = {{"arch", c.arch},         {"states", c.states},     {"length", c.length},
+                 {"sharing", c.sharing},   {"multiply", c.multiply}, {"accumulate", c.accumulate}};
     if (!c.device.is_null()) cost["device"] = c.device;
     const std::string costing = add("cost", cost, {});
     g.cells.emplace_back(evaluation, costing);

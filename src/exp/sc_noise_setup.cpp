@@ -26,7 +26,7 @@ std::unique_ptr<PreactivationNoise> make_sc_noise(const ScNoiseOptions& options,
     sc.seed = seed;
     return std::make_unique<BitLevelNoise>(sc, states, std::move(source));
   }
-  if (options.multiply != Multiply::SignMagnitude || options.accumulate != Accumulate::Apc)
+  if (!moment_matched_noise_models(rule_of(options.multiply), rule_of(options.accumulate)))
     fail("the moment-matched SC noise models signmag multiplication with apc accumulation, not {} with {}; train with "
          "the bit-level engine in the loop (--exact-bits, exact_bits=True), which runs every combination",
          to_string(options.multiply), to_string(options.accumulate));

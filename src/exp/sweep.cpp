@@ -119,7 +119,8 @@ json cost_job(const Job& job) {
   CostOptions options;
   options.length = c.at("length").get<int>();
   options.sharing = parse_cost_sharing(c.at("sharing").get<std::string>());
-  options.multiply = parse_cost_multiply(c.at("multiply").get<std::string>());
+  options.multiply = parse_multiply(c.at("multiply").get<std::string>());
+  options.accumulate = parse_accumulate(c.at("accumulate").get<std::string>());
   // One device for accuracy and cost (SPEC §11): an smtj cell's device gives the s-MTJ figures.
   HwParams hw = default_hw_params();
   if (c.contains("device")) hw = with_device(std::move(hw), parse_device_config(c.at("device").dump(), "the job's device"), "the cell's device");

@@ -13,15 +13,6 @@
 namespace spinsc {
 namespace {
 
-// Bits needed to hold the integers 0..v.
-int bits_for(int64_t v) {
-  int b = 0;
-  while (v > 0) {
-    ++b;
-    v >>= 1;
-  }
-  return std::max(b, 1);
-}
 // Smallest b with 2^b >= v (v >= 1).
 int ceil_log2(int64_t v) {
   int b = 0;
@@ -90,7 +81,6 @@ std::string to_string(CostSharing s) {
   }
   return "?";
 }
-std::string to_string(CostMultiply m) { return m == CostMultiply::Bipolar ? "bipolar" : "signmag"; }
 std::string to_string(CostDesign d) { return d == CostDesign::Analog ? "analog" : "quantized"; }
 std::string to_string(CostSource s) { return s == CostSource::Lfsr ? "lfsr" : "smtj"; }
 
@@ -98,11 +88,6 @@ CostSharing parse_cost_sharing(const std::string& text) {
   for (auto s : {CostSharing::Independent, CostSharing::PerLevel, CostSharing::IndependentAll, CostSharing::PerTap})
     if (text == to_string(s)) return s;
   fail("sharing '{}' is not one of independent, per-level, independent-all, per-tap", text);
-}
-CostMultiply parse_cost_multiply(const std::string& text) {
-  for (auto m : {CostMultiply::SignMagnitude, CostMultiply::Bipolar})
-    if (text == to_string(m)) return m;
-  fail("multiply '{}' is not one of signmag, bipolar", text);
 }
 CostDesign parse_cost_design(const std::string& text) {
   for (auto d : {CostDesign::Quantized, CostDesign::Analog})
@@ -258,7 +243,8 @@ DesignCost design_cost(const CostArchitecture& arch, const CostOptions& options,
 
   const bool analog = design == CostDesign::Analog;
   const bool smtj = source == CostSource::Smtj;
-  const bool bipolar = options.multiply == CostMultiply::Bipolar;
+  const MultiplyRule& multiply = rule_of(options.multiply);
+  const AccumulateRule& accumulate = rule_of(options.accumulate);
   const int K = arch.states;
   const int64_t L = options.length;
   const SourceFigures src = source_figures(hw, source);
@@ -284,18 +270,21 @@ DesignCost design_cost(const CostArchitecture& arch, const CostOptions& options,
     c.out = static_cast<int>(st.activations);
     c.hidden = l + 1 < D;
     const int64_t f = st.fan_in, m = st.activations;
-    c.counter_bits = bits_for(f);
-    c.accumulator_bits = bits_for(f * L) + 1;
+    const CounterHardware counting = accumulate.hardware(f, L);
+    c.counter_bits = counting.counter_bits;
+    c.accumulator_bits = counting.accumulator_bits;
     c.input_sngs = out.sharing == CostSharing::IndependentAll ? st.synapses : st.inputs;
-    const int weight_levels =
-        bipolar ? (arch.signed_levels.empty() ? K : arch.signed_levels[l])
-                : (arch.magnitude_levels.empty() ? (K - 1) / 2 : arch.magnitude_levels[l]);
+    // The levels a trained model uses, as the rule encodes them (magnitudes when the sign is
+    // routed, else signed values); without a model, every preset level of K.
+    const std::vector<int>& used = multiply.sign_routing ? arch.magnitude_levels : arch.signed_levels;
+    const int weight_levels = used.empty() ? multiply.preset_levels(K) : used[l];
     c.weight_levels = analog ? 0 : weight_levels;
     c.weight_sngs = (!analog && out.sharing == CostSharing::PerLevel) ? weight_levels
                     : out.sharing == CostSharing::PerTap                ? st.weights
                                                                         : st.synapses;
     // Comparators see the pooled accumulator after an avgpool (its window's counts added).
-    const int pooled_bits = st.pool == LayerKind::AvgPool2d ? bits_for(f * L * st.window * st.window) + 1 : c.accumulator_bits;
+    const int pooled_bits =
+        st.pool == LayerKind::AvgPool2d ? accumulate.hardware(f, L * st.window * st.window).accumulator_bits : c.accumulator_bits;
     const int window_levels = ceil_log2(int64_t{st.window} * st.window);  // depth of the pooling tree
 
     auto& t = c.latency_s;
@@ -337,7 +326,9 @@ DesignCost design_cost(const CostArchitecture& arch, const CostOptions& options,
     const int64_t n = st.inputs, m = st.activations, f = st.fan_in, S = st.synapses;
     const int64_t act = st.activated(), pool_ops = st.pool == LayerKind::Flatten ? 0 : st.activations * (int64_t{st.window} * st.window - 1);
     const int ab = c.accumulator_bits;
-    const int pooled_bits = st.pool == LayerKind::AvgPool2d ? bits_for(f * L * st.window * st.window) + 1 : ab;
+    const int pooled_bits =
+        st.pool == LayerKind::AvgPool2d ? accumulate.hardware(f, L * st.window * st.window).accumulator_bits : ab;
+    const CounterHardware counting = accumulate.hardware(f, L);
     if (c.hidden) c.neuron_activation_s = c.latency_s[2] + out.layers[l + 1].latency_s[0];
     const double layer_time = c.latency();
     auto& e = c.energy_j;
@@ -345,9 +336,10 @@ DesignCost design_cost(const CostArchitecture& arch, const CostOptions& options,
 
     E(EnergyPart::InputSng) = static_cast<double>(c.input_sngs) * L * src.bit_energy;
     E(EnergyPart::WeightSng) = static_cast<double>(c.weight_sngs) * L * src.bit_energy;
-    E(EnergyPart::Gates) = static_cast<double>(S) * L * (bipolar ? lg.xnor_energy_J : lg.and_energy_J);
+    E(EnergyPart::Gates) = static_cast<double>(S) * L * (multiply.gate == ProductGate::Xnor ? lg.xnor_energy_J : lg.and_energy_J);
     E(EnergyPart::Counters) = static_cast<double>(st.units) * L *
-                              ((f - c.counter_bits) * lg.full_adder_energy_J + ab * (lg.full_adder_energy_J + lg.flip_flop_energy_J));
+                              (counting.parallel_adders * lg.full_adder_energy_J + ab * (lg.full_adder_energy_J + lg.flip_flop_energy_J) +
+                               counting.select_flip_flops * lg.flip_flop_energy_J + counting.select_gates * lg.and_energy_J);
 
     if (!c.hidden) {
       c.comparators = m - 1;  // argmax
@@ -395,7 +387,7 @@ DesignCost design_cost(const CostArchitecture& arch, const CostOptions& options,
       if (reload) b += static_cast<double>(S) * bias.switch_energy_J;  // each synapse's level select
       if (smtj) branches += c.weight_levels;
     }
-    if (reload && !bipolar) b += static_cast<double>(S) * bias.switch_energy_J;  // sign routing to up/down count
+    if (reload && multiply.sign_routing) b += static_cast<double>(S) * bias.switch_energy_J;  // to the up/down count
     b += branches * bias.reference_branch_power_W * layer_time;
     E(EnergyPart::BiasGeneration) = b;
 

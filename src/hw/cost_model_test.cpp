@@ -28,7 +28,7 @@ HwParams tiny_hw() {
   return h;
 }
 
-CostOptions opts(int L, CostSharing s = CostSharing::Independent, CostMultiply m = CostMultiply::SignMagnitude) {
+CostOptions opts(int L, CostSharing s = CostSharing::Independent, Multiply m = Multiply::SignMagnitude) {
   CostOptions o;
   o.length = L;
   o.sharing = s;
@@ -50,6 +50,30 @@ const double lfsr_bit = 32 * (2 * fJ + 2 * fJ) + 3 * 1 * fJ;  // n (FF + compara
 const double dac8_time = 1.5 * ns * 9 * kLn2;                  // (8 + 1) ln2 time constants
 const double switch5_time = 0.1 * ns * 4 * kLn2;               // ceil(log2 5) = 3 bits: 4 ln2
 const double dac8_energy = 5 * fJ * 256;
+
+// The scaled adder (mux) by hand, 4-3-2, L = 10: per unit a select of ceil(log2 f) bits (LFSR
+// flip-flops and multiplexer cells on the selected path) and an up/down counter of
+// ceil(log2(L + 1)) + 1 = 5 bits; the parallel counter is gone.
+TEST(CostModel, MuxAccumulationByHand) {
+  const auto a = cost_architecture({4, 3, 2}, 5);
+  CostOptions o = opts(10);
+  o.accumulate = Accumulate::Mux;
+  const DesignCost mux = design_cost(a, o, tiny_hw(), CostDesign::Quantized, CostSource::Smtj);
+  const DesignCost apc = design_cost(a, opts(10), tiny_hw(), CostDesign::Quantized, CostSource::Smtj);
+  const LayerCost& l0 = mux.layers[0];
+  const LayerCost& l1 = mux.layers[1];
+  EXPECT_EQ(l0.counter_bits, 1);
+  EXPECT_EQ(l0.accumulator_bits, 5);
+  EXPECT_EQ(l1.accumulator_bits, 5);
+  // 3 units x 10 cycles x (5 (full adder + flip-flop) + 2 select flip-flops + 2 mux cells)
+  EXPECT_CLOSE(E(l0, EnergyPart::Counters), 3 * 10 * (5 * (3.5 + 2) + 2 * 2 + 2 * 0.5) * fJ);
+  EXPECT_CLOSE(E(l1, EnergyPart::Counters), 2 * 10 * (5 * (3.5 + 2) + 2 * 2 + 2 * 0.5) * fJ);
+  EXPECT_CLOSE(E(apc.layers[0], EnergyPart::Counters), 3 * 10 * ((4 - 3) * 3.5 + 7 * (3.5 + 2)) * fJ);
+  // The rest of the design is the same hardware.
+  for (EnergyPart p : {EnergyPart::InputSng, EnergyPart::WeightSng, EnergyPart::Gates})
+    EXPECT_EQ(E(l0, p), E(apc.layers[0], p));
+  EXPECT_EQ(T(l0, LatencyPart::Stream), T(apc.layers[0], LatencyPart::Stream));
+}
 
 TEST(CostModel, QuantizedSmtjByHand) {
   const auto a = cost_architecture({4, 3, 2}, 5);
@@ -175,7 +199,7 @@ TEST(CostModel, SharingPolicies) {
   const DesignCost pl = design_cost(a, opts(10, CostSharing::PerLevel), hw, CostDesign::Quantized, CostSource::Smtj);
   EXPECT_EQ(pl.layers[0].weight_sngs, 2);  // magnitudes 1/2 and 1
   EXPECT_EQ(pl.layers[0].input_sngs, 4);
-  const DesignCost bp = design_cost(a, opts(10, CostSharing::PerLevel, CostMultiply::Bipolar), hw, CostDesign::Quantized,
+  const DesignCost bp = design_cost(a, opts(10, CostSharing::PerLevel, Multiply::Bipolar), hw, CostDesign::Quantized,
                                     CostSource::Smtj);
   EXPECT_EQ(bp.layers[0].weight_sngs, 5);  // every signed level q
   EXPECT_CLOSE(E(bp.layers[0], EnergyPart::Gates), 12 * 10 * 1.0 * fJ);  // XNOR
@@ -306,7 +330,7 @@ TEST(CostModel, RejectsBadArchitecture) {
   EXPECT_THROW(design_cost(cost_architecture({4, 2}, 5), opts(0), tiny_hw(), CostDesign::Quantized, CostSource::Smtj), Error);
   EXPECT_THROW(parse_cost_sharing("shared"), Error);
   EXPECT_EQ(parse_cost_sharing("per-level"), CostSharing::PerLevel);
-  EXPECT_EQ(parse_cost_multiply("bipolar"), CostMultiply::Bipolar);
+  EXPECT_EQ(parse_multiply("bipolar"), Multiply::Bipolar);
 }
 
 // A tiny convolutional network by hand: input 1x4x4, conv 2@3x3 padding 1 (-> 2x4x4), a 2x2

@@ -80,7 +80,7 @@ json cost_json(const CostReport& r) {
                  {"length", r.options.length},
                  {"sharing", to_string(r.options.sharing)},
                  {"multiply", to_string(r.options.multiply)},
-                 {"accumulate", "apc"},
+                 {"accumulate", to_string(r.options.accumulate)},
                  {"inputs", r.options.sharing == CostSharing::IndependentAll ? "per synapse" : "broadcast"},
                  {"hw", {{"name", r.hw.name}, {"origin", r.hw.origin}, {"description", r.hw.description}}},
                  {"device", r.hw.device_origin.empty() ? json(nullptr)
@@ -153,11 +153,11 @@ std::string cost_markdown(const CostReport& r, bool with_parameters) {
   std::string s;
   s += fmt::format("## Hardware cost per inference: {}, K = {}, L = {}\n\n", arch_text(a), a.states, r.options.length);
   s += fmt::format(
-      "{}; weights {} (the analog baseline: one SNG per synapse), inputs {}; multiply {}, accumulate apc; "
+      "{}; weights {} (the analog baseline: one SNG per synapse), inputs {}; multiply {}, accumulate {}; "
       "hardware parameters '{}' ({}){}. Model and formulas: docs/cost-model.md.\n\n",
       origin_text(r), to_string(r.options.sharing),
       r.options.sharing == CostSharing::IndependentAll ? "one SNG per synapse" : "broadcast (one SNG per input)",
-      to_string(r.options.multiply), r.hw.name, r.hw.origin,
+      to_string(r.options.multiply), to_string(r.options.accumulate), r.hw.name, r.hw.origin,
       r.hw.memory.reload_weights_per_inference ? ", weights reloaded every inference" : ", weights set once (not per inference)");
   if (r.hw.device_origin.empty())
     s += "s-MTJ figures (bit period, bias current, read voltage, sense energy): the hardware file's smtj section (no device given).\n\n";

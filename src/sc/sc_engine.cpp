@@ -11,6 +11,7 @@
 #include "bits/aligned_words.hpp"
 #include "core/enum_names.hpp"
 #include "sc/count_kernels.hpp"
+#include "sc/multiply_kernels.hpp"
 #include "spinsc/binomial.hpp"
 #include "spinsc/bitstream.hpp"
 #include "spinsc/digital.hpp"
@@ -23,19 +24,13 @@
 namespace spinsc {
 
 namespace {
-constexpr detail::EnumNames<Multiply, 2> kMultiplies{{{Multiply::SignMagnitude, "signmag"}, {Multiply::Bipolar, "bipolar"}}};
-constexpr detail::EnumNames<Accumulate, 2> kAccumulates{{{Accumulate::Apc, "apc"}, {Accumulate::Mux, "mux"}}};
 constexpr detail::EnumNames<Sharing, 4> kSharings{{{Sharing::Independent, "independent"},
                                                   {Sharing::PerLevel, "per-level"},
                                                   {Sharing::IndependentAll, "independent-all"},
                                                   {Sharing::PerTap, "per-tap"}}};
 }  // namespace
 
-std::string to_string(Multiply m) { return detail::enum_name(kMultiplies, m); }
-std::string to_string(Accumulate a) { return detail::enum_name(kAccumulates, a); }
 std::string to_string(Sharing s) { return detail::enum_name(kSharings, s); }
-Multiply parse_multiply(const std::string& text) { return detail::parse_enum(kMultiplies, text, "multiply"); }
-Accumulate parse_accumulate(const std::string& text) { return detail::parse_enum(kAccumulates, text, "accumulate"); }
 Sharing parse_sharing(const std::string& text) { return detail::parse_enum(kSharings, text, "sharing"); }
 
 namespace {
@@ -197,13 +192,13 @@ ScEngine::ScEngine(const Network& net, ScConfig config, std::shared_ptr<const Bi
   if (config_.analog) im.reference.mode = TrainMode::Float;
   im.states = net.states;
   const int K = net.states, half = (K - 1) / 2;
-  const bool bipolar = config_.multiply == Multiply::Bipolar;
+  const MultiplyRule& multiply = rule_of(config_.multiply);
+  const AccumulateRule& accumulate = rule_of(config_.accumulate);
   const std::vector<Stage> stages = net.stages();
   const bool has_conv = std::any_of(stages.begin(), stages.end(), [](const Stage& st) { return st.kind == LayerKind::Conv2d; });
   // per-tap reuses a weight stream at every position of a conv stage, which correlates the
   // positions' counters: the shortcut's independent draws would not have their law.
-  im.shortcut = !config_.exact_bits && !config_.analog && config_.multiply == Multiply::SignMagnitude &&
-                config_.accumulate == Accumulate::Apc &&
+  im.shortcut = !config_.exact_bits && !config_.analog && binomial_counts(multiply, accumulate) &&
                 (config_.sharing == Sharing::Independent || (config_.sharing == Sharing::PerTap && !has_conv)) &&
                 source_->exact_extremes() && source_->iid_bits();
   for (const Stage& st : stages) {
@@ -232,7 +227,7 @@ ScEngine::ScEngine(const Network& net, ScConfig config, std::shared_ptr<const Bi
       pl.scale = smax > 0 ? smax : 1.0f;
       for (size_t k = 0; k < nsyn; ++k) {
         const double u = std::clamp(static_cast<double>(src.weight[k]) / pl.scale, -1.0, 1.0);
-        pl.p[k] = bipolar ? (u + 1) / 2 : std::fabs(u);
+        pl.p[k] = multiply.encode(u);
         pl.negative[k] = u < 0;
       }
     } else {
@@ -241,15 +236,14 @@ ScEngine::ScEngine(const Network& net, ScConfig config, std::shared_ptr<const Bi
       for (size_t k = 0; k < nsyn; ++k) {
         const int q = weight_level(src.weight[k], src.scale, K);
         const double u = static_cast<double>(q) / half;  // w_q / s, exactly a level
-        pl.p[k] = bipolar ? (u + 1) / 2 : std::fabs(u);
+        pl.p[k] = multiply.encode(u);
         pl.negative[k] = q < 0;
-        pl.level[k] = static_cast<uint32_t>(bipolar ? q + half : std::abs(q));
+        pl.level[k] = static_cast<uint32_t>(multiply.level_index(q, K));
       }
-      const int nlevels = bipolar ? K : half + 1;
-      for (int v = 0; v < nlevels; ++v) {
-        const double u = bipolar ? static_cast<double>(v - half) / half : static_cast<double>(v) / half;
-        pl.level_p.push_back(bipolar ? (u + 1) / 2 : u);
-      }
+      // The per-level streams: level index v encodes the value of the levels q it serves.
+      pl.level_p.resize(static_cast<size_t>(multiply.stream_levels(K)));
+      for (int q = -half; q <= half; ++q)
+        pl.level_p[static_cast<size_t>(multiply.level_index(q, K))] = multiply.encode(static_cast<double>(q) / half);
     }
     pl.kind.resize(nsyn);
     for (size_t k = 0; k < nsyn; ++k)
@@ -288,7 +282,9 @@ ScEngine::ScEngine(const Network& net, ScConfig config, std::shared_ptr<const Bi
       }
     }
     const size_t stream_bytes = static_cast<size_t>(words_for(config_.length)) * sizeof(uint64_t);
-    pl.input_major = !im.shortcut && config_.multiply == Multiply::SignMagnitude && config_.accumulate == Accumulate::Apc &&
+    // The input-major walk accumulates AND products routed by sign, counted in full.
+    pl.input_major = !im.shortcut && multiply.gate == ProductGate::And && multiply.sign_routing &&
+                     accumulate.counts_every_synapse &&
                      (pl.sharing == Sharing::Independent || pl.sharing == Sharing::PerLevel ||
                       (pl.sharing == Sharing::PerTap && pl.tap_p.size() * stream_bytes <= kTapBufferBytes));
     if (pl.input_major && !pl.conv) {
@@ -428,8 +424,9 @@ struct Collected {
   int64_t exact = 0;
 };
 
+template <class Mul>
 Collected collect_batch(const int* active, size_t nact, size_t pos, const uint8_t* kind, const int64_t* ones, const uint8_t* neg,
-                        const double* prow, uint64_t row, bool bipolar, int L, Workspace& ws) {
+                        const double* prow, uint64_t row, int L, Workspace& ws) {
   int* bidx = ws.bidx.data();
   double* bp = ws.bp.data();
   uint64_t* bd = ws.bd.data();
@@ -439,11 +436,7 @@ Collected collect_batch(const int* active, size_t nact, size_t pos, const uint8_
     const int i = active[pos];
     const uint8_t k = kind[i];
     const int64_t c = ones[i], s = neg[i];
-    if (bipolar) {
-      C += (k == kOne) * (2 * c - L) + (k == kZero) * (L - 2 * c);  // XNOR with all ones / all zeros
-    } else {
-      C += (k == kOne) * ((c ^ -s) + s);  // AND with all ones: the input count, signed
-    }
+    C += Mul::constant(k == kOne, k == kZero, c, s, L);
     bidx[cnt] = i;
     bp[cnt] = prow[i];
     bd[cnt] = row + static_cast<uint64_t>(i);
@@ -458,11 +451,12 @@ Collected collect_batch(const int* active, size_t nact, size_t pos, const uint8_
 // the weight k = f * fan_in + t. X: the broadcast input streams (null under
 // independent-all), LV: the per-level streams, W: room for a batch of weight streams (mux: for
 // min(fan_in, L)). Counters go to counter[o].
+template <class Mul>
 void run_conv_outputs(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSource& source, uint64_t run_seed,
                       uint64_t image, const uint64_t* X, const uint64_t* LV, uint64_t* W, Workspace& ws, int64_t* counter) {
   const int L = cfg.length, nw = words_for(L), fan = pl.fan_in;
   const size_t snw = static_cast<size_t>(nw);
-  const bool bipolar = cfg.multiply == Multiply::Bipolar, mux = cfg.accumulate == Accumulate::Mux;
+  const bool mux = !rule_of(cfg.accumulate).counts_every_synapse;
   const bool own_inputs = pl.sharing == Sharing::IndependentAll, per_tap = pl.sharing == Sharing::PerTap;
   const bool per_level = pl.sharing == Sharing::PerLevel;
   const StreamKey in_key{run_seed, image, static_cast<uint32_t>(l), StreamRole::Input, 0};
@@ -512,7 +506,7 @@ void run_conv_outputs(const PreparedLayer& pl, int l, const ScConfig& cfg, const
       }
       ws.sa.clear();
       for (int a = 0; a < ns; ++a)
-        if (bipolar || ws.sc[static_cast<size_t>(a)]) ws.sa.push_back(a);
+        if (Mul::active(ws.sc[static_cast<size_t>(a)])) ws.sa.push_back(a);
       int64_t C = 0;
       if (!mux) {
         // Exact weight streams from the input count alone; the others in batches, bit by bit.
@@ -525,18 +519,15 @@ void run_conv_outputs(const PreparedLayer& pl, int l, const ScConfig& cfg, const
           }
           auto xp = [&](int a) { return ws.bx[static_cast<size_t>(a)]; };
           auto wp = [&](int a) { return ws.bw[static_cast<size_t>(a)]; };
-          C += bipolar ? detail::xnor_sum(cnt, L, xp, wp)
-                       : detail::signed_and_sum(cnt, nw, xp, wp, [&](int a) { return ws.bneg[static_cast<size_t>(a)]; });
+          C += Mul::batch(cnt, nw, L, xp, wp, [&](int a) { return ws.bneg[static_cast<size_t>(a)]; });
           cnt = 0;
         };
         for (int a : ws.sa) {
           const size_t k = krow + tap[a];
           const uint8_t kd = pl.kind[k];
           const int64_t c = ws.sc[static_cast<size_t>(a)];
-          if (kd == kOne) {
-            C += bipolar ? 2 * c - L : pl.negative[k] ? -c : c;  // XNOR / AND with all ones
-          } else if (kd == kZero) {
-            C += bipolar ? L - 2 * c : 0;  // XNOR / AND with all zeros
+          if (kd != kDraw) {
+            C += Mul::constant(kd == kOne, kd == kZero, c, pl.negative[k], L);
           } else {
             ws.bx[static_cast<size_t>(cnt)] = ws.sx[static_cast<size_t>(a)];
             ws.bneg[static_cast<size_t>(cnt)] = pl.negative[k];
@@ -587,15 +578,9 @@ void run_conv_outputs(const PreparedLayer& pl, int l, const ScConfig& cfg, const
             const uint64_t* wst = per_level || per_tap ? shared_stream(k) : W + static_cast<size_t>(s) * snw;
             wb = (wst[t >> 6] >> (t & 63)) & 1;
           }
-          if (bipolar) {
-            up += xb == wb;
-          } else {
-            const int64_t prod = xb && wb, sn = -static_cast<int64_t>(pl.negative[k]);
-            up += prod & ~sn;
-            down += prod & sn;
-          }
+          Mul::bit(xb, wb, pl.negative[k], up, down);
         }
-        C = bipolar ? static_cast<int64_t>(ns) * (2 * up - L) : static_cast<int64_t>(ns) * (up - down);
+        C = Mul::mux_counter(ns, up, down, L);
       }
       counter[o] = C;
     }
@@ -805,12 +790,13 @@ void run_shortcut_network(const std::vector<PreparedLayer>& layers, const ScConf
 }
 
 
-void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSource& source, int states, const float* input,
+template <class Mul>
+void run_layer(Mul, const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSource& source, int states, const float* input,
                uint64_t run_seed, uint64_t image, Workspace& ws, ScLayerResult& out) {
   const int n = pl.in, m = pl.out, L = cfg.length, nw = words_for(L);
   const size_t snw = static_cast<size_t>(nw);
-  const bool bipolar = cfg.multiply == Multiply::Bipolar;
-  const bool mux = cfg.accumulate == Accumulate::Mux;
+  const MultiplyRule& multiply = rule_of(cfg.multiply);
+  const bool mux = !rule_of(cfg.accumulate).counts_every_synapse;
   const bool own_inputs = pl.sharing == Sharing::IndependentAll;
   const StreamKey in_key{run_seed, image, static_cast<uint32_t>(l), StreamRole::Input, 0};
   const StreamKey w_key{run_seed, image, static_cast<uint32_t>(l), StreamRole::Weight, 0};
@@ -824,7 +810,7 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
   for (int i = 0; i < n; ++i) {
     const double v = input[i];
     if (!(v >= 0.0 && v <= 1.0)) fail("SC layer {}: input {} = {} is outside [0, 1]", l, i, v);
-    px[static_cast<size_t>(i)] = bipolar ? (v + 1) / 2 : v;
+    px[static_cast<size_t>(i)] = multiply.encode(v);
   }
   // The input streams of the layer (broadcast) or of one neuron (independent-all), and which
   // of them can contribute: a signmag product with an all-zero input stream is zero.
@@ -837,7 +823,7 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
     for (int i = 0; i < n; ++i) {
       const int64_t c = count_ones(X + i * snw, nw);
       ws.ones[static_cast<size_t>(i)] = c;
-      if (bipolar || c) ws.active.push_back(i);
+      if (Mul::active(c)) ws.active.push_back(i);
     }
   };
   if (!own_inputs) draw_inputs(0);
@@ -915,16 +901,16 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
         auto ng = [&](int a) { return neg[ws.bidx[static_cast<size_t>(a)]]; };
         if (pl.sharing == Sharing::PerLevel) {
           auto wp = [&](int a) { return LV + pl.level[row + static_cast<size_t>(ws.bidx[static_cast<size_t>(a)])] * snw; };
-          return bipolar ? detail::xnor_sum(cnt, L, xp, wp) : detail::signed_and_sum(cnt, nw, xp, wp, ng);
+          return Mul::batch(cnt, nw, L, xp, wp, ng);
         }
         draw(source, cnt, ws.bp.data(), ws.bd.data(), L, w_key, W);
         ws.weight_streams += cnt;
         auto wp = [&](int a) { return W + static_cast<size_t>(a) * snw; };
-        return bipolar ? detail::xnor_sum(cnt, L, xp, wp) : detail::signed_and_sum(cnt, nw, xp, wp, ng);
+        return Mul::batch(cnt, nw, L, xp, wp, ng);
       };
       const size_t nact = ws.active.size();
       for (size_t pos = 0; pos < nact;) {
-        const Collected got = collect_batch(ws.active.data(), nact, pos, kind, ones, neg, prow, row, bipolar, L, ws);
+        const Collected got = collect_batch<Mul>(ws.active.data(), nact, pos, kind, ones, neg, prow, row, L, ws);
         pos = got.next;
         C += got.exact;
         if (got.count) C += flush(got.count);
@@ -962,25 +948,27 @@ void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSou
         const bool xb = s >= 0 && ((xptr(i)[t >> 6] >> (t & 63)) & 1);
         const uint64_t* wst = pl.sharing == Sharing::PerLevel ? LV + pl.level[row + i] * snw : W + (s >= 0 ? s : 0) * snw;
         const bool wb = s >= 0 && ((wst[t >> 6] >> (t & 63)) & 1);
-        if (bipolar) {
-          up += xb == wb;  // XNOR; every input is active in bipolar, so s >= 0
-        } else {
-          const int64_t prod = xb && wb, sn = -static_cast<int64_t>(neg[i]);
-          up += prod & ~sn;
-          down += prod & sn;
-        }
+        Mul::bit(xb, wb, neg[i], up, down);  // an inactive input (s < 0) gives no bit (signmag only)
       }
-      C = bipolar ? static_cast<int64_t>(n) * (2 * up - L) : static_cast<int64_t>(n) * (up - down);
+      C = Mul::mux_counter(n, up, down, L);
     }
     out.counter[static_cast<size_t>(j)] = C;
   }
   if (pl.conv && !pl.input_major) {
-    run_conv_outputs(pl, l, cfg, source, run_seed, image, X, LV, W, ws, out.counter.data());
+    run_conv_outputs<Mul>(pl, l, cfg, source, run_seed, image, X, LV, W, ws, out.counter.data());
   }
   if (pl.conv)
     finish_conv(pl, cfg, states, ws, out);
   else
     finish_dense(pl, cfg, states, out);
+}
+
+// One stage of one inference, with the bit kernels of the configured multiply rule.
+void run_layer(const PreparedLayer& pl, int l, const ScConfig& cfg, const BitSource& source, int states, const float* input,
+               uint64_t run_seed, uint64_t image, Workspace& ws, ScLayerResult& out) {
+  detail::with_multiply_kernel(cfg.multiply, [&](auto kernel) {
+    run_layer(kernel, pl, l, cfg, source, states, input, run_seed, image, ws, out);
+  });
 }
 
 // The stream seed of stochastic repeat r.

@@ -140,6 +140,17 @@ printf '{"sample_period_s": "fast"}' > "$tmp/badclock.json"
 out=$(expect_status 2 "$spinsc" cost --arch 784,128,10 --device "$tmp/badclock.json")
 grep -q "badclock.json.*sample_period_s" <<<"$out" || fail "bad clock: $out"
 
+# --accumulate mux: the scaled adder's counting hardware (select + up/down counter), named in the
+# record; the rest of the design unchanged.
+expect_status 0 "$spinsc" cost --arch 784,128,10 --accumulate mux --json > "$tmp/mux.json"
+check=$(/usr/bin/python3 -c "
+import json; m=json.load(open('$tmp/mux.json')); a=json.load(open('$tmp/a.json'))
+bm, ba = m['breakdown']['quantized_smtj']['energy_j'], a['breakdown']['quantized_smtj']['energy_j']
+print(m['config']['accumulate'] == 'mux' and a['config']['accumulate'] == 'apc' and bm['counters'] < ba['counters']
+      and bm['gates'] == ba['gates'] and bm['weight_sng'] == ba['weight_sng'])")
+[[ $check == True ]] || fail "cost --accumulate mux: $check"
+expect_status 2 "$spinsc" cost --arch 784,128,10 --accumulate tree > /dev/null
+
 out=$(expect_status 0 "$spinsc" cost --help)
 grep -q -- "--sc-length" <<<"$out" || fail "help lacks --sc-length"
 echo "cost_cli: ok"
