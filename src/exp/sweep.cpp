@@ -345,6 +345,71 @@ std::vector<fs::path> write_accuracy_views(const std::vector<json>& done, const 
       written.push_back(dir / (base + ext));
     }
   }
+  // Heatmaps: accuracy over every pair of numeric device parameters that vary (the issue's "two
+  // device axes", e.g. clock and barrier), one map per combination of the other varying settings.
+  // Files accuracy_map_<x>_<y>.csv (long: series, x, y, accuracy_pct, ci_low_pct, ci_high_pct),
+  // _series.csv (labels) and per series an image accuracy_map_<x>_<y>[_<series>].{png,svg,pdf}:
+  // each cell a coloured square (the palette is the accuracy) with its value printed on it, so
+  // that log-spaced and irregular grids read as well as regular ones.
+  std::vector<size_t> device_axes;
+  for (size_t k : varying)
+    if (columns[k].starts_with("device") &&
+        std::all_of(values.begin(), values.end(), [&](const auto& v) { return v[k].is_number(); }))
+      device_axes.push_back(k);
+  auto short_name = [&](size_t k) { return columns[k].substr(columns[k].rfind('/') + 1); };
+  auto axis_label = [&](size_t k) {
+    const std::string n = short_name(k);
+    return n.ends_with("_s") ? fmt::format("device {} (s)", n)
+           : n.ends_with("_A") ? fmt::format("device {} (A)", n)
+           : n.ends_with("_K") ? fmt::format("device {} (K)", n)
+                               : fmt::format("device {}", n);
+  };
+  for (size_t a = 0; a < device_axes.size(); ++a)
+    for (size_t b = a + 1; b < device_axes.size(); ++b) {
+      const size_t x = device_axes[a], y = device_axes[b];
+      std::vector<std::string> labels;
+      std::map<std::string, size_t> series_of;
+      CsvTable t{{"series", short_name(x), short_name(y), "accuracy_pct", "ci_low_pct", "ci_high_pct"}, {}};
+      double xlo = HUGE_VAL, xhi = 0, ylo = HUGE_VAL, yhi = 0;
+      for (size_t i = 0; i < done.size(); ++i) {
+        std::string label;
+        for (size_t k : varying)
+          if (k != x && k != y) label += fmt::format("{}{}={}", label.empty() ? "" : ", ", columns[k], csv_field(values[i][k]));
+        if (label.empty()) label = "all cells";
+        if (!series_of.contains(label)) series_of[label] = labels.size(), labels.push_back(label);
+        const json& e = done[i]["evaluation"];
+        const double acc = 100 * e["accuracy_mean"].get<double>(), xv = values[i][x].get<double>(), yv = values[i][y].get<double>();
+        const json& ci = e["accuracy_ci95"];
+        t.rows.push_back({static_cast<double>(series_of[label]), xv, yv, acc, ci.is_array() ? 100 * ci[0].get<double>() : acc,
+                          ci.is_array() ? 100 * ci[1].get<double>() : acc});
+        xlo = std::min(xlo, xv), xhi = std::max(xhi, xv), ylo = std::min(ylo, yv), yhi = std::max(yhi, yv);
+      }
+      std::sort(t.rows.begin(), t.rows.end());
+      const std::string base = fmt::format("accuracy_map_{}_{}", short_name(x), short_name(y));
+      write_csv(dir / (base + ".csv"), t);
+      written.push_back(dir / (base + ".csv"));
+      std::string labels_csv = "series,label\n";
+      for (size_t s = 0; s < labels.size(); ++s) labels_csv += fmt::format("{},{}\n", s, csv_field(json(labels[s])));
+      write_file_atomic(dir / (base + "_series.csv"), labels_csv);
+      written.push_back(dir / (base + "_series.csv"));
+      const bool logx = xlo > 0 && xhi / xlo >= 20, logy = ylo > 0 && yhi / ylo >= 20;
+      for (size_t s = 0; s < labels.size(); ++s) {
+        const std::string body = fmt::format(
+            "set title {} noenhanced\nset xlabel {} noenhanced\nset ylabel {} noenhanced\nset cblabel 'test accuracy (%)'\n"
+            "set palette rgbformulae 33,13,10\nset offsets graph 0.08, graph 0.08, graph 0.08, graph 0.08\nset grid\n"
+            "set datafile columnheaders\n{}{}"
+            "plot DATA using 2:($1=={} ? $3 : 1/0):4 with points pt 5 ps 9 palette notitle, "
+            "DATA using 2:($1=={} ? $3 : 1/0):(sprintf('%.2f', $4)) with labels font ',8' notitle",
+            gnuplot_string(fmt::format("accuracy (%, mean over repeats): {}", labels[s])), gnuplot_string(axis_label(x)),
+            gnuplot_string(axis_label(y)), logx ? "set logscale x\nset format x '%g'\n" : "",
+            logy ? "set logscale y\nset format y '%g'\n" : "", s, s);
+        const std::string image = labels.size() == 1 ? base : fmt::format("{}_{}", base, s);
+        for (const char* ext : {".png", ".svg", ".pdf"}) {
+          render_plot(dir / (image + ext), dir / (base + ".csv"), body, 900, 700);
+          written.push_back(dir / (image + ext));
+        }
+      }
+    }
   return written;
 }
 

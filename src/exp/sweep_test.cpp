@@ -130,6 +130,41 @@ TEST(Sweep, ReportHasAccuracyVsLengthAndClock) {
       << pareto;
 }
 
+// Two device axes (clock and barrier) give an accuracy map, one per combination of the other
+// settings that vary (here the training), with the values in the CSV beside the images.
+TEST(Sweep, ReportHasHeatmapsOverTwoDeviceAxes) {
+  json rows = json::array();
+  int cell = 0;
+  for (const char* training : {"without_sc", "with_sc"})
+    for (double ts : {1e-9, 1e-7})
+      for (double delta : {10.0, 20.0}) {
+        json dev = {{"name", "d"}, {"sample_period_s", ts}, {"delta", delta}};
+        const double acc = 0.5 + delta / 100.0 + (ts > 1e-8 ? 0.2 : 0.0) + (std::string(training) == "with_sc" ? 0.01 : 0.0);
+        rows.push_back({{"cell", cell++},
+                        {"config", {{"arch", "784,8,10"}, {"states", 5}, {"dataset", "mnist"}, {"training", training},
+                                    {"source", "smtj"}, {"length", 16}, {"sharing", "independent"}, {"multiply", "signmag"},
+                                    {"accumulate", "apc"}, {"repeats", 1}, {"seed", 1}, {"device", dev}}},
+                        {"evaluation", {{"accuracy_mean", acc}, {"accuracy_std", 0.0}, {"accuracy_ci95", nullptr},
+                                        {"digital_accuracy", 0.9}, {"images", 100}}},
+                        {"cost", {{"latency_s", {{"quantized_smtj", 16 * ts}}}, {"energy_j", {{"quantized_smtj", 1e-9}}},
+                                  {"neuron_activation_latency_s", {{"quantized_smtj", 1e-9}}}}}});
+      }
+  const auto dir = testing::temp_dir("sweep_heatmap");
+  const auto files = write_sweep_report(rows, dir);
+  auto written = [&](const std::string& name) { return std::find(files.begin(), files.end(), dir / name) != files.end(); };
+  for (const char* f : {"accuracy_map_delta_sample_period_s.csv", "accuracy_map_delta_sample_period_s_series.csv",
+                        "accuracy_map_delta_sample_period_s_0.png", "accuracy_map_delta_sample_period_s_1.svg",
+                        "accuracy_map_delta_sample_period_s_1.pdf"})
+    EXPECT_TRUE(written(f)) << f;
+  for (const auto& f : files) EXPECT_TRUE(std::filesystem::exists(f)) << f;
+  EXPECT_EQ(read_file(dir / "accuracy_map_delta_sample_period_s_series.csv"),
+            "series,label\n0,training=without_sc\n1,training=with_sc\n");
+  EXPECT_EQ(read_file(dir / "accuracy_map_delta_sample_period_s.csv"),
+            "series,delta,sample_period_s,accuracy_pct,ci_low_pct,ci_high_pct\n"
+            "0,10,1e-09,60,60,60\n0,10,1e-07,80,80,80\n0,20,1e-09,70,70,70\n0,20,1e-07,90,90,90\n"
+            "1,10,1e-09,61,61,61\n1,10,1e-07,81,81,81\n1,20,1e-09,71,71,71\n1,20,1e-07,91,91,91\n");
+}
+
 TEST(Sweep, RejectsBadShards) {
   const auto cells = tiny_cells();
   const JobGraph g = jobs_of(cells);
