@@ -2,9 +2,13 @@
 // options and prints.
 #include <fmt/format.h>
 
+#include <sched.h>
+
 #include <charconv>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
+#include <thread>
 
 #include "cli/command.hpp"
 #include "spinsc/error.hpp"
@@ -47,6 +51,25 @@ struct PrintingObserver : SweepObserver {
   }
 };
 
+// A worker rank whose CPU affinity allows fewer cores than its jobs' threads runs them on those
+// cores only: OpenMPI binds each rank to one core by default when there are at most two ranks,
+// which halves a 2-thread worker's speed without a word. Say so, once per such rank.
+void warn_if_bound(const SweepCommandOptions& opt) {
+  const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
+  if (!rank) rank = std::getenv("PMI_RANK");
+  if (!rank || std::string(rank) == "0") return;  // rank 0 hands out jobs and computes none
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return;
+  const int allowed = CPU_COUNT(&set);
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  const int wanted = opt.threads > 0 ? opt.threads : cores;
+  if (allowed < wanted)
+    fmt::print(stderr,
+               "note: MPI rank {} may run on {} of this machine's {} cores (its CPU affinity, e.g. mpirun's default "
+               "binding) but its jobs want {} threads; give mpirun --bind-to none (docs/sweeps.md)\n",
+               rank, allowed, cores, wanted);
+}
+
 int run_sweep(const SweepCommandOptions& opt) {
   if (opt.out.empty() && !opt.dry_run) fail("--out DIR is required (where the jobs' results go)");
   const Plan plan = load_plan(opt.plan);
@@ -67,6 +90,7 @@ int run_sweep(const SweepCommandOptions& opt) {
   o.observer = &observer;
   const SweepStore store(opt.out);
   const bool mpi = launched_by_mpi();
+  if (mpi) warn_if_bound(opt);
   int rank = 0;
   if (mpi && !opt.shard.empty()) fail("--shard and mpirun do not mix: MPI hands out every job itself");
   size_t ran = 0;

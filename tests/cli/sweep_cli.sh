@@ -67,6 +67,16 @@ if command -v mpirun >/dev/null; then
   grep -qF "0 jobs run now (MPI); 4 of 4 cells finished" <<<"$out" || fail "MPI resume: $out"
   out=$(expect_status 2 "${mpi[@]}" "$spinsc" sweep plan.json --out m --shard 0/2)
   grep -qF "do not mix" <<<"$out" || fail "MPI with --shard: $out"
+  # Two ranks are bound to one core each by default: a worker that wants more threads says so,
+  # and --bind-to none lets it use them.
+  if (( $(nproc) >= 2 )); then
+    out=$(mpirun --allow-run-as-root --oversubscribe -np 2 "$spinsc" sweep plan.json --out m2 --threads 2 -q 2>&1) ||
+      fail "MPI run with 2 ranks: $out"
+    grep -qF "give mpirun --bind-to none" <<<"$out" || fail "no note about the binding: $out"
+    out=$(mpirun --allow-run-as-root --oversubscribe --bind-to none -np 2 "$spinsc" sweep plan.json --out m3 --threads 2 -q 2>&1) ||
+      fail "MPI run with --bind-to none: $out"
+    grep -qF "bind-to" <<<"$out" && fail "a note despite --bind-to none: $out"
+  fi
 else
   echo "note: mpirun not installed (apt-get install openmpi-bin libopenmpi-dev): MPI part skipped"
 fi
