@@ -4,8 +4,15 @@ column per value of COL, each cell 'accuracy ± half 95% interval' (percent); th
 the energy per inference of each cell's design.
 
 usage: sweep_table.py DIR/results.csv ROW COL     e.g. device/sample_period_s length
+       [--cpu FILE --time FILE]    a first line naming the CPU (FILE: one line) and the run's
+                                   wall time (FILE: what `/usr/bin/time -f "%e %U %S"` wrote)
+       [--write DOC | --check DOC] --marker NAME
+                                   replace (or check) the block between <!-- NAME:begin --> and
+                                   <!-- NAME:end --> of DOC
 """
+import argparse
 import csv
+import pathlib
 import sys
 
 
@@ -23,10 +30,7 @@ def si(v, unit):
     return f"{v:.3g} {unit}"
 
 
-def main():
-    if len(sys.argv) != 4:
-        sys.exit(__doc__)
-    path, row_key, col_key = sys.argv[1:]
+def table(path, row_key, col_key):
     rows = list(csv.DictReader(open(path, newline="")))
     if not rows or row_key not in rows[0] or col_key not in rows[0]:
         sys.exit(f"{path}: no column '{row_key}' or '{col_key}' (columns: {', '.join(rows[0]) if rows else 'none'})")
@@ -54,7 +58,46 @@ def main():
             x = cell.get((r, c))
             vals.append("" if x is None else f"{si(float(x['latency_s']), 's')}, {si(float(x['energy_j']), 'J')}")
         out.append(f"| {r:g} | " + " | ".join(vals) + " |")
-    print("\n".join(out))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(usage=__doc__)
+    ap.add_argument("csv")
+    ap.add_argument("row")
+    ap.add_argument("col")
+    ap.add_argument("--cpu")
+    ap.add_argument("--time")
+    ap.add_argument("--write")
+    ap.add_argument("--check")
+    ap.add_argument("--marker")
+    a = ap.parse_args()
+    out = table(a.csv, a.row, a.col)
+    if a.cpu and a.time:
+        wall, user, system = (float(v) for v in pathlib.Path(a.time).read_text().split())
+        cpu = pathlib.Path(a.cpu).read_text().strip()
+        rows = sum(1 for _ in open(a.csv)) - 1
+        out = [f"Measured on {cpu}: {rows} cells in {wall:.0f} s wall, {user + system:.0f} s of CPU "
+               f"(`scripts/sweep_table.py` wrote this block from the run's results.csv).", ""] + out
+    text = "\n".join(out)
+    if not (a.write or a.check):
+        print(text)
+        return
+    if not a.marker:
+        sys.exit("sweep_table.py: --write and --check need --marker NAME")
+    begin, end = f"<!-- {a.marker}:begin -->", f"<!-- {a.marker}:end -->"
+    doc = pathlib.Path(a.write or a.check)
+    s = doc.read_text()
+    if begin not in s or end not in s:
+        sys.exit(f"sweep_table.py: {doc} has no {begin} ... {end} block")
+    new = s[:s.index(begin)] + begin + "\n" + text + "\n" + s[s.index(end):]
+    if a.check:
+        if new != s:
+            sys.exit(f"sweep_table.py: the block {a.marker} in {doc} is not what {a.csv} gives")
+        return
+    tmp = doc.with_name(doc.name + ".tmp")
+    tmp.write_text(new)
+    tmp.replace(doc)
 
 
 if __name__ == "__main__":
