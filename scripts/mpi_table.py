@@ -13,7 +13,9 @@ import json
 import pathlib
 import sys
 
-BEGIN, END = "<!-- mpi-timing:begin -->", "<!-- mpi-timing:end -->"
+import doc_block
+
+BLOCK = "mpi-timing"
 
 
 def fail(msg):
@@ -30,8 +32,7 @@ def block(run):
     jobs = t["jobs"]
     ratio = t["mpi_s"] / t["local_s"]
     per = {k: v["mean_s"] for k, v in jobs.items()}
-    out = [BEGIN,
-           f"Measured with `scripts/mpi_vs_local.sh OUT` on {t['cpu']}, {t['cores']} cores (load average "
+    out = [f"Measured with `scripts/mpi_vs_local.sh OUT` on {t['cpu']}, {t['cores']} cores (load average "
            f"{t['load']} at the end): `{t['plan']}` ({t['cells']} cells), {t['threads_per_job']} threads per job, "
            f"from empty output folders.",
            "",
@@ -50,7 +51,6 @@ def block(run):
                 f"like these costs about 1000 x {cell:.3g} s = {1000 * cell / 3600:.1f} hours of one such worker "
                 f"({t['threads_per_job']} threads); on N workers about {1000 * cell / 3600:.1f}/N hours, as long as "
                 f"every worker has a job (the jobs of a cell run in order, different cells in parallel)."]
-    out.append(END)
     return "\n".join(out) + "\n"
 
 
@@ -62,21 +62,9 @@ def main():
     a = ap.parse_args()
     text = block(a.run)
     if not a.write and not a.check:
-        sys.stdout.write(text)
+        sys.stdout.write(doc_block.render(BLOCK, text))
         return
-    doc = pathlib.Path(a.write or a.check)
-    s = doc.read_text()
-    if BEGIN not in s or END not in s:
-        fail(f"{doc} has no {BEGIN} ... {END} block")
-    new = s[:s.index(BEGIN)] + text.rstrip("\n") + s[s.index(END) + len(END):]
-    if a.check:
-        if new != s:
-            print(f"mpi_table.py: the block in {doc} is not what {a.run} gives", file=sys.stderr)
-            sys.exit(1)
-        return
-    tmp = doc.with_name(doc.name + ".tmp")
-    tmp.write_text(new)
-    tmp.replace(doc)
+    doc_block.update(a.write or a.check, BLOCK, text, check=bool(a.check), source=a.run)
 
 
 if __name__ == "__main__":

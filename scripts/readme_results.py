@@ -20,9 +20,10 @@ import math
 import os
 import re
 import sys
-import tempfile
 
-BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+import doc_block
+
+BLOCK = "results"
 TABLE_LENGTHS = (4, 8, 16, 100, 400)
 
 
@@ -191,26 +192,7 @@ def main():
     repeats = int(m.group(1)) if m else max(c["repeats"] for c in cells)
     seconds, rss, cpu_s = wall_and_memory(a.time)
     new = block(cells, archs, seconds, rss, cpu_s, a.cpu or cpu_name(), repeats, a.load)
-    try:
-        readme = open(a.readme).read()
-    except OSError as e:
-        fail(f"cannot read '{a.readme}': {e}")
-    if readme.count(BEGIN) != 1 or readme.count(END) != 1 or readme.index(BEGIN) > readme.index(END):
-        fail(f"'{a.readme}': expected one '{BEGIN}' followed by one '{END}'")
-    head, rest = readme.split(BEGIN)
-    _, tail = rest.split(END)
-    text = head + BEGIN + "\n" + new + END + tail
-    if a.check:
-        sys.exit(0 if text == readme else 1)
-    d = os.path.dirname(os.path.abspath(a.readme))
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".README.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, a.readme)
-
+    doc_block.update(a.readme, BLOCK, new, check=a.check, source=a.results_dir)
 
 if __name__ == "__main__":
     main()

@@ -21,7 +21,9 @@ import re
 import struct
 import sys
 
-BEGIN, END = "<!-- reproduce-profile:begin -->", "<!-- reproduce-profile:end -->"
+import doc_block
+
+BLOCK = "reproduce-profile"
 
 
 def fail(msg):
@@ -95,8 +97,7 @@ def profile(run, time_file):
 
 
 def block(p):
-    out = [BEGIN,
-           f"Measured from the output folder of a default `spinsc reproduce --out results` on {p['cpu']}, "
+    out = [f"Measured from the output folder of a default `spinsc reproduce --out results` on {p['cpu']}, "
            f"{p['cores']} cores: {p['wall_s']:.0f} s wall, {p['cpu_s']:.0f} s of CPU (`/usr/bin/time -v`), made by "
            "`scripts/reproduce_profile.py`. Trainings run side by side, one thread each (their summed times overlap); "
            "evaluations one after another on every core.",
@@ -110,7 +111,6 @@ def block(p):
                    f"{100 * e['thread_seconds'] / total_cpu:.0f}% |")
     for k, e in sorted(p["evaluation"].items()):
         out.append(f"| evaluation: {k} | {e['jobs']} | | {e['seconds']:.0f} | {100 * e['seconds'] * p['cores'] / total_cpu:.0f}% |")
-    out.append(END)
     return "\n".join(out) + "\n"
 
 
@@ -136,21 +136,9 @@ def main():
             fail(f"cannot read {a.source}: {e}")
     text = block(p)
     if not a.write and not a.check:
-        sys.stdout.write(text)
+        sys.stdout.write(doc_block.render(BLOCK, text))
         return
-    doc = pathlib.Path(a.write or a.check)
-    s = doc.read_text()
-    if BEGIN not in s or END not in s:
-        fail(f"{doc} has no {BEGIN} ... {END} block")
-    new = s[:s.index(BEGIN)] + text.rstrip("\n") + s[s.index(END) + len(END):]
-    if a.check:
-        if new != s:
-            print(f"reproduce_profile.py: the block in {doc} is not what {a.source} gives", file=sys.stderr)
-            sys.exit(1)
-        return
-    tmp = doc.with_name(doc.name + ".tmp")
-    tmp.write_text(new)
-    tmp.replace(doc)
+    doc_block.update(a.write or a.check, BLOCK, text, check=bool(a.check), source=a.source)
 
 
 if __name__ == "__main__":

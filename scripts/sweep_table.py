@@ -15,6 +15,8 @@ import csv
 import pathlib
 import sys
 
+import doc_block
+
 
 def number(text):
     try:
@@ -85,20 +87,7 @@ def main():
         return
     if not a.marker:
         sys.exit("sweep_table.py: --write and --check need --marker NAME")
-    begin, end = f"<!-- {a.marker}:begin -->", f"<!-- {a.marker}:end -->"
-    doc = pathlib.Path(a.write or a.check)
-    s = doc.read_text()
-    if begin not in s or end not in s:
-        sys.exit(f"sweep_table.py: {doc} has no {begin} ... {end} block")
-    new = s[:s.index(begin)] + begin + "\n" + text + "\n" + s[s.index(end):]
-    if a.check:
-        if new != s:
-            sys.exit(f"sweep_table.py: the block {a.marker} in {doc} is not what {a.csv} gives")
-        return
-    tmp = doc.with_name(doc.name + ".tmp")
-    tmp.write_text(new)
-    tmp.replace(doc)
-
+    doc_block.update(a.write or a.check, a.marker, text, check=bool(a.check), source=a.csv)
 
 if __name__ == "__main__":
     main()

@@ -16,7 +16,9 @@ import math
 import pathlib
 import sys
 
-BEGIN, END = "<!-- torch-table:begin -->", "<!-- torch-table:end -->"
+import doc_block
+
+BLOCK = "torch-table"
 
 
 def fail(msg):
@@ -52,8 +54,7 @@ def block(run):
     by_len = {r["length"]: (r["accuracy_mean"], r["accuracy_std"]) for r in cli}
     rows[f"`spinsc train --mode sc --sc-length {ex['noise_length']}`"] = (cli[0]["digital_accuracy"], by_len)
 
-    out = [BEGIN,
-           f"Measured with `scripts/torch_vs_cli.sh OUT` on {cpu}, {load}: {float(times['wall_s']) / 60:.1f} min "
+    out = [f"Measured with `scripts/torch_vs_cli.sh OUT` on {cpu}, {load}: {float(times['wall_s']) / 60:.1f} min "
            f"wall, {float(times['cpu_s']) / 60:.1f} min of CPU. {ex['arch']}, K = {ex['states']}, "
            f"{ex['train_images']} training images, source `{ex['source']}`, evaluated {path} on the "
            f"{ex['test_images']} test images; SC accuracy in %, mean ± sample std of {repeats} repeats:",
@@ -70,8 +71,7 @@ def block(run):
     out += ["",
             f"At L = {L} the network trained in torch with `ScNoise` is {abs(diff):.2f} points "
             f"{'above' if diff >= 0 else 'below'} the one `spinsc train --mode sc` trained (standard error of the "
-            f"difference {se:.2f}): {'within' if abs(diff) <= 0.3 else 'outside'} the 0.3 points the package aims at.",
-            END]
+            f"difference {se:.2f}): {'within' if abs(diff) <= 0.3 else 'outside'} the 0.3 points the package aims at."]
     return "\n".join(out) + "\n"
 
 
@@ -83,21 +83,9 @@ def main():
     a = ap.parse_args()
     text = block(a.run)
     if not a.write and not a.check:
-        sys.stdout.write(text)
+        sys.stdout.write(doc_block.render(BLOCK, text))
         return
-    doc = pathlib.Path(a.write or a.check)
-    s = doc.read_text()
-    if BEGIN not in s or END not in s:
-        fail(f"{doc} has no {BEGIN} ... {END} block")
-    new = s[:s.index(BEGIN)] + text.rstrip("\n") + s[s.index(END) + len(END):]
-    if a.check:
-        if new != s:
-            print(f"torch_table.py: the block in {doc} is not what {a.run} gives", file=sys.stderr)
-            sys.exit(1)
-        return
-    tmp = doc.with_name(doc.name + ".tmp")
-    tmp.write_text(new)
-    tmp.replace(doc)
+    doc_block.update(a.write or a.check, BLOCK, text, check=bool(a.check), source=a.run)
 
 
 if __name__ == "__main__":
