@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -291,45 +292,64 @@ std::vector<fs::path> write_accuracy_views(const std::vector<json>& done, const 
     if (seen.size() > 1) varying.push_back(k);
   }
   std::vector<fs::path> written;
-  for (size_t x : varying) {
-    const bool numeric = std::all_of(values.begin(), values.end(), [&](const auto& v) { return v[x].is_number(); });
-    if (!numeric || (columns[x] != "length" && !columns[x].starts_with("device"))) continue;
-    // Series: the other varying columns' values, in order of first appearance.
-    std::vector<std::string> labels;
-    std::map<std::string, size_t> series_of;
-    std::vector<std::tuple<size_t, double, size_t>> points;  // series, x, cell
+  // The series of a view: each cell labelled by the varying columns the view does not plot, the
+  // labels in order of first appearance; returns the labels and each cell's series.
+  auto series_of_cells = [&](std::initializer_list<size_t> plotted) {
+    std::pair<std::vector<std::string>, std::vector<size_t>> out;
+    std::map<std::string, size_t> index;
     for (size_t i = 0; i < done.size(); ++i) {
       std::string label;
       for (size_t k : varying)
-        if (k != x) label += fmt::format("{}{}={}", label.empty() ? "" : ", ", columns[k], csv_field(values[i][k]));
+        if (std::find(plotted.begin(), plotted.end(), k) == plotted.end())
+          label += fmt::format("{}{}={}", label.empty() ? "" : ", ", columns[k], csv_field(values[i][k]));
       if (label.empty()) label = "all cells";
-      if (!series_of.contains(label)) series_of[label] = labels.size(), labels.push_back(label);
-      points.emplace_back(series_of[label], values[i][x].get<double>(), i);
+      if (!index.contains(label)) index[label] = out.first.size(), out.first.push_back(label);
+      out.second.push_back(index[label]);
     }
+    return out;
+  };
+  auto write_series_labels = [&](const std::string& base, const std::vector<std::string>& labels) {
+    std::string csv = "series,label\n";
+    for (size_t s = 0; s < labels.size(); ++s) csv += fmt::format("{},{}\n", s, csv_field(json(labels[s])));
+    write_file_atomic(dir / (base + "_series.csv"), csv);
+    written.push_back(dir / (base + "_series.csv"));
+  };
+  // Cell i's accuracy and its 95% interval in percent (the mean itself for a single repeat).
+  auto accuracy_pct = [&](size_t i) {
+    const json& e = done[i]["evaluation"];
+    const double a = 100 * e["accuracy_mean"].get<double>();
+    const json& ci = e["accuracy_ci95"];
+    return std::array<double, 3>{a, ci.is_array() ? 100 * ci[0].get<double>() : a, ci.is_array() ? 100 * ci[1].get<double>() : a};
+  };
+  auto short_name = [&](size_t k) { return columns[k] == "length" ? columns[k] : columns[k].substr(columns[k].rfind('/') + 1); };
+  auto axis_label = [&](size_t k) {
+    const std::string n = short_name(k);
+    return columns[k] == "length" ? std::string("stream length L (bits)")
+           : n.ends_with("_s")    ? fmt::format("device {} (s)", n)
+           : n.ends_with("_A")    ? fmt::format("device {} (A)", n)
+           : n.ends_with("_K")    ? fmt::format("device {} (K)", n)
+                                  : fmt::format("device {}", n);
+  };
+  for (size_t x : varying) {
+    const bool numeric = std::all_of(values.begin(), values.end(), [&](const auto& v) { return v[x].is_number(); });
+    if (!numeric || (columns[x] != "length" && !columns[x].starts_with("device"))) continue;
+    const auto [labels, series] = series_of_cells({x});
+    std::vector<std::tuple<size_t, double, size_t>> points;  // series, x, cell
+    for (size_t i = 0; i < done.size(); ++i) points.emplace_back(series[i], values[i][x].get<double>(), i);
     std::sort(points.begin(), points.end());
-    const std::string name = columns[x] == "length" ? "length" : columns[x].substr(columns[x].rfind('/') + 1);
+    const std::string name = short_name(x);
     const std::string base = "accuracy_vs_" + name;
-    CsvTable t{{"series", columns[x] == "length" ? "length" : name, "accuracy_pct", "ci_low_pct", "ci_high_pct"}, {}};
+    CsvTable t{{"series", name, "accuracy_pct", "ci_low_pct", "ci_high_pct"}, {}};
     double lo = HUGE_VAL, hi = 0;
-    for (const auto& [series, xv, cell] : points) {
-      const json& e = done[cell]["evaluation"];
-      const double a = 100 * e["accuracy_mean"].get<double>();
-      const json& ci = e["accuracy_ci95"];
-      t.rows.push_back({static_cast<double>(series), xv, a, ci.is_array() ? 100 * ci[0].get<double>() : a,
-                        ci.is_array() ? 100 * ci[1].get<double>() : a});
+    for (const auto& [s, xv, cell] : points) {
+      const auto [a, ci_low, ci_high] = accuracy_pct(cell);
+      t.rows.push_back({static_cast<double>(s), xv, a, ci_low, ci_high});
       lo = std::min(lo, xv), hi = std::max(hi, xv);
     }
     write_csv(dir / (base + ".csv"), t);
     written.push_back(dir / (base + ".csv"));
-    std::string labels_csv = "series,label\n";
-    for (size_t s = 0; s < labels.size(); ++s) labels_csv += fmt::format("{},{}\n", s, csv_field(json(labels[s])));
-    write_file_atomic(dir / (base + "_series.csv"), labels_csv);
-    written.push_back(dir / (base + "_series.csv"));
-    const std::string xlabel = columns[x] == "length" ? "stream length L (bits)"
-                               : name.ends_with("_s")  ? fmt::format("device {} (s)", name)
-                               : name.ends_with("_A")  ? fmt::format("device {} (A)", name)
-                               : name.ends_with("_K")  ? fmt::format("device {} (K)", name)
-                                                       : fmt::format("device {}", name);
+    write_series_labels(base, labels);
+    const std::string xlabel = axis_label(x);
     std::string plot;
     for (size_t s = 0; s < labels.size(); ++s)
       plot += fmt::format("{}DATA using 2:($1=={} ? $3 : 1/0):4:5 with yerrorlines lw 1.5 pt 7 ps 0.6 title {}", s ? ", " : "", s,
@@ -356,42 +376,23 @@ std::vector<fs::path> write_accuracy_views(const std::vector<json>& done, const 
     if (columns[k].starts_with("device") &&
         std::all_of(values.begin(), values.end(), [&](const auto& v) { return v[k].is_number(); }))
       device_axes.push_back(k);
-  auto short_name = [&](size_t k) { return columns[k].substr(columns[k].rfind('/') + 1); };
-  auto axis_label = [&](size_t k) {
-    const std::string n = short_name(k);
-    return n.ends_with("_s") ? fmt::format("device {} (s)", n)
-           : n.ends_with("_A") ? fmt::format("device {} (A)", n)
-           : n.ends_with("_K") ? fmt::format("device {} (K)", n)
-                               : fmt::format("device {}", n);
-  };
   for (size_t a = 0; a < device_axes.size(); ++a)
     for (size_t b = a + 1; b < device_axes.size(); ++b) {
       const size_t x = device_axes[a], y = device_axes[b];
-      std::vector<std::string> labels;
-      std::map<std::string, size_t> series_of;
+      const auto [labels, series] = series_of_cells({x, y});
       CsvTable t{{"series", short_name(x), short_name(y), "accuracy_pct", "ci_low_pct", "ci_high_pct"}, {}};
       double xlo = HUGE_VAL, xhi = 0, ylo = HUGE_VAL, yhi = 0;
       for (size_t i = 0; i < done.size(); ++i) {
-        std::string label;
-        for (size_t k : varying)
-          if (k != x && k != y) label += fmt::format("{}{}={}", label.empty() ? "" : ", ", columns[k], csv_field(values[i][k]));
-        if (label.empty()) label = "all cells";
-        if (!series_of.contains(label)) series_of[label] = labels.size(), labels.push_back(label);
-        const json& e = done[i]["evaluation"];
-        const double acc = 100 * e["accuracy_mean"].get<double>(), xv = values[i][x].get<double>(), yv = values[i][y].get<double>();
-        const json& ci = e["accuracy_ci95"];
-        t.rows.push_back({static_cast<double>(series_of[label]), xv, yv, acc, ci.is_array() ? 100 * ci[0].get<double>() : acc,
-                          ci.is_array() ? 100 * ci[1].get<double>() : acc});
+        const double xv = values[i][x].get<double>(), yv = values[i][y].get<double>();
+        const auto [acc, ci_low, ci_high] = accuracy_pct(i);
+        t.rows.push_back({static_cast<double>(series[i]), xv, yv, acc, ci_low, ci_high});
         xlo = std::min(xlo, xv), xhi = std::max(xhi, xv), ylo = std::min(ylo, yv), yhi = std::max(yhi, yv);
       }
       std::sort(t.rows.begin(), t.rows.end());
       const std::string base = fmt::format("accuracy_map_{}_{}", short_name(x), short_name(y));
       write_csv(dir / (base + ".csv"), t);
       written.push_back(dir / (base + ".csv"));
-      std::string labels_csv = "series,label\n";
-      for (size_t s = 0; s < labels.size(); ++s) labels_csv += fmt::format("{},{}\n", s, csv_field(json(labels[s])));
-      write_file_atomic(dir / (base + "_series.csv"), labels_csv);
-      written.push_back(dir / (base + "_series.csv"));
+      write_series_labels(base, labels);
       const bool logx = xlo > 0 && xhi / xlo >= 20, logy = ylo > 0 && yhi / ylo >= 20;
       for (size_t s = 0; s < labels.size(); ++s) {
         const std::string body = fmt::format(
