@@ -87,8 +87,9 @@ Dataset synthetic_images(int count, uint64_t seed);
 // AND+popcount bits per second on `threads` threads (0: all), measured for about `seconds`.
 double and_popcount_peak(int threads, double seconds);
 // Random bits per second of the fastest generator the engine uses (the ideal source's SplitMix64:
-// AVX-512, 8 lanes x 4 vectors in flight, where the CPU has it; else 64-bit scalars, 4 in
-// flight) on `threads` threads (0: all), measured for about `seconds`.
+// AVX-512, 8 lanes x 4 vectors in flight, where the CPU has it; else the faster of AVX2, 4 lanes
+// x 4 vectors, and 64-bit scalars, 4 in flight) on `threads` threads (0: all), measured for
+// about `seconds`.
 double random_bits_peak(int threads, double seconds);
 ScBenchResult run_sc_bench(const ScBenchOptions& options);
 

@@ -54,6 +54,11 @@ class IdealSource final : public BitSource {
   // build has no AVX-512 and by the tests to check both paths.
   void generate_batch_portable(int count, const double* p, const uint64_t* devices, int length, const StreamKey& key,
                                uint64_t* out, size_t stride) const;
+  // The AVX2 path (chosen by generate_batch() where the CPU has AVX2 and BMI2 but not the
+  // AVX-512 path's features): the same bits. Throws spinsc::Error where the CPU lacks AVX2 or
+  // BMI2. Public for the tests, which check every path the CPU can run against the definition.
+  void generate_batch_avx2(int count, const double* p, const uint64_t* devices, int length, const StreamKey& key,
+                           uint64_t* out, size_t stride) const;
 
   // The hash seed h of the stream named by key; random word i of the stream is mix64(h + i * golden),
   // word w of the output uses i = 64 w + k for comparison step k (MSB first).

@@ -29,6 +29,7 @@
 #include "bits/aligned_words.hpp"
 #include "core/cpu.hpp"
 #include "bits/simd.hpp"
+#include "bits/splitmix_avx2.hpp"
 #include "bits/stream_hash.hpp"
 #include "spinsc/error.hpp"
 #include "spinsc/sources.hpp"
@@ -404,6 +405,123 @@ void generate_batch_avx512(int count, const double* p, const uint64_t* devices, 
 }
 SPINSC_TARGET_END
 
+
+// The AVX2 path (4 lanes; x86-64-v3 CPUs without AVX-512, e.g. Zen 3): the same bits as the
+// portable path.
+// Phase A takes the batch's (stream, word) pairs as one flat list, 4 per vector, so that short
+// streams (one word: L <= 64) fill every lane; it runs a fixed kDense steps (past T's lowest set
+// bit a step changes no result, and such streams have no phase B). Phase B compares continuation
+// word 0 of 4 pending streams at once for a fixed number of steps, then finishes each stream
+// scalar (the rare lanes still undecided, the scatter), as the AVX-512 path does.
+SPINSC_TARGET_BEGIN("avx2,bmi,bmi2")
+
+// `steps` MSB-first comparison steps on 4 lanes, thresholds in the lanes' top bits; `und` keeps
+// the lanes still undecided. The threshold's top bit as a mask: 0 > thr, signed.
+inline __m256i compare4(__m256i counter, __m256i thr, __m256i& und, int steps) {
+  const __m256i golden = _mm256_set1_epi64x(static_cast<long long>(detail::kGolden));
+  const __m256i zero = _mm256_setzero_si256();
+  __m256i res = zero;
+  for (int k = 0; k < steps; ++k) {
+    const __m256i u = detail::splitmix_finalise4(counter);
+    const __m256i tb = _mm256_cmpgt_epi64(zero, thr);
+    res = _mm256_or_si256(res, _mm256_andnot_si256(u, _mm256_and_si256(und, tb)));  // und & ~u & tb
+    und = _mm256_andnot_si256(_mm256_xor_si256(u, tb), und);                       // und & ~(u ^ tb)
+    counter = _mm256_add_epi64(counter, golden);
+    thr = _mm256_add_epi64(thr, thr);
+  }
+  return res;
+}
+
+void generate_batch_avx2_impl(int count, const double* p, const uint64_t* devices, int length, const StreamKey& key, uint64_t* out,
+                              size_t stride) {
+  if (length < 1) fail("bit source 'ideal': stream length {} must be at least 1", length);
+  if (count <= 0) return;
+  constexpr uint64_t kLowMask = (uint64_t{1} << (32 - kDense)) - 1;
+  const int nw = words_for(length);
+  const uint64_t tail = tail_mask(length);
+  const uint64_t prefix = detail::stream_prefix(key);
+  thread_local Scratch sc;
+  // The flat list of (stream, word) pairs: counter of random word 64 w + 0, threshold in the top
+  // bits (0 for a stream at p = 0 or 1), and on entry the lanes to compare and the bits known.
+  const size_t items = static_cast<size_t>(count) * nw, padded = (items + 3) & ~size_t{3};
+  uint64_t* CTR = sc.hash.get(padded);
+  uint64_t* THR = sc.thr.get(padded);
+  uint64_t* R = sc.res0.get(padded);
+  uint64_t* U = sc.und.get(padded);
+  sc.plan.resize(static_cast<size_t>(count));
+  for (int s = 0; s < count; ++s) {
+    const StreamPlan pl{detail::stream_hash(prefix, devices[s]), IdealSource::threshold(p[s])};
+    sc.plan[static_cast<size_t>(s)] = pl;
+    const bool live = pl.T > 0 && pl.T < kFull;
+    const uint64_t thr = live ? pl.T << 32 : 0, known = pl.T >= kFull ? ~uint64_t{0} : 0;
+    const size_t i0 = static_cast<size_t>(s) * nw;
+    for (int w = 0; w < nw; ++w) {
+      const uint64_t valid = w == nw - 1 ? tail : ~uint64_t{0};
+      CTR[i0 + w] = first_counter(pl.h, static_cast<uint64_t>(w));
+      THR[i0 + w] = thr;
+      U[i0 + w] = live ? valid : 0;
+      R[i0 + w] = known & valid;
+    }
+  }
+  for (size_t i = items; i < padded; ++i) CTR[i] = THR[i] = U[i] = R[i] = 0;
+  for (size_t i = 0; i < padded; i += 4) {
+    __m256i und = _mm256_load_si256(reinterpret_cast<const __m256i*>(U + i));
+    const __m256i r = compare4(_mm256_load_si256(reinterpret_cast<const __m256i*>(CTR + i)),
+                               _mm256_load_si256(reinterpret_cast<const __m256i*>(THR + i)), und, kDense);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(R + i), _mm256_or_si256(r, _mm256_load_si256(reinterpret_cast<const __m256i*>(R + i))));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(U + i), und);
+  }
+  // Phase B for the streams with undecided bits and a threshold below the dense steps' bits.
+  sc.pending.clear();
+  for (int s = 0; s < count; ++s) {
+    const StreamPlan& pl = sc.plan[static_cast<size_t>(s)];
+    const uint64_t* r = R + static_cast<size_t>(s) * nw;
+    uint64_t* o = out + static_cast<size_t>(s) * stride;
+    for (int w = 0; w < nw; ++w) o[w] = r[w];
+    if (!(pl.T > 0 && pl.T < kFull && (pl.T & kLowMask))) continue;
+    const uint64_t* u = U + static_cast<size_t>(s) * nw;
+    uint64_t any = 0;
+    for (int w = 0; w < nw; ++w) any |= u[w];
+    if (any) sc.pending.push_back(s);
+  }
+  const size_t np = sc.pending.size(), np4 = (np + 3) & ~size_t{3};
+  uint64_t* C = sc.cont.get(np4);
+  uint64_t* CU = sc.staging.get(np4);
+  for (size_t g = 0; g < np; g += 4) {
+    alignas(32) uint64_t c[4] = {}, t[4] = {};
+    for (size_t q = 0; q < 4 && g + q < np; ++q) {
+      const StreamPlan& pl = sc.plan[static_cast<size_t>(sc.pending[g + q])];
+      c[q] = first_counter(continuation_hash(pl.h), 0);
+      t[q] = (pl.T & kLowMask) << (32 + kDense);
+    }
+    __m256i und = _mm256_set1_epi64x(-1);  // all 64 lanes (counting the ~L/16 used first costs more)
+    _mm256_store_si256(reinterpret_cast<__m256i*>(C + g),
+                       compare4(_mm256_load_si256(reinterpret_cast<const __m256i*>(c)), _mm256_load_si256(reinterpret_cast<const __m256i*>(t)),
+                                und, kVectorContinuationSteps));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(CU + g), und);
+  }
+  for (size_t q = 0; q < np; ++q) {
+    const int s = sc.pending[q];
+    const StreamPlan& pl = sc.plan[static_cast<size_t>(s)];
+    const uint64_t* uq = U + static_cast<size_t>(s) * nw;
+    const uint64_t* rq = R + static_cast<size_t>(s) * nw;
+    uint64_t* o = out + static_cast<size_t>(s) * stride;
+    uint64_t word0 = C[q];
+    if (uint64_t late = CU[q]) {
+      constexpr int kBits = 32 - kDense - kVectorContinuationSteps;
+      const uint64_t rest = pl.T & kLowMask & ((uint64_t{1} << kBits) - 1);
+      const uint64_t counter = first_counter(continuation_hash(pl.h), 0) + kVectorContinuationSteps * detail::kGolden;
+      word0 |= compare_scalar(counter, rest, kBits, useful_steps(rest, kBits), late);
+    }
+    const unsigned off = deposit_first_word(word0, uq, nw, rq, o);
+    if (off > 64) {  // more than one continuation word: the general path
+      for (int w = 0; w < nw; ++w) o[w] = rq[w];
+      finish_stream(pl.h, pl.T, uq, off, nw, o, sc.extra, &word0);
+    }
+  }
+}
+SPINSC_TARGET_END
+
 }  // namespace
 
 uint64_t IdealSource::threshold(double p) {
@@ -446,10 +564,18 @@ void IdealSource::generate_batch_portable(int count, const double* p, const uint
   }
 }
 
+void IdealSource::generate_batch_avx2(int count, const double* p, const uint64_t* devices, int length, const StreamKey& key,
+                                      uint64_t* out, size_t stride) const {
+  if (!detail::cpu_features().avx2_ideal()) fail("bit source 'ideal': this CPU has no AVX2 and BMI2 for the AVX2 path");
+  generate_batch_avx2_impl(count, p, devices, length, key, out, stride);
+}
+
 void IdealSource::generate_batch(int count, const double* p, const uint64_t* devices, int length, const StreamKey& key,
                                  uint64_t* out, size_t stride) const {
   if (detail::cpu_features().avx512_ideal()) {
     generate_batch_avx512(count, p, devices, length, key, out, stride);
+  } else if (detail::cpu_features().avx2_ideal()) {
+    generate_batch_avx2_impl(count, p, devices, length, key, out, stride);
   } else {
     generate_batch_portable(count, p, devices, length, key, out, stride);
   }

@@ -8,6 +8,7 @@
 #include <numeric>
 #include <set>
 
+#include "core/cpu.hpp"
 #include "bits/stream_hash.hpp"
 #include "spinsc/bitstream.hpp"
 #include "spinsc/error.hpp"
@@ -185,6 +186,36 @@ TEST(Ideal, ManyStreamsMatchPortablePath) {
     src.generate_batch(count, p.data(), dev.data(), length, key_of(9), a.data(), static_cast<size_t>(nw));
     src.generate_batch_portable(count, p.data(), dev.data(), length, key_of(9), b.data(), static_cast<size_t>(nw));
     ASSERT_EQ(a, b) << "L=" << length;
+    if (detail::cpu_features().avx2_ideal()) {
+      src.generate_batch_avx2(count, p.data(), dev.data(), length, key_of(9), a.data(), static_cast<size_t>(nw));
+      ASSERT_EQ(a, b) << "AVX2 path, L=" << length;
+    }
+  }
+}
+
+// Every lane layout of the AVX2 path (one word per lane, streams of 1..10 words sharing vectors
+// in every alignment, a batch of one) against the bit-by-bit definition, L = 1..600.
+TEST(Ideal, Avx2PathMatchesDefinition) {
+  if (!detail::cpu_features().avx2_ideal()) GTEST_SKIP() << "this CPU has no AVX2 and BMI2";
+  const IdealSource src;
+  for (int length = 1; length <= 600; ++length) {
+    const int nw = words_for(length), count = 1 + length % 7;
+    std::vector<double> p(static_cast<size_t>(count));
+    std::vector<uint64_t> dev(static_cast<size_t>(count)), out(static_cast<size_t>(count) * nw);
+    for (int s = 0; s < count; ++s) {
+      const int k = length + 31 * s;
+      p[static_cast<size_t>(s)] = k % 11 == 0 ? (k % 2 ? 1.0 : 0.0) : std::fmod(0.05 + 0.6180339887 * k, 1.0);
+      dev[static_cast<size_t>(s)] = 13u * static_cast<uint64_t>(k) + 1;
+    }
+    const StreamKey key = key_of(static_cast<uint64_t>(length), StreamRole::Weight, 3);
+    src.generate_batch_avx2(count, p.data(), dev.data(), length, key, out.data(), static_cast<size_t>(nw));
+    for (int s = 0; s < count; ++s) {
+      StreamKey k = key;
+      k.device = dev[static_cast<size_t>(s)];
+      const std::vector<uint64_t> want = ideal_reference(IdealSource::stream_seed(k), IdealSource::threshold(p[static_cast<size_t>(s)]), length);
+      ASSERT_EQ(std::vector<uint64_t>(out.begin() + static_cast<long>(s) * nw, out.begin() + static_cast<long>(s + 1) * nw), want)
+          << "L=" << length << " stream " << s;
+    }
   }
 }
 
@@ -201,6 +232,10 @@ TEST(Ideal, PortablePathEqualsVectorPath) {
     src.generate_batch(count, p.data(), dev.data(), length, key_of(8), a.data(), static_cast<size_t>(nw));
     src.generate_batch_portable(count, p.data(), dev.data(), length, key_of(8), b.data(), static_cast<size_t>(nw));
     ASSERT_EQ(a, b) << "L=" << length;
+    if (detail::cpu_features().avx2_ideal()) {
+      src.generate_batch_avx2(count, p.data(), dev.data(), length, key_of(8), a.data(), static_cast<size_t>(nw));
+      ASSERT_EQ(a, b) << "AVX2 path, L=" << length;
+    }
   }
 }
 

@@ -58,6 +58,7 @@ CpuFeatures detect() {
   f.avx512vbmi2 = cpu_has("avx512vbmi2");
   f.avx512vpopcntdq = cpu_has("avx512vpopcntdq");
   f.bmi2 = cpu_has("bmi2");
+  f.avx2 = cpu_has("avx2");
   return f;
 }
 
@@ -74,7 +75,8 @@ struct Description {
   Description() {
     const CpuFeatures& f = cpu_features();
     auto k = [](bool v) { return v ? "avx512" : "portable"; };
-    std::snprintf(text, sizeof text, "ideal=%s lfsr=%s sobol=%s popcount=%s", k(f.avx512_ideal()), k(f.avx512_lfsr()),
+    const char* ideal = f.avx512_ideal() ? "avx512" : f.avx2_ideal() ? "avx2" : "portable";
+    std::snprintf(text, sizeof text, "ideal=%s lfsr=%s sobol=%s popcount=%s", ideal, k(f.avx512_lfsr()),
                   k(f.avx512_sobol()), k(f.avx512_popcount()));
   }
 };

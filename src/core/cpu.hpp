@@ -8,7 +8,7 @@
 //    the program, and exits with a message naming the missing features instead of a SIGILL.
 // 2. The integer bit kernels (bit sources, the engine's AND+popcount counts, the bench's peak
 //    kernel) give the same bits on any instruction set. They are compiled in target regions for
-//    AVX-512 and chosen at run time, once, from cpu_features(); the portable path stays.
+//    AVX-512 or AVX2 and chosen at run time, once, from cpu_features(); the portable path stays.
 //
 // cpu.cpp is compiled for plain x86-64 and uses no C++ library templates (an inline function
 // instantiated there could be merged with a copy compiled for the baseline).
@@ -37,9 +37,11 @@ namespace spinsc::detail {
 // The features the bit kernels may use.
 struct CpuFeatures {
   bool avx512f = false, avx512dq = false, avx512cd = false, avx512vbmi2 = false, avx512vpopcntdq = false, bmi2 = false;
+  bool avx2 = false;
 
   // Kernel families (each also listed in its target region).
   bool avx512_ideal() const { return avx512f && avx512dq && avx512cd && bmi2; }  // ideal_source.cpp
+  bool avx2_ideal() const { return avx2 && bmi2; }                              // ideal_source.cpp, without AVX-512
   bool avx512_lfsr() const { return avx512f && avx512vbmi2; }                    // lfsr_source.cpp
   bool avx512_sobol() const { return avx512f; }                                  // sobol_source.cpp
   bool avx512_popcount() const { return avx512f && avx512vpopcntdq; }            // count kernels, bench peak
@@ -50,7 +52,7 @@ struct CpuFeatures {
 // value than "portable", "auto" or unset is refused with a message at first use.
 const CpuFeatures& cpu_features();
 
-// Which kernels run: "avx512" or "portable" per family, e.g. "ideal=avx512 lfsr=avx512
+// Which kernels run: "avx512", "avx2" or "portable" per family, e.g. "ideal=avx512 lfsr=avx512
 // sobol=avx512 popcount=avx512" (for logs and `spinsc bench`).
 const char* bit_kernels_description();
 

@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <bit>
 #include <chrono>
 #include <cmath>
@@ -13,6 +14,7 @@
 
 #include "bits/aligned_words.hpp"
 #include "bits/simd.hpp"
+#include "bits/splitmix_avx2.hpp"
 #include "core/cpu.hpp"
 #include "spinsc/error.hpp"
 #include "spinsc/rng.hpp"
@@ -122,7 +124,30 @@ __attribute__((noinline)) uint64_t splitmix_words_avx512(uint64_t seed, long ste
 #pragma GCC diagnostic pop
 SPINSC_TARGET_END
 
-// The same on 64-bit scalars, 4 in flight (rng.hpp's mix64), where the CPU lacks AVX-512.
+// The same on AVX2 (4 lanes, the ideal source's AVX2 path), 4 independent vectors in flight.
+SPINSC_TARGET_BEGIN("avx2")
+__attribute__((noinline)) uint64_t splitmix_words_avx2(uint64_t seed, long steps, uint64_t& sink) {
+  const __m256i step = _mm256_set1_epi64x(static_cast<long long>(0x9e3779b97f4a7c15ULL * 16));
+  __m256i ctr[4], acc[4];
+  for (int v = 0; v < 4; ++v) {
+    alignas(32) uint64_t lanes[4];
+    for (int i = 0; i < 4; ++i) lanes[i] = seed + (static_cast<uint64_t>(v * 4 + i) + 1) * 0x9e3779b97f4a7c15ULL;
+    ctr[v] = _mm256_load_si256(reinterpret_cast<const __m256i*>(lanes));
+    acc[v] = _mm256_setzero_si256();
+  }
+  for (long s = 0; s < steps; ++s)
+    for (int v = 0; v < 4; ++v) {
+      acc[v] = _mm256_xor_si256(acc[v], detail::splitmix_finalise4(ctr[v]));
+      ctr[v] = _mm256_add_epi64(ctr[v], step);
+    }
+  alignas(32) uint64_t lanes[4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), _mm256_xor_si256(_mm256_xor_si256(acc[0], acc[1]), _mm256_xor_si256(acc[2], acc[3])));
+  for (uint64_t w : lanes) sink ^= w;
+  return static_cast<uint64_t>(steps) * 16;
+}
+SPINSC_TARGET_END
+
+// The same on 64-bit scalars, 4 in flight (rng.hpp's mix64), the portable path.
 __attribute__((noinline)) uint64_t splitmix_words_portable(uint64_t seed, long steps, uint64_t& sink) {
   uint64_t c[4], a[4] = {0, 0, 0, 0};
   for (int v = 0; v < 4; ++v) c[v] = seed + static_cast<uint64_t>(v) * 0x9e3779b97f4a7c15ULL;
@@ -139,25 +164,34 @@ __attribute__((noinline)) uint64_t splitmix_words_portable(uint64_t seed, long s
 
 double random_bits_peak(int threads, double seconds) {
   const int nthreads = threads > 0 ? threads : omp_get_max_threads();
-  std::vector<double> rate(static_cast<size_t>(nthreads), 0.0);
-  const bool wide = detail::cpu_features().avx512_ideal();
+  // The generators this CPU runs: the wide one of the ideal source's vector path, and the
+  // portable one; the floor is the faster (on some CPUs four scalars in flight beat AVX2).
+  using Kernel = uint64_t (*)(uint64_t, long, uint64_t&);
+  std::vector<std::pair<Kernel, long>> kernels = {{splitmix_words_portable, 1L << 16}};
+  if (detail::cpu_features().avx512_ideal()) kernels.emplace_back(splitmix_words_avx512, 1L << 14);
+  else if (detail::cpu_features().avx2_ideal()) kernels.emplace_back(splitmix_words_avx2, 1L << 14);
+  double best = 0;
+  for (const auto& [kernel, batch] : kernels) {
+    std::vector<double> rate(static_cast<size_t>(nthreads), 0.0);
 #pragma omp parallel num_threads(nthreads)
-  {
-    uint64_t sink = 0, words = 0;
-    const uint64_t seed = static_cast<uint64_t>(omp_get_thread_num()) + 1;
+    {
+      uint64_t sink = 0, words = 0;
+      const uint64_t seed = static_cast<uint64_t>(omp_get_thread_num()) + 1;
 #pragma omp barrier
-    const auto start = std::chrono::steady_clock::now();
-    double elapsed = 0;
-    do {
-      words += wide ? splitmix_words_avx512(seed + words, 1 << 14, sink) : splitmix_words_portable(seed + words, 1 << 16, sink);
-      elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    } while (elapsed < seconds);
-    asm volatile("" : : "r"(sink));
-    rate[static_cast<size_t>(omp_get_thread_num())] = static_cast<double>(words) * 64 / elapsed;
+      const auto start = std::chrono::steady_clock::now();
+      double elapsed = 0;
+      do {
+        words += kernel(seed + words, batch, sink);
+        elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      } while (elapsed < seconds / static_cast<double>(kernels.size()));
+      asm volatile("" : : "r"(sink));
+      rate[static_cast<size_t>(omp_get_thread_num())] = static_cast<double>(words) * 64 / elapsed;
+    }
+    double total = 0;
+    for (double r : rate) total += r;
+    best = std::max(best, total);
   }
-  double total = 0;
-  for (double r : rate) total += r;
-  return total;
+  return best;
 }
 
 double and_popcount_peak(int threads, double seconds) {
