@@ -3,7 +3,7 @@
 kind of model (from the models' metadata: every epoch's seconds and thread count) and the
 evaluation of each kind of cell (from the cells' seconds).
 
-    /usr/bin/python3 scripts/reproduce_profile.py RUN_DIR --time TIME_FILE --json OUT.json
+    /usr/bin/python3 scripts/reproduce_profile.py RUN_DIR --time TIME_FILE --json OUT.json [--load TEXT]
     /usr/bin/python3 scripts/reproduce_profile.py PROFILE.json --write docs/performance.md
     /usr/bin/python3 scripts/reproduce_profile.py PROFILE.json --check docs/performance.md
 
@@ -60,7 +60,7 @@ def cell_kind(cell, exact_bits):
     return "grid, quantized (bit level)" if exact_bits else "grid, quantized (binomial shortcut)"
 
 
-def profile(run, time_file):
+def profile(run, time_file, load=None):
     run = pathlib.Path(run)
     models = sorted(glob.glob(str(run / "models" / "*.safetensors")))
     cells = sorted(glob.glob(str(run / "cells" / "*.json")))
@@ -92,15 +92,18 @@ def profile(run, time_file):
     cpu_s = sum(float(re.search(rf"{k} time \(seconds\): ([\d.]+)", text).group(1)) for k in ("User", "System"))
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import readme_results
-    return {"run": "spinsc reproduce (defaults)", "threads": config.get("threads", 0), "wall_s": wall_s, "cpu_s": cpu_s,
-            "cpu": readme_results.cpu_name(), "cores": os.cpu_count(), "training": training, "evaluation": evaluation}
+    p = {"run": "spinsc reproduce (defaults)", "threads": config.get("threads", 0), "wall_s": wall_s, "cpu_s": cpu_s,
+         "cpu": readme_results.cpu_name(), "cores": os.cpu_count(), "training": training, "evaluation": evaluation}
+    if load:
+        p["load"] = load
+    return p
 
 
 def block(p):
     out = [f"Measured from the output folder of a default `spinsc reproduce --out results` on {p['cpu']}, "
            f"{p['cores']} cores: {p['wall_s']:.0f} s wall, {p['cpu_s']:.0f} s of CPU (`/usr/bin/time -v`), made by "
            "`scripts/reproduce_profile.py`. Trainings run side by side, one thread each (their summed times overlap); "
-           "evaluations one after another on every core.",
+           "evaluations one after another on every core." + (f" Load: {p['load']}." if p.get("load") else ""),
            "",
            "| part | jobs | epochs | summed job time (s) | share of the summed job time x threads |",
            "|---|---|---|---|---|"]
@@ -119,13 +122,14 @@ def main():
     ap.add_argument("source", help="a reproduce output folder (with --time and --json) or a profile JSON")
     ap.add_argument("--time", help="the run's /usr/bin/time -v output")
     ap.add_argument("--json", help="write the profile here")
+    ap.add_argument("--load", help="what else ran on the machine meanwhile (kept in the profile, printed in the block)")
     ap.add_argument("--write", help="replace the block in this Markdown file")
     ap.add_argument("--check", help="exit 1 unless this file holds the block as generated")
     a = ap.parse_args()
     if os.path.isdir(a.source):
         if not a.time or not a.json:
             fail("a run folder needs --time TIME_FILE and --json OUT.json")
-        p = profile(a.source, a.time)
+        p = profile(a.source, a.time, a.load)
         tmp = pathlib.Path(a.json + ".tmp")
         tmp.write_text(json.dumps(p, indent=1) + "\n")
         tmp.replace(a.json)

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "cli/command.hpp"
+#include "core/cpu.hpp"
 #include "cli/progress_line.hpp"
 #include "spinsc/sc_bench.hpp"
 
@@ -63,6 +64,7 @@ int run_bench(BenchCommandOptions& opt) {
                               {"source", "ideal"},
                               {"sharing", "broadcast+independent"},
                               {"path", "bit-level"},
+                              {"bit_kernels", detail::bit_kernels_description()},
                               {"generated_weight_stream_fraction", r.generated_fraction},
                               {"ns_per_weight_stream", r.ns_per_weight_stream},
                               {"ns_per_weight_stream_at_quarter_peak", r.ns_per_weight_stream_at_quarter_peak},
@@ -93,6 +95,7 @@ int run_bench(BenchCommandOptions& opt) {
   fmt::print("SC engine reference workload: 784-256-128-64-10, K = 11, L = {}, source ideal, broadcast inputs +\n"
              "independent weight streams, signmag + apc, bit-level path, {} {} images, {} threads\n",
              r.length, r.images, r.data == "synthetic" ? "synthetic" : "MNIST test", r.threads);
+  fmt::print("  bit kernels          {}\n", detail::bit_kernels_description());
   fmt::print("  time                 {:.3f} s\n", r.seconds);
   fmt::print("  images/s             {:.1f}\n", r.images_per_s);
   fmt::print("  synapse bit-ops/s    {:.3e}   (images x {} synapses x L / seconds)\n", r.synapse_bit_ops_per_s, r.synapses);
