@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 #include <string_view>
 
 namespace spinsc {
@@ -92,6 +93,16 @@ void validate_device_config(const DeviceConfig& config, const std::string& origi
 // `origin` names the text in error messages (usually the file name).
 DeviceConfig parse_device_config(std::string_view json_text, const std::string& origin);
 DeviceConfig load_device_config(const std::filesystem::path& path);
+// The device files of configs/device/ are built into the program: their names (the file names
+// without ".json", sorted), and a description by name (throws spinsc::Error for an unknown name,
+// listing the known ones).
+std::vector<std::string> builtin_device_names();
+DeviceConfig builtin_device(const std::string& name);
+// A device file (a relative name is taken in `base_dir`), or, where no file of that name exists
+// and the text has no '/' and no ".json", a built-in device: `perpendicular_ns` is
+// configs/device/perpendicular_ns.json wherever the program runs. What `smtj:ARG` and a plan's
+// "device" setting (base_dir: the plan's folder) read.
+DeviceConfig resolve_device(const std::string& file_or_name, const std::filesystem::path& base_dir = {});
 // Pretty-printed JSON with every field; parse_device_config(to_json_text(c)) == c.
 std::string to_json_text(const DeviceConfig& config);
 

@@ -60,6 +60,7 @@ struct CellConfig {
 
 struct Plan {
   std::string name;
+  std::string description;
   std::string origin;          // the file, for messages
   nlohmann::json base;         // settings shared by every cell
   std::vector<std::pair<std::string, std::vector<nlohmann::json>>> axes;  // by name
@@ -69,6 +70,16 @@ struct Plan {
 // Parses and validates a plan (every cell is built once to check it). Throws spinsc::Error.
 Plan parse_plan(const nlohmann::json& plan, const std::string& origin);
 Plan load_plan(const std::filesystem::path& path);
+// The plan as the JSON of a plan file: parse_plan(plan_json(p)) gives p's cells.
+nlohmann::json plan_json(const Plan& plan);
+
+// Plans built into the program, by name (`spinsc sweep NAME`; docs/sweeps.md):
+//   device-study  the literature s-MTJs (configs/device/perpendicular_ns, inplane_ns) at 0.1, 1,
+//                 10 and 100 times their relaxation time at p = 1/2, the 3-hidden network at
+//                 K = 5 and 11, L = 8, 32, 128, 500, trained without and with SC (128 cells).
+// builtin_plan() throws spinsc::Error for an unknown name, listing the known ones.
+std::vector<std::string> builtin_plan_names();
+Plan builtin_plan(const std::string& name);
 
 // The plan's cells in order: the explicit cells, then the product of the axes (taken in the
 // order of their names, the last varying fastest). `base_dir` resolves relative device file paths.

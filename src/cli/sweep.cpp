@@ -20,7 +20,7 @@ namespace spinsc::cli {
 namespace {
 
 struct SweepCommandOptions {
-  std::string plan, out, shard;
+  std::string plan, out, shard, export_to;
   DataOptions data;
   int threads = 0;
   bool dry_run = false, quiet = false;
@@ -71,9 +71,19 @@ void warn_if_bound(const SweepCommandOptions& opt) {
 }
 
 int run_sweep(const SweepCommandOptions& opt) {
+  // A plan file, or the name of a built-in plan where no such file exists.
+  std::error_code ec;
+  const std::filesystem::path plan_path(opt.plan);
+  const bool builtin = !std::filesystem::exists(plan_path, ec) && !plan_path.has_parent_path() && plan_path.extension() != ".json";
+  const Plan plan = builtin ? builtin_plan(opt.plan) : load_plan(plan_path);
+  const auto cells = expand(plan, builtin ? std::filesystem::path() : plan_path.parent_path());
+  const std::string plan_text = builtin ? plan_json(plan).dump(2) + "\n" : read_file(plan_path);
+  if (!opt.export_to.empty()) {
+    write_file_atomic(opt.export_to, plan_text);
+    if (!opt.quiet) fmt::print("plan '{}' ({} cells) written to {}\n", opt.plan, cells.size(), opt.export_to);
+    return 0;
+  }
   if (opt.out.empty() && !opt.dry_run) fail("--out DIR is required (where the jobs' results go)");
-  const Plan plan = load_plan(opt.plan);
-  const auto cells = expand(plan, std::filesystem::path(opt.plan).parent_path());
   const JobGraph graph = jobs_of(cells);
   std::map<std::string, int> kinds;
   for (const Job& j : graph.jobs) ++kinds[j.kind];
@@ -101,7 +111,7 @@ int run_sweep(const SweepCommandOptions& opt) {
     throw;
   }
   if (rank != 0) return 0;  // rank 0 reports
-  write_file_atomic(store.dir() / "plan.json", read_file(opt.plan));
+  write_file_atomic(store.dir() / "plan.json", plan_text);
   const nlohmann::json rows = sweep_results(cells, graph, store);
   write_file_atomic(store.dir() / "results.json", rows.dump(1) + "\n");
   write_sweep_report(rows, store.dir());
@@ -117,7 +127,8 @@ const bool registered = register_command(
     "sweep", "Run a plan of cells (device, L, K, training, ...) as jobs: train, evaluate, cost (docs/sweeps.md)",
     [](CLI::App& app) {
       auto opt = std::make_shared<SweepCommandOptions>();
-      app.add_option("plan", opt->plan, "Plan file (JSON)")->required();
+      app.add_option("plan", opt->plan, "Plan file (JSON), or a built-in plan: device-study (docs/sweeps.md)")->required();
+      app.add_option("--export", opt->export_to, "Write the plan (a built-in one: as a plan file) to FILE and stop");
       app.add_option("--out,-o", opt->out, "Output folder (shared by runs and shards; finished jobs are kept)");
       app.add_option("--threads", opt->threads, "OpenMP threads per job (0: all); results do not depend on it")
           ->capture_default_str();

@@ -1,8 +1,10 @@
 #include "spinsc/device_config.hpp"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -207,6 +209,44 @@ DeviceConfig parse_device_config(std::string_view json_text, const std::string& 
 
 DeviceConfig load_device_config(const std::filesystem::path& path) {
   return parse_device_config(read_file(path, kMaxJsonFileBytes), path.string());
+}
+
+namespace detail {
+extern const std::pair<std::string_view, std::string_view> kBuiltinDeviceFiles[];
+extern const int kBuiltinDeviceFileCount;
+}  // namespace detail
+
+std::vector<std::string> builtin_device_names() {
+  std::vector<std::string> names;
+  for (int i = 0; i < detail::kBuiltinDeviceFileCount; ++i) names.emplace_back(detail::kBuiltinDeviceFiles[i].first);
+  return names;
+}
+
+namespace {
+std::string builtin_device_list() {
+  std::string known;
+  for (const std::string& n : builtin_device_names()) known += (known.empty() ? "" : ", ") + n;
+  return known;
+}
+}  // namespace
+
+DeviceConfig builtin_device(const std::string& name) {
+  for (int i = 0; i < detail::kBuiltinDeviceFileCount; ++i)
+    if (detail::kBuiltinDeviceFiles[i].first == name)
+      return parse_device_config(detail::kBuiltinDeviceFiles[i].second, fmt::format("built-in device '{}'", name));
+  fail("no built-in device '{}' (built in: {})", name, builtin_device_list());
+}
+
+DeviceConfig resolve_device(const std::string& file_or_name, const std::filesystem::path& base_dir) {
+  const std::filesystem::path path = std::filesystem::path(file_or_name).is_absolute() ? std::filesystem::path(file_or_name)
+                                                                                       : base_dir / file_or_name;
+  const bool plain_name = !file_or_name.empty() && file_or_name.find('/') == std::string::npos &&
+                          std::filesystem::path(file_or_name).extension() != ".json";
+  std::error_code ec;
+  if (!plain_name || std::filesystem::exists(path, ec)) return load_device_config(path);
+  for (const std::string& n : builtin_device_names())
+    if (n == file_or_name) return builtin_device(n);
+  fail("device '{}': no such file, and no built-in device of that name (built in: {})", file_or_name, builtin_device_list());
 }
 
 std::string to_json_text(const DeviceConfig& c) {

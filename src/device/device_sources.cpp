@@ -13,7 +13,7 @@ std::shared_ptr<const SourceRegistry> standard_sources() {
   registry->add("smtj", [](std::string_view argument) -> std::unique_ptr<BitSource> {
     if (argument.empty()) return std::make_unique<SmtjSource>(reference_device(), "smtj");
     const std::string path(argument);
-    return std::make_unique<SmtjSource>(load_device_config(path), "smtj:" + path);
+    return std::make_unique<SmtjSource>(resolve_device(path), "smtj:" + path);
   });
   registry->add("trace", [](std::string_view argument) -> std::unique_ptr<BitSource> {
     if (argument.empty()) fail("bit source 'trace' needs a directory: trace:DIR");

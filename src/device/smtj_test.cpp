@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <bit>
 #include <cmath>
 #include <vector>
@@ -136,6 +138,32 @@ TEST(DeviceConfig, ShippedDescriptionsParseAndReferenceMatchesBuiltIn) {
   }
   EXPECT_GE(n, 4);
   EXPECT_EQ(to_json_text(load_device_config(dir / "reference.json")), to_json_text(reference_device()));
+}
+
+// Every shipped description is built into the program under its file name, identical to the file.
+TEST(DeviceConfig, BuiltInDevicesAreTheShippedFiles) {
+  const auto dir = config_dir();
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().extension() == ".json") files.push_back(e.path().stem().string());
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(builtin_device_names(), files);
+  for (const std::string& name : files)
+    EXPECT_EQ(to_json_text(builtin_device(name)), to_json_text(load_device_config(dir / (name + ".json")))) << name;
+  // A name is resolved where no file of that name exists; a path or a .json name is a file.
+  EXPECT_EQ(to_json_text(resolve_device("perpendicular_ns")), to_json_text(builtin_device("perpendicular_ns")));
+  EXPECT_EQ(to_json_text(resolve_device((dir / "inplane_ns.json").string())), to_json_text(builtin_device("inplane_ns")));
+  try {
+    resolve_device("perpendicular");
+    ADD_FAILURE() << "an unknown name was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no built-in device of that name (built in: correlated, correlated_strong, inplane_ns"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(resolve_device("perpendicular_ns.json"), Error);  // a file name: no such file here
+  EXPECT_THROW(builtin_device("nope"), Error);
+  EXPECT_EQ(standard_sources()->make("smtj:inplane_ns")->name(), "smtj:inplane_ns");
 }
 
 TEST(SmtjSource, StreamsAreDeterministicPerKeyWithZeroTail) {

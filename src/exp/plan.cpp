@@ -56,9 +56,8 @@ std::string string_setting(const json& v, const std::string& where, const char* 
 // The device description as a JSON object with every field (parsed, so validated).
 json device_object(const json& v, const std::string& where, const fs::path& base_dir) {
   if (v.is_string()) {
-    const fs::path p = fs::path(v.get<std::string>()).is_absolute() ? fs::path(v.get<std::string>()) : base_dir / v.get<std::string>();
-    try {
-      return json::parse(to_json_text(load_device_config(p)));
+    try {  // a file beside the plan, or a built-in device's name
+      return json::parse(to_json_text(resolve_device(v.get<std::string>(), base_dir)));
     } catch (const Error& e) {
       bad(where, "'device': {}", e.what());
     }
@@ -184,6 +183,7 @@ Plan parse_plan(const json& j, const std::string& origin) {
     if (key != "name" && key != "base" && key != "axes" && key != "cells" && key != "description")
       bad(origin, "unknown plan field '{}' (name, description, base, axes, cells)", key);
   if (j.contains("name")) p.name = string_setting(j["name"], origin, "name");
+  if (j.contains("description")) p.description = string_setting(j["description"], origin, "description");
   p.base = j.value("base", json::object());
   if (!p.base.is_object()) bad(origin, "'base' must be an object of settings");
   if (j.contains("axes")) {

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
+#include <tuple>
 
 #include "spinsc/error.hpp"
 #include "spinsc/files.hpp"
@@ -22,6 +24,48 @@ std::string error_of(const json& plan) {
   }
   ADD_FAILURE() << "accepted: " << plan.dump();
   return "";
+}
+
+// The built-in device study: both literature devices at 0.1, 1, 10 and 100 times their
+// relaxation time at p = 1/2, the 3-hidden network at K = 5 and 11, four lengths, without and with
+// SC; written out as a plan file it gives the same cells and jobs.
+TEST(Plan, BuiltInDeviceStudy) {
+  EXPECT_EQ(builtin_plan_names(), std::vector<std::string>{"device-study"});
+  const Plan p = builtin_plan("device-study");
+  const auto cells = expand(p);
+  ASSERT_EQ(cells.size(), 128u);
+  std::map<std::string, std::set<double>> clocks;
+  std::set<std::tuple<std::string, double, int, int, std::string>> distinct;
+  for (const CellConfig& c : cells) {
+    EXPECT_EQ(c.arch, "784,256,128,64,10");
+    EXPECT_EQ(c.source, "smtj");
+    const std::string name = c.device["name"].get<std::string>();
+    const double ts = c.device["sample_period_s"].get<double>();
+    clocks[name].insert(ts);
+    distinct.emplace(name, ts, c.states, c.length, c.training);
+  }
+  EXPECT_EQ(distinct.size(), 128u);
+  // perpendicular_ns: dwell 2.7 ns at p = 1/2, relaxation 1/lambda = 1.35 ns; inplane_ns: 10 ns, 5 ns.
+  EXPECT_EQ(clocks["perpendicular_ns"], (std::set<double>{1.4e-10, 1.4e-9, 1.4e-8, 1.4e-7}));
+  EXPECT_EQ(clocks["inplane_ns"], (std::set<double>{5e-10, 5e-9, 5e-8, 5e-7}));
+  const JobGraph g = jobs_of(cells);
+  std::map<std::string, int> kinds;
+  for (const Job& j : g.jobs) ++kinds[j.kind];
+  EXPECT_EQ(kinds["train"], 2 + 2 + 64);  // qat bases per K, their continuations without SC, one with SC per device, clock, K, L
+  EXPECT_EQ(kinds["evaluate"], 128);
+  EXPECT_EQ(kinds["cost"], 64);
+  const JobGraph again = jobs_of(expand(parse_plan(plan_json(p), "exported")));
+  ASSERT_EQ(again.jobs.size(), g.jobs.size());
+  for (size_t i = 0; i < g.jobs.size(); ++i) EXPECT_EQ(again.jobs[i].id, g.jobs[i].id);
+  EXPECT_THROW(builtin_plan("device_study"), Error);
+}
+
+// A plan's device may name a built-in device (no such file beside the plan).
+TEST(Plan, DeviceByBuiltInName) {
+  const auto cells = expand(parse_plan(json::parse(R"({"base": {"device": "inplane_ns"}, "axes": {"length": [8]}})"), "t"));
+  EXPECT_EQ(cells[0].device["name"], "inplane_ns");
+  EXPECT_NE(error_of(json::parse(R"({"base": {"device": "no_such_device"}, "axes": {"length": [8]}})")).find("device 'no_such_device': no such file, and no built-in device of that name"),
+            std::string::npos);
 }
 
 TEST(Plan, ExpandsTheProductOfItsAxes) {

@@ -431,7 +431,22 @@ std::vector<fs::path> write_sweep_report(const json& rows, const fs::path& dir) 
         for (const auto& [k, v] : flat.items()) values[k].insert(v.dump());
       }
     for (const auto& [k, v] : values)
-      if (v.size() > 1) device_columns.push_back(k);
+      if (v.size() > 1 && k != "/description") device_columns.push_back(k);  // free text: the name stands for it
+  }
+  // A parameter that differs between cells only because the device does (a literature device's
+  // barrier, attempt time, ...) is an attribute that the device's name stands for: it stays in the
+  // tables but not in the plots, whose axes and series are what the plan sweeps (the clock).
+  std::vector<std::string> plotted_device_columns;
+  const bool named = std::find(device_columns.begin(), device_columns.end(), "/name") != device_columns.end();
+  for (const auto& k : device_columns) {
+    std::map<std::string, std::set<std::string>> per_device;  // name -> values of k
+    for (const auto& r : done)
+      if (r["config"].contains("device")) {
+        const json flat = r["config"]["device"].flatten();
+        per_device[flat.value("/name", json()).dump()].insert(flat.value(k, json()).dump());
+      }
+    const bool swept = std::any_of(per_device.begin(), per_device.end(), [](const auto& d) { return d.second.size() > 1; });
+    if (!named || k == "/name" || swept) plotted_device_columns.push_back(k);
   }
   const std::vector<std::string> settings = {"arch", "states", "dataset", "training", "source", "length", "sharing",
                                              "multiply", "accumulate", "repeats", "seed"};
@@ -514,7 +529,7 @@ std::vector<fs::path> write_sweep_report(const json& rows, const fs::path& dir) 
       written.push_back(dir / (base + ext));
     }
   }
-  for (const auto& f : write_accuracy_views(done, settings, device_columns, dir)) written.push_back(f);
+  for (const auto& f : write_accuracy_views(done, settings, plotted_device_columns, dir)) written.push_back(f);
   return written;
 }
 

@@ -130,6 +130,37 @@ TEST(Sweep, ReportHasAccuracyVsLengthAndClock) {
       << pareto;
 }
 
+// Two named devices (the device study): their own barriers and descriptions differ, but only
+// the clock is swept. The tables name the device and its parameters (not its free-text
+// description); the plots take the clock as an axis and the name as a series, not the barrier.
+TEST(Sweep, ReportPlotsTheSweptDeviceParametersNotTheDevicesAttributes) {
+  json rows = json::array();
+  int cell = 0;
+  for (const auto& [name, delta] : {std::pair{"a", 10.0}, std::pair{"b", 20.0}})
+    for (double ts : {1e-9, 1e-7}) {
+      json dev = {{"name", name}, {"description", std::string("device ") + name}, {"sample_period_s", ts}, {"delta", delta}};
+      const double acc = 0.5 + delta / 100.0 + (ts > 1e-8 ? 0.2 : 0.0);
+      rows.push_back({{"cell", cell++},
+                      {"config", {{"arch", "784,8,10"}, {"states", 5}, {"dataset", "mnist"}, {"training", "without_sc"},
+                                  {"source", "smtj"}, {"length", 16}, {"sharing", "independent"}, {"multiply", "signmag"},
+                                  {"accumulate", "apc"}, {"repeats", 3}, {"seed", 1}, {"device", dev}}},
+                      {"evaluation", {{"accuracy_mean", acc}, {"accuracy_std", 0.01}, {"accuracy_ci95", {acc - 0.02, acc + 0.02}},
+                                      {"digital_accuracy", 0.9}, {"images", 100}}},
+                      {"cost", {{"latency_s", {{"quantized_smtj", 16 * ts}}}, {"energy_j", {{"quantized_smtj", 16e-9}}},
+                                {"neuron_activation_latency_s", {{"quantized_smtj", 1e-9}}}}}});
+    }
+  const auto dir = testing::temp_dir("sweep_report_named");
+  const auto files = write_sweep_report(rows, dir);
+  auto written = [&](const std::string& f) { return std::find(files.begin(), files.end(), dir / f) != files.end(); };
+  const std::string csv = read_file(dir / "results.csv");
+  EXPECT_NE(csv.find(",seed,device/delta,device/name,device/sample_period_s,accuracy_mean"), std::string::npos) << csv;
+  EXPECT_EQ(csv.find("description"), std::string::npos);
+  EXPECT_TRUE(written("accuracy_vs_sample_period_s.csv"));
+  EXPECT_FALSE(written("accuracy_vs_delta.csv"));
+  EXPECT_FALSE(written("accuracy_map_delta_sample_period_s.csv"));
+  EXPECT_EQ(read_file(dir / "accuracy_vs_sample_period_s_series.csv"), "series,label\n0,device/name=a\n1,device/name=b\n");
+}
+
 // Two device axes (clock and barrier) give an accuracy map, one per combination of the other
 // settings that vary (here the training), with the values in the CSV beside the images.
 TEST(Sweep, ReportHasHeatmapsOverTwoDeviceAxes) {

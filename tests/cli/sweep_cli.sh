@@ -12,6 +12,16 @@ JSON
 out=$(expect_status 0 "$spinsc" sweep plan.json --dry-run)
 grep -qF "4 cells, 10 jobs (4 train, 4 evaluate, 2 cost)" <<<"$out" || fail "dry run: $out"
 
+# The built-in device study: counted, exported as a plan file that gives the same jobs; an
+# unknown plan name says which are built in.
+out=$(expect_status 0 "$spinsc" sweep device-study --dry-run)
+grep -qF "128 cells, 260 jobs (68 train, 128 evaluate, 64 cost)" <<<"$out" || fail "device-study dry run: $out"
+expect_status 0 "$spinsc" sweep device-study --export study.json -q >/dev/null
+out=$(expect_status 0 "$spinsc" sweep study.json --dry-run)
+grep -qF "128 cells, 260 jobs" <<<"$out" || fail "exported device-study: $out"
+out=$(expect_status 2 "$spinsc" sweep device_study --dry-run)
+grep -qF "no built-in plan 'device_study' (built in: device-study)" <<<"$out" || fail "unknown plan name: $out"
+
 printf '{"axes": {"length": [8, 0]}}' > bad.json
 out=$(expect_status 2 "$spinsc" sweep bad.json --dry-run)
 grep -qF "bad.json" <<<"$out" && grep -qF "'length' = 0" <<<"$out" || fail "bad length: $out"
