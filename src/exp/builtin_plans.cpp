@@ -1,6 +1,6 @@
-// The plans built into the program (plan.hpp: builtin_plan). Each is written as data, the same
-// JSON a plan file holds, so that its cells are validated, expanded and identified by the same
-// code as a file's; `spinsc sweep NAME --export FILE` writes it out for editing.
+// The plans built into the program (plan.hpp: builtin_plan). Each is data, what a plan file
+// holds (plan_json writes it as one), so that its cells are validated, expanded and identified by
+// the same code as a file's; `spinsc sweep NAME --export FILE` writes it out for editing.
 #include <string>
 
 #include <fmt/format.h>
@@ -64,20 +64,6 @@ std::vector<std::string> builtin_plan_names() { return {"device-study"}; }
 Plan builtin_plan(const std::string& name) {
   if (name == "device-study") return device_study();
   fail("no built-in plan '{}' (built in: device-study)", name);
-}
-
-json plan_json(const Plan& plan) {
-  json j = json::object();
-  if (!plan.name.empty()) j["name"] = plan.name;
-  if (!plan.description.empty()) j["description"] = plan.description;
-  j["base"] = plan.base;
-  if (!plan.axes.empty()) {
-    json axes = json::object();
-    for (const auto& [name, values] : plan.axes) axes[name] = values;
-    j["axes"] = axes;
-  }
-  if (!plan.cells.empty()) j["cells"] = plan.cells;
-  return j;
 }
 
 }  // namespace spinsc

@@ -204,6 +204,20 @@ Plan parse_plan(const json& j, const std::string& origin) {
   return p;
 }
 
+json plan_json(const Plan& plan) {
+  json j = json::object();
+  if (!plan.name.empty()) j["name"] = plan.name;
+  if (!plan.description.empty()) j["description"] = plan.description;
+  j["base"] = plan.base;
+  if (!plan.axes.empty()) {
+    json axes = json::object();
+    for (const auto& [name, values] : plan.axes) axes[name] = values;
+    j["axes"] = axes;
+  }
+  if (!plan.cells.empty()) j["cells"] = plan.cells;
+  return j;
+}
+
 Plan load_plan(const fs::path& path) {
   json j;
   try {
