@@ -16,7 +16,8 @@
 //    "cells": [{...}, ...]}            (optional: explicit cells, each over the base)
 // Settings (every one has a default, see CellConfig): arch, states, dataset, training
 // (float | without_sc | with_sc), epochs, sc_epochs, seed, source (ideal | lfsr[:n] | sobol |
-// smtj), device (a device JSON file or object, SPEC §3.1), device.<field> (a device parameter:
+// smtj), device (a device JSON file, a built-in device name or an object, SPEC §3.1),
+// device.<field> (a device parameter:
 // delta, tau0_s, sample_period_s, critical_current_A, temperature_K, offset_current_A, bias,
 // variation.delta.sigma, ...), length, sharing, multiply, accumulate, exact_bits, repeats,
 // limit. Errors name the plan, the setting and the value.

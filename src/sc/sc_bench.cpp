@@ -171,7 +171,10 @@ double random_bits_peak(int threads, double seconds) {
   if (detail::cpu_features().avx512_ideal()) kernels.emplace_back(splitmix_words_avx512, 1L << 14);
   else if (detail::cpu_features().avx2_ideal()) kernels.emplace_back(splitmix_words_avx2, 1L << 14);
   double best = 0;
-  for (const auto& [kernel, batch] : kernels) {
+  for (const auto& entry : kernels) {
+    // Plain locals, not structured bindings: OpenMP regions (clang) cannot capture those.
+    const Kernel kernel = entry.first;
+    const long batch = entry.second;
     std::vector<double> rate(static_cast<size_t>(nthreads), 0.0);
 #pragma omp parallel num_threads(nthreads)
     {
