@@ -137,6 +137,25 @@ void finish_stream(uint64_t h, uint64_t T, const uint64_t* und, long total, int 
   }
 }
 
+// The scalar end of phase B for one pending stream of the vector paths, whose continuation word 0
+// (`word0`) was compared for kVectorContinuationSteps steps with `late` its lanes still undecided:
+// those lanes are finished, then the continuation bits go, in order, to the undecided bits `und`
+// of the phase-A results `res`, into `out` (the general path when one word is not enough).
+inline void finish_pending_stream(uint64_t h, uint64_t T, uint64_t word0, uint64_t late, const uint64_t* und, const uint64_t* res,
+                                  int nw, uint64_t* out, std::vector<uint64_t>& extra) {
+  if (late) {
+    constexpr int kBits = 32 - kDense - kVectorContinuationSteps;
+    const uint64_t rest = T & ((uint64_t{1} << kBits) - 1);  // T's bits below the dense and vector steps
+    const uint64_t counter = first_counter(continuation_hash(h), 0) + kVectorContinuationSteps * detail::kGolden;
+    word0 |= compare_scalar(counter, rest, kBits, useful_steps(rest, kBits), late);
+  }
+  const unsigned off = deposit_first_word(word0, und, nw, res, out);
+  if (off > 64) {  // more than one continuation word: the general path
+    for (int w = 0; w < nw; ++w) out[w] = res[w];
+    finish_stream(h, T, und, off, nw, out, extra, &word0);
+  }
+}
+
 // The AVX-512 paths: compiled for these features whatever the build's baseline, run only where
 // the CPU has them (cpu_features().avx512_ideal()).
 SPINSC_TARGET_BEGIN("avx512f,avx512dq,avx512cd,bmi,bmi2")
@@ -222,22 +241,8 @@ void generate_vector_streams(int count, const double* p, const uint64_t* devices
   // bits go, in order, to its undecided bits. Interleaved below with the next group's vector
   // work so that the two overlap.
   auto finish = [&](size_t s) {
-    uint64_t* o = out + s * stride;
-    const uint64_t* uq = U + static_cast<size_t>(P) * s;
-    const uint64_t* rq = R + static_cast<size_t>(P) * s;
-    uint64_t word0 = C[s];
-    if (uint64_t late = CU[s]) {
-      constexpr int kBits = 32 - kDense - kVectorContinuationSteps;
-      const uint64_t rest = TH[s] & kLowMask & ((uint64_t{1} << kBits) - 1);
-      const uint64_t counter = first_counter(continuation_hash(H[s]), 0) + kVectorContinuationSteps * detail::kGolden;
-      word0 |= compare_scalar(counter, rest, kBits, useful_steps(rest, kBits), late);
-    }
-    const unsigned off = deposit_first_word(word0, uq, nw, rq, o);
-    if (off > 64) {
-      // More than one continuation word: the general path.
-      for (int w = 0; w < nw; ++w) o[w] = rq[w];
-      finish_stream(H[s], TH[s], uq, off, nw, o, sc.extra, &word0);
-    }
+    finish_pending_stream(H[s], TH[s], C[s], CU[s], U + static_cast<size_t>(P) * s, R + static_cast<size_t>(P) * s, nw,
+                          out + s * stride, sc.extra);
   };
   unsigned prev_pending = 0;
   int prev_g0 = 0;
@@ -405,7 +410,6 @@ void generate_batch_avx512(int count, const double* p, const uint64_t* devices, 
 }
 SPINSC_TARGET_END
 
-
 // The AVX2 path (4 lanes; x86-64-v3 CPUs without AVX-512, e.g. Zen 3): the same bits as the
 // portable path.
 // Phase A takes the batch's (stream, word) pairs as one flat list, 4 per vector, so that short
@@ -503,21 +507,8 @@ void generate_batch_avx2_impl(int count, const double* p, const uint64_t* device
   for (size_t q = 0; q < np; ++q) {
     const int s = sc.pending[q];
     const StreamPlan& pl = sc.plan[static_cast<size_t>(s)];
-    const uint64_t* uq = U + static_cast<size_t>(s) * nw;
-    const uint64_t* rq = R + static_cast<size_t>(s) * nw;
-    uint64_t* o = out + static_cast<size_t>(s) * stride;
-    uint64_t word0 = C[q];
-    if (uint64_t late = CU[q]) {
-      constexpr int kBits = 32 - kDense - kVectorContinuationSteps;
-      const uint64_t rest = pl.T & kLowMask & ((uint64_t{1} << kBits) - 1);
-      const uint64_t counter = first_counter(continuation_hash(pl.h), 0) + kVectorContinuationSteps * detail::kGolden;
-      word0 |= compare_scalar(counter, rest, kBits, useful_steps(rest, kBits), late);
-    }
-    const unsigned off = deposit_first_word(word0, uq, nw, rq, o);
-    if (off > 64) {  // more than one continuation word: the general path
-      for (int w = 0; w < nw; ++w) o[w] = rq[w];
-      finish_stream(pl.h, pl.T, uq, off, nw, o, sc.extra, &word0);
-    }
+    const size_t f0 = static_cast<size_t>(s) * nw;
+    finish_pending_stream(pl.h, pl.T, C[q], CU[q], U + f0, R + f0, nw, out + static_cast<size_t>(s) * stride, sc.extra);
   }
 }
 SPINSC_TARGET_END
