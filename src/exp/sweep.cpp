@@ -421,15 +421,15 @@ std::vector<fs::path> write_sweep_report(const json& rows, const fs::path& dir) 
   for (const auto& r : rows)
     if (!r.at("evaluation").is_null() && !r.at("cost").is_null()) done.push_back(r);
   std::vector<fs::path> written;
+  // Each cell's device parameters by JSON pointer (an empty object for a cell without a device).
+  std::vector<json> devices;
+  for (const auto& r : done) devices.push_back(r["config"].contains("device") ? r["config"]["device"].flatten() : json::object());
   // Device parameters that vary between cells become columns.
   std::vector<std::string> device_columns;
   {
     std::map<std::string, std::set<std::string>> values;
-    for (const auto& r : done)
-      if (r["config"].contains("device")) {
-        const json flat = r["config"]["device"].flatten();  // kept alive for the loop
-        for (const auto& [k, v] : flat.items()) values[k].insert(v.dump());
-      }
+    for (const json& flat : devices)
+      for (const auto& [k, v] : flat.items()) values[k].insert(v.dump());
     for (const auto& [k, v] : values)
       if (v.size() > 1 && k != "/description") device_columns.push_back(k);  // free text: the name stands for it
   }
@@ -440,11 +440,8 @@ std::vector<fs::path> write_sweep_report(const json& rows, const fs::path& dir) 
   const bool named = std::find(device_columns.begin(), device_columns.end(), "/name") != device_columns.end();
   for (const auto& k : device_columns) {
     std::map<std::string, std::set<std::string>> per_device;  // name -> values of k
-    for (const auto& r : done)
-      if (r["config"].contains("device")) {
-        const json flat = r["config"]["device"].flatten();
-        per_device[flat.value("/name", json()).dump()].insert(flat.value(k, json()).dump());
-      }
+    for (const json& flat : devices)
+      if (!flat.empty()) per_device[flat.value("/name", json()).dump()].insert(flat.value(k, json()).dump());
     const bool swept = std::any_of(per_device.begin(), per_device.end(), [](const auto& d) { return d.second.size() > 1; });
     if (!named || k == "/name" || swept) plotted_device_columns.push_back(k);
   }
@@ -456,13 +453,14 @@ std::vector<fs::path> write_sweep_report(const json& rows, const fs::path& dir) 
   csv += ",accuracy_mean,accuracy_std,accuracy_ci95_low,accuracy_ci95_high,digital_accuracy,images,design,latency_s,energy_j,"
          "neuron_activation_latency_s\n";
   std::vector<std::pair<double, double>> by_energy, by_latency;
-  for (const auto& r : done) {
+  for (size_t i = 0; i < done.size(); ++i) {
+    const json& r = done[i];
     const json& c = r["config"];
     const json& e = r["evaluation"];
     const std::string design = design_key(c);
     csv += std::to_string(r["cell"].get<int>());
     for (const auto& k : settings) csv += fmt::format(",{}", csv_field(c.value(k, json())));
-    for (const auto& k : device_columns) csv += fmt::format(",{}", csv_field(c["device"].flatten().value(k, json())));
+    for (const auto& k : device_columns) csv += fmt::format(",{}", csv_field(devices[i].value(k, json())));
     const json& ci = e["accuracy_ci95"];
     csv += fmt::format(",{},{},{},{},{},{},{},{},{},{}\n", csv_field(e["accuracy_mean"]), csv_field(e["accuracy_std"]),
                        csv_field(ci.is_array() ? ci[0] : json()), csv_field(ci.is_array() ? ci[1] : json()),
@@ -482,13 +480,11 @@ std::vector<fs::path> write_sweep_report(const json& rows, const fs::path& dir) 
     for (size_t i : idx) {
       const json& r = done[i];
       const std::string design = design_key(r["config"]);
-      pareto += fmt::format("{},{},{},{},{},{},{},{},{},{}\n", name, r["cell"].get<int>(), csv_field(r["config"]["arch"]),
+      pareto += fmt::format("{},{},{},{},{},{},{},{},{},{}", name, r["cell"].get<int>(), csv_field(r["config"]["arch"]),
                             r["config"]["states"].get<int>(), csv_field(r["config"]["training"]), r["config"]["length"].get<int>(),
                             design, csv_field(r["evaluation"]["accuracy_mean"]), csv_field(r["cost"]["energy_j"][design]),
                             csv_field(r["cost"]["latency_s"][design]));
-      pareto.pop_back();  // the device parameters that vary, as in results.csv
-      const json flat = r["config"].contains("device") ? r["config"]["device"].flatten() : json::object();
-      for (const auto& k : device_columns) pareto += fmt::format(",{}", csv_field(flat.value(k, json())));
+      for (const auto& k : device_columns) pareto += fmt::format(",{}", csv_field(devices[i].value(k, json())));  // as in results.csv
       pareto += "\n";
     }
   write_file_atomic(dir / "pareto.csv", pareto);
