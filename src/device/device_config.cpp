@@ -223,6 +223,13 @@ std::vector<std::string> builtin_device_names() {
 }
 
 namespace {
+// The built-in file of that name, or nullptr.
+const std::string_view* builtin_device_text(const std::string& name) {
+  for (int i = 0; i < detail::kBuiltinDeviceFileCount; ++i)
+    if (detail::kBuiltinDeviceFiles[i].first == name) return &detail::kBuiltinDeviceFiles[i].second;
+  return nullptr;
+}
+
 std::string builtin_device_list() {
   std::string known;
   for (const std::string& n : builtin_device_names()) known += (known.empty() ? "" : ", ") + n;
@@ -231,10 +238,9 @@ std::string builtin_device_list() {
 }  // namespace
 
 DeviceConfig builtin_device(const std::string& name) {
-  for (int i = 0; i < detail::kBuiltinDeviceFileCount; ++i)
-    if (detail::kBuiltinDeviceFiles[i].first == name)
-      return parse_device_config(detail::kBuiltinDeviceFiles[i].second, fmt::format("built-in device '{}'", name));
-  fail("no built-in device '{}' (built in: {})", name, builtin_device_list());
+  const std::string_view* text = builtin_device_text(name);
+  if (!text) fail("no built-in device '{}' (built in: {})", name, builtin_device_list());
+  return parse_device_config(*text, fmt::format("built-in device '{}'", name));
 }
 
 DeviceConfig resolve_device(const std::string& file_or_name, const std::filesystem::path& base_dir) {
@@ -244,9 +250,9 @@ DeviceConfig resolve_device(const std::string& file_or_name, const std::filesyst
                           std::filesystem::path(file_or_name).extension() != ".json";
   std::error_code ec;
   if (!plain_name || std::filesystem::exists(path, ec)) return load_device_config(path);
-  for (const std::string& n : builtin_device_names())
-    if (n == file_or_name) return builtin_device(n);
-  fail("device '{}': no such file, and no built-in device of that name (built in: {})", file_or_name, builtin_device_list());
+  if (!builtin_device_text(file_or_name))
+    fail("device '{}': no such file, and no built-in device of that name (built in: {})", file_or_name, builtin_device_list());
+  return builtin_device(file_or_name);
 }
 
 std::string to_json_text(const DeviceConfig& c) {
