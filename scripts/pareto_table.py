@@ -18,7 +18,7 @@ import pathlib
 import sys
 
 import doc_block
-from sweep_table import si
+from sweep_table import measured_line, si
 
 
 def rows_of(path):
@@ -72,11 +72,8 @@ def main():
     a = ap.parse_args()
     out, n = body(a.dir)
     if a.cpu and a.time:
-        wall, user, system = (float(v) for v in pathlib.Path(a.time).read_text().split())
-        cpu = pathlib.Path(a.cpu).read_text().strip()
-        ran = f" by `{a.command}`" if a.command else ""
-        out = [f"Measured on {cpu}{ran}: {n} cells in {wall:.0f} s wall, {user + system:.0f} s of CPU "
-               f"(`scripts/pareto_table.py` wrote this block from the run's pareto.csv and results.csv).", ""] + out
+        out = [measured_line(a.cpu, a.time, n, "`scripts/pareto_table.py` wrote this block from the run's pareto.csv and "
+                             "results.csv", a.command), ""] + out
     text = "\n".join(out).rstrip("\n")
     if not (a.write or a.check):
         print(text)

@@ -32,6 +32,16 @@ def si(v, unit):
     return f"{v:.3g} {unit}"
 
 
+def measured_line(cpu_file, time_file, cells, wrote, command=None):
+    """The first line of a sweep's block: the CPU (cpu_file: one line), the command, the number of
+    cells and the run's wall and CPU time (time_file: what `/usr/bin/time -f "%e %U %S"` wrote)."""
+    wall, user, system = (float(v) for v in pathlib.Path(time_file).read_text().split())
+    cpu = pathlib.Path(cpu_file).read_text().strip()
+    ran = f" by `{command}`" if command else ""
+    return (f"Measured on {cpu}{ran}: {cells} cells in {wall:.0f} s wall, {user + system:.0f} s of CPU "
+            f"({wrote}).")
+
+
 def table(path, row_key, col_key):
     rows = list(csv.DictReader(open(path, newline="")))
     if not rows or row_key not in rows[0] or col_key not in rows[0]:
@@ -76,11 +86,9 @@ def main():
     a = ap.parse_args()
     out = table(a.csv, a.row, a.col)
     if a.cpu and a.time:
-        wall, user, system = (float(v) for v in pathlib.Path(a.time).read_text().split())
-        cpu = pathlib.Path(a.cpu).read_text().strip()
         rows = sum(1 for _ in open(a.csv)) - 1
-        out = [f"Measured on {cpu}: {rows} cells in {wall:.0f} s wall, {user + system:.0f} s of CPU "
-               f"(`scripts/sweep_table.py` wrote this block from the run's results.csv).", ""] + out
+        out = [measured_line(a.cpu, a.time, rows, "`scripts/sweep_table.py` wrote this block from the run's results.csv"),
+               ""] + out
     text = "\n".join(out)
     if not (a.write or a.check):
         print(text)
