@@ -9,26 +9,23 @@ usage: scripts/cnn_table.py DIR [DIR ...]                  print the block
 The block lies between the lines `<!-- cnn_table: begin -->` and `<!-- cnn_table: end -->`.
 Per folder: the command that reproduces it (from config.json), accuracy (%) per K, L and
 training (mean ± sample std over the repeats; a folder without results.json, of a run not
-finished, is read from its cells/), the digital accuracy of the networks, the gain of
+finished, is read from its finished jobs), the digital accuracy of the networks, the gain of
 training with SC (with minus without, and the standard error of that difference of means), and
-the training time per epoch recorded in each model. Digital accuracies come from the digital
+the training time per epoch recorded in each model's job record. Digital accuracies come from the digital
 cells when the run had them (baselines), else from each model's `digital_test_accuracy` (the
 same computation on the same test set, recorded when the model was trained).
 """
 import json
 import math
 import os
-import struct
 import sys
+
+import reproduce_store
 
 BEGIN, END = "<!-- cnn_table: begin -->", "<!-- cnn_table: end -->"
 
 
-def model_training(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-    return json.loads(header["__metadata__"]["training"])
+model_training = reproduce_store.model_training
 
 
 def cpu_name():
@@ -79,14 +76,7 @@ def folder_block(path):
     cfg = json.load(open(os.path.join(path, "config.json")))
     if cfg.get("suite") != "cnn":
         sys.exit(f"{path}: not a --suite cnn result folder (config.json has no \"suite\": \"cnn\")")
-    results = os.path.join(path, "results.json")
-    if os.path.exists(results):
-        cells = json.load(open(results))
-    else:  # a run not (yet) finished: the cells it has stored
-        cells = []
-        for name in sorted(os.listdir(os.path.join(path, "cells"))):
-            if name.endswith(".json") and not name.startswith("."):
-                cells.append(json.load(open(os.path.join(path, "cells", name)))["cell"])
+    cells = reproduce_store.cells(path)  # results.json, or the finished jobs of a run under way
 
     def find(kind, K, L, training):
         for c in cells:
@@ -95,8 +85,13 @@ def folder_block(path):
         return None
 
     def model(name):
+        """A model's training metadata, with its job's wall time per epoch and threads."""
         p = os.path.join(path, "models", name + ".safetensors")
-        return model_training(p) if os.path.exists(p) else None
+        if not os.path.exists(p):
+            return None
+        m = model_training(p)
+        m.update(reproduce_store.job_timing(path, p))
+        return m
 
     lengths = cfg["lengths"]
     out = [f"#### {cfg['dataset']}, `{cfg['arch']}`", ""]
@@ -147,10 +142,12 @@ def folder_block(path):
         for name in [f"cnn-k{K}-base", f"cnn-k{K}-without_sc"] + [f"cnn-k{K}-with_sc-L{L}" for L in lengths]:
             m = model(name)
             if m:
+                if "seconds_per_epoch" not in m:
+                    continue
                 threads = f"{m['threads']} thread" + ("s" if m["threads"] != 1 else "")
                 times.append(f"{name} {m['seconds_per_epoch']:.1f} s ({m['mode']}, {threads})")
     if times:
-        out.append("Wall time per training epoch, from the models' metadata: " + "; ".join(times) + ".")
+        out.append("Wall time per training epoch, from the jobs' records: " + "; ".join(times) + ".")
     cell_s = [c["seconds"] for c in cells if c["kind"] == "grid"]
     if cell_s:
         out.append(f"Evaluation of a grid cell ({cfg['repeats']} repeats x {cfg['test_images']} images): "

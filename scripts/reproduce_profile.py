@@ -1,27 +1,26 @@
 #!/usr/bin/env python3
 """Where the time of a `spinsc reproduce` run goes, from its output folder: the training of each
-kind of model (from the models' metadata: every epoch's seconds and thread count) and the
-evaluation of each kind of cell (from the cells' seconds).
+kind of model (from the jobs' records: every epoch's seconds and thread count) and the
+evaluation of each kind of cell (from the evaluation jobs' seconds).
 
     /usr/bin/python3 scripts/reproduce_profile.py RUN_DIR --time TIME_FILE --json OUT.json [--load TEXT]
     /usr/bin/python3 scripts/reproduce_profile.py PROFILE.json --write docs/performance.md
     /usr/bin/python3 scripts/reproduce_profile.py PROFILE.json --check docs/performance.md
 
-The first form reads RUN_DIR/models/*.safetensors and RUN_DIR/cells/*.json (and the
+The first form reads RUN_DIR/jobs/*.json (reproduce_store.py; and the
 `/usr/bin/time -v` output of the run for its wall and CPU time) and writes the profile as JSON;
 the others turn a profile into the block between <!-- reproduce-profile:begin --> and
 <!-- reproduce-profile:end --> of a Markdown file.
 """
 import argparse
-import glob
 import json
 import os
 import pathlib
 import re
-import struct
 import sys
 
 import doc_block
+import reproduce_store
 
 BLOCK = "reproduce-profile"
 
@@ -31,24 +30,8 @@ def fail(msg):
     sys.exit(2)
 
 
-def model_training(path):
-    """The `training` metadata of a safetensors model file (its JSON header)."""
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-    return json.loads(header["__metadata__"]["training"])
 
 
-def model_kind(name):
-    if name.endswith("-float"):
-        return "float base"
-    if name.endswith("-base"):
-        return "qat base"
-    if "-without_sc" in name:
-        return "continuation without SC"
-    if "-with_sc-" in name:
-        return "continuation with SC noise"
-    return "other"
 
 
 def cell_kind(cell, exact_bits):
@@ -62,24 +45,23 @@ def cell_kind(cell, exact_bits):
 
 def profile(run, time_file, load=None):
     run = pathlib.Path(run)
-    models = sorted(glob.glob(str(run / "models" / "*.safetensors")))
-    cells = sorted(glob.glob(str(run / "cells" / "*.json")))
-    if not models or not cells:
-        fail(f"{run} holds no models/*.safetensors or cells/*.json: not a reproduce output folder")
     config = json.loads((run / "config.json").read_text())
+    jobs = reproduce_store.trainings(run)
+    cells = reproduce_store.cells(run)
+    if not jobs or not cells:
+        fail(f"{run} holds no finished training and evaluation jobs (jobs/*.json): not a reproduce output folder")
     training = {}
-    for m in models:
-        t = model_training(m)
-        k = model_kind(pathlib.Path(m).stem)
+    for k, epochs in jobs:
         e = training.setdefault(k, {"jobs": 0, "epochs": 0, "seconds": 0.0, "thread_seconds": 0.0})
         e["jobs"] += 1
-        for h in t["history"]:
+        for seconds, threads in epochs:
             e["epochs"] += 1
-            e["seconds"] += h["seconds"]
-            e["thread_seconds"] += h["seconds"] * h["threads"]
+            e["seconds"] += seconds
+            e["thread_seconds"] += seconds * threads
     evaluation = {}
-    for c in cells:
-        cell = json.loads(pathlib.Path(c).read_text())["cell"]
+    for cell in cells:
+        if cell["length"] == 0:
+            continue  # a digital cell: measured inside its model's first evaluation
         k = cell_kind(cell, config.get("exact_bits", False))
         e = evaluation.setdefault(k, {"jobs": 0, "seconds": 0.0})
         e["jobs"] += 1

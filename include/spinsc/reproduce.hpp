@@ -20,24 +20,28 @@
 // L continues it for `sc_epochs` with the SC noise of that source and L in the forward pass
 // (MomentMatchedNoise, sc_noise.hpp). The float network trains for `epochs`.
 //
-// All models are trained first, side by side: as many single-threaded trainings at once as the
-// run has threads (independent trainings never wait for each other, where one training's
-// threads meet at a barrier every millisecond); a model does not depend on the thread count
-// it was trained with. The base models first, then their continuations.
+// A built-in plan (SPEC §10): the grid is the plan reproduce_plan() gives, its grid and analog
+// cells the plan's explicit cells, run as the jobs of jobs_of() in a sweep store in DIR (DIR/jobs,
+// DIR/models, DIR/plan.json; docs/sweeps.md) by the local executor (trainings side by side, one
+// thread each, then the evaluations on every thread) or, with `mpi`, the MPI executor; `spinsc
+// sweep reproduce` runs the same jobs. A digital cell is the digital accuracy that the evaluation
+// of its model's first length also measures (on the same images). Every trained model is also
+// under its report name, DIR/models/NAME.safetensors (a hard link to its job's file), as the
+// cells name it.
 //
-// Resumable: every trained model (DIR/models/*.safetensors) and every evaluated cell
-// (DIR/cells/*.json) is written atomically as soon as it is finished, with a fingerprint of
-// everything that produced it. A restart with the same DIR reuses what matches and redoes only
-// the rest; the report files are rewritten from the cells at the end. Results depend on the seed
-// only, never on the thread count or on where a run was interrupted. A cell file also carries the
-// sha256 of its content: one edited or damaged with its fingerprint intact is recomputed, as is a
-// model file that does not load. A restart removes the temporary files a killed run left.
+// Resumable: a job's record and model are written atomically as soon as it is finished, with
+// the checksum of its configuration and result (and of its model). A restart with the same DIR
+// reuses every finished job whose record matches and redoes only the rest (an edited, damaged
+// or truncated record or model is redone); the report files are rewritten from the records at
+// the end. Results depend on the seed only, never on the thread count, the executor or where a
+// run was interrupted. A restart removes the temporary files a killed run left.
 //
 // Every input (options, source and its lengths, hardware parameters, data, output folder) is
 // checked before the first job; bad input throws spinsc::Error naming it.
 //
-// Progress: one message per job to ctx.observer, with the elapsed time and an ETA. Sources
-// are built from ctx.sources.
+// Progress: one message per job to ctx.observer, with the elapsed time and an ETA. The source
+// is checked with ctx.sources; the jobs build it from the plan's settings (ideal, lfsr[:n],
+// sobol, smtj with the reference device, smtj:FILE or NAME, trace:DIR).
 //
 // Outputs: DIR/results.json, results.csv, table.md, accuracy_vs_length_d<depth>.png (cnn suite:
 // accuracy_vs_length_cnn.png; + .csv and .gp), and the hardware cost table of the
@@ -55,6 +59,7 @@
 #include <nlohmann/json.hpp>
 
 #include "spinsc/context.hpp"
+#include "spinsc/plan.hpp"
 
 namespace spinsc {
 
@@ -83,6 +88,7 @@ struct ReproduceConfig {
   bool baselines = true;            // float, digital and analog cells
   bool exact_bits = false;          // bit-level evaluation even where the binomial shortcut is exact
   std::filesystem::path hw;         // hardware cost parameters (empty: configs/hw/default.json)
+  bool mpi = false;                 // run the jobs with the MPI executor (mpirun -np N; rank 0 reports)
 };
 
 struct ReproduceCell {
@@ -105,7 +111,13 @@ struct ReproduceCell {
 // 15 and sc_epochs 2 (why: docs/cnn.md). Throws spinsc::Error naming an unknown suite.
 ReproduceConfig reproduce_defaults(const std::string& suite);
 
-// Runs (or resumes) the grid and writes the report. Returns all cells of this configuration.
+// The grid as a plan (plan.hpp): its base settings and explicit cells, the grid cells then the
+// analog ones in the report's order. Independent of `out`. Throws spinsc::Error
+// naming a bad option.
+Plan reproduce_plan(const ReproduceConfig& config);
+
+// Runs (or resumes) the grid and writes the report. Returns all cells of this configuration (none
+// on the MPI ranks other than 0, which only run jobs).
 std::vector<ReproduceCell> run_reproduce(const ReproduceConfig& config, const Context& context);
 
 // The report files from a list of cells (also used by tests).

@@ -12,6 +12,7 @@
 #include "spinsc/error.hpp"
 #include "spinsc/files.hpp"
 #include "spinsc/reproduce.hpp"
+#include "spinsc/sweep.hpp"
 
 namespace spinsc::cli {
 namespace {
@@ -57,7 +58,10 @@ int run_reproduce_command(ReproduceOptions& opt) {
   Context ctx;
   ctx.sources = standard_sources();
   ctx.observer = &progress;
+  // Under mpirun the jobs go to the MPI executor (rank 0 hands them out and writes the report).
+  cfg.mpi = launched_by_mpi();
   const auto cells = run_reproduce(cfg, ctx);
+  if (cfg.mpi && launched_rank() != 0) return 0;
   if (!opt.quiet) {
     fmt::print("{}", read_file(cfg.out / "table.md"));
     fmt::print("\n{} cells; report in {}/ (table.md, results.json, results.csv, plots)\n", cells.size(), cfg.out.string());
@@ -69,7 +73,7 @@ const bool registered = register_command(
     "reproduce", "Run the paper's grid (network x K x L x training with/without SC) and write the report",
     [](CLI::App& app) {
       auto opt = std::make_shared<ReproduceOptions>();
-      app.add_option("--out,-o", opt->out, "Output folder (resumes what it already holds)")->capture_default_str();
+      app.add_option("--out,-o", opt->out, "Output folder (resumes what it already holds; a sweep store, docs/sweeps.md)")->capture_default_str();
       app.add_option("--suite", opt->suite, "mlp: the MLP depths (--depths, --arch1, --arch3); cnn: the conv network --cnn-arch")
           ->capture_default_str();
       opt->cnn_only.push_back(

@@ -8,6 +8,7 @@
 #include "spinsc/device_config.hpp"
 #include "spinsc/error.hpp"
 #include "spinsc/plan.hpp"
+#include "spinsc/reproduce.hpp"
 #include "spinsc/smtj.hpp"
 
 namespace spinsc {
@@ -59,11 +60,17 @@ Plan device_study() {
 
 }  // namespace
 
-std::vector<std::string> builtin_plan_names() { return {"device-study"}; }
+std::vector<std::string> builtin_plan_names() { return {"device-study", "reproduce"}; }
 
 Plan builtin_plan(const std::string& name) {
   if (name == "device-study") return device_study();
-  fail("no built-in plan '{}' (built in: device-study)", name);
+  // The default `spinsc reproduce` (its mlp suite): the same cells and jobs.
+  if (name == "reproduce") {
+    Plan p = reproduce_plan(reproduce_defaults("mlp"));
+    p.origin = "built-in plan 'reproduce'";
+    return p;
+  }
+  fail("no built-in plan '{}' (built in: device-study, reproduce)", name);
 }
 
 }  // namespace spinsc

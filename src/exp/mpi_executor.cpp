@@ -23,6 +23,12 @@ bool launched_by_mpi() {
   return false;
 }
 
+int launched_rank() {
+  for (const char* v : {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"})
+    if (const char* s = std::getenv(v)) return std::atoi(s);
+  return 0;
+}
+
 #if !SPINSC_WITH_MPI
 
 size_t run_mpi(const JobGraph&, const SweepStore&, const SweepOptions&, int*) {
@@ -107,6 +113,7 @@ size_t coordinate(const JobGraph& graph, const SweepStore& store, const SweepOpt
     }
     ++ran;
     done[i] = true;
+    if (options.observer) options.observer->finished(graph.jobs[i], i, 0.0);
     for (size_t k : readers[i])
       if (--waiting[k] == 0) ready.push_back(k);
   }

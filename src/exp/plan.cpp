@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <mutex>
 #include <set>
 
 #include "spinsc/arithmetic.hpp"
@@ -15,6 +16,7 @@
 #include "spinsc/network.hpp"
 #include "spinsc/rng.hpp"
 #include "spinsc/sc_engine.hpp"
+#include "spinsc/trace.hpp"
 
 #ifndef SPINSC_VERSION
 #error "SPINSC_VERSION must be defined by the build (the project version)"
@@ -29,7 +31,7 @@ namespace {
 
 const std::set<std::string> kSettings = {"arch",  "states", "dataset", "training",   "epochs",  "sc_epochs",
                                          "seed",  "source", "device",  "length",     "sharing", "multiply",
-                                         "accumulate", "exact_bits", "repeats", "limit"};
+                                         "accumulate", "exact_bits", "repeats", "limit", "train_limit"};
 
 template <class... Args>
 [[noreturn]] void bad(const std::string& where, fmt::format_string<Args...> format, Args&&... args) {
@@ -70,16 +72,61 @@ json device_object(const json& v, const std::string& where, const fs::path& base
   }
 }
 
+// A trace:DIR source as the cell keeps it: "trace:<absolute directory>" and the library's
+// checksum. The library is parsed once per content (a plan's cells share it, and a library of
+// long traces takes a while to parse) but hashed every time, so a changed file is always seen.
+std::pair<std::string, std::string> trace_source(const std::string& spec, const std::string& where, const fs::path& base_dir) {
+  fs::path dir = spec.substr(6);
+  if (dir.empty()) bad(where, "'source' = '{}' names no directory (trace:DIR, a trace library)", spec);
+  if (dir.is_relative() && !base_dir.empty()) dir = base_dir / dir;
+  std::error_code ec;
+  dir = fs::absolute(dir, ec).lexically_normal();
+  if (ec) bad(where, "'source' = '{}': cannot resolve the directory: {}", spec, ec.message());
+  if (!dir.has_filename() && dir.has_parent_path()) dir = dir.parent_path();  // no trailing '/': one name per library
+  static std::mutex mutex;
+  static std::set<std::string> loads;  // checksums of libraries that loaded
+  try {
+    const std::string sha = trace_library_sha256(dir);
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (loads.contains(sha)) return {"trace:" + dir.string(), sha};
+    }
+    load_trace_library(dir);
+    std::lock_guard<std::mutex> lock(mutex);
+    loads.insert(sha);
+    return {"trace:" + dir.string(), sha};
+  } catch (const Error& e) {
+    bad(where, "'source' = '{}': {}", spec, e.what());  // the library's error names the directory (or its file)
+  }
+}
+
 }  // namespace
 
 std::string spinsc_version() { return SPINSC_VERSION; }
+
+std::string trace_library_sha256(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    fail("trace library '{}' is not a directory{}", dir.string(), ec ? " (" + ec.message() + ")" : std::string());
+  std::vector<fs::path> files;
+  for (const auto& f : regular_files_in(dir))
+    if (f.extension() == ".trace") files.push_back(f);
+  if (files.empty()) fail("trace library '{}' has no *.trace files", dir.string());
+  std::sort(files.begin(), files.end());
+  // Per file its name and the hash of its bytes: the whole library is never in memory at once.
+  json list = json::array();
+  for (const auto& f : files) list.push_back({f.filename().string(), sha256_hex(read_file(f))});
+  return sha256_hex(list.dump());
+}
 
 json CellConfig::to_json() const {
   json j = {{"arch", arch},         {"states", states},       {"dataset", dataset},   {"training", training},
             {"epochs", epochs},     {"sc_epochs", sc_epochs}, {"seed", seed},         {"source", source},
             {"length", length},     {"sharing", sharing},     {"multiply", multiply}, {"accumulate", accumulate},
             {"exact_bits", exact_bits}, {"repeats", repeats}, {"limit", limit}};
+  if (train_limit > 0) j["train_limit"] = train_limit;
   if (!device.is_null()) j["device"] = device;
+  if (!library_sha256.empty()) j["library_sha256"] = library_sha256;
   return j;
 }
 
@@ -116,13 +163,19 @@ CellConfig cell_config(const json& settings, const std::string& where, const fs:
       c.epochs = int_setting(v, where, "epochs", 1, 100000);
     } else if (key == "sc_epochs") {
       c.sc_epochs = int_setting(v, where, "sc_epochs", 0, 100000);
+    } else if (key == "train_limit") {
+      c.train_limit = int_setting(v, where, "train_limit", 0, 1 << 30);
     } else if (key == "seed") {
       if (!v.is_number_unsigned()) bad(where, "'seed' = {} must be a non-negative integer", v.dump());
       c.seed = v.get<uint64_t>();
     } else if (key == "source") {
       c.source = string_setting(v, where, "source");
-      if (c.source != "ideal" && c.source != "sobol" && c.source != "smtj" && c.source != "lfsr" && !c.source.starts_with("lfsr:"))
-        bad(where, "'source' = '{}' is not ideal, lfsr[:n], sobol or smtj (the device comes from 'device')", c.source);
+      if (c.source.starts_with("trace:")) {
+        std::tie(c.source, c.library_sha256) = trace_source(c.source, where, base_dir);
+      } else if (c.source != "ideal" && c.source != "sobol" && c.source != "smtj" && c.source != "lfsr" &&
+                 !c.source.starts_with("lfsr:")) {
+        bad(where, "'source' = '{}' is not ideal, lfsr[:n], sobol, smtj or trace:DIR (the device comes from 'device')", c.source);
+      }
     } else if (key == "device") {
       c.device = device_object(v, where, base_dir);
     } else if (key == "length") {
@@ -277,13 +330,18 @@ JobGraph jobs_of(const std::vector<CellConfig>& cells) {
   for (const CellConfig& c : cells) {
     const bool float_net = c.training == "float";
     // The base: float, or qat of K levels. Its settings are all the trainer reads.
-    const json base = {{"arch", c.arch},   {"states", float_net ? 0 : c.states}, {"mode", float_net ? "float" : "qat"},
-                       {"epochs", c.epochs}, {"seed", c.seed}, {"dataset", c.dataset}};
+    json base = {{"arch", c.arch},   {"states", float_net ? 0 : c.states}, {"mode", float_net ? "float" : "qat"},
+                 {"epochs", c.epochs}, {"seed", c.seed}, {"dataset", c.dataset}};
+    // Only when set: training on every image keeps the ids the trainings had before the setting.
+    if (c.train_limit > 0) base["train_limit"] = c.train_limit;
     std::string model = add("train", base, {});
     json source = {{"source", c.source}};
     if (!c.device.is_null()) source["device"] = c.device;
+    // The library by its content: a changed trace file is a different source of bits.
+    if (!c.library_sha256.empty()) source["library_sha256"] = c.library_sha256;
     if (!float_net && c.sc_epochs > 0) {
       json more = {{"init", model}, {"epochs", c.sc_epochs}, {"seed", c.seed}, {"dataset", c.dataset}};
+      if (c.train_limit > 0) more["train_limit"] = c.train_limit;
       if (c.training == "with_sc") more["noise"] = {{"bits", source}, {"length", c.length}};
       more["mode"] = c.training == "with_sc" ? "sc" : "qat";
       model = add("train", more, {model});

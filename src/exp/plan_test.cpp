@@ -1,14 +1,17 @@
 // Sweep plans: parsing, validation with clear errors, expansion, job identity and sharing.
 #include "spinsc/plan.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <map>
+#include <random>
 #include <set>
 #include <tuple>
 
 #include "spinsc/error.hpp"
 #include "spinsc/files.hpp"
+#include "spinsc/trace.hpp"
 #include "testutil.hpp"
 
 namespace spinsc {
@@ -26,11 +29,26 @@ std::string error_of(const json& plan) {
   return "";
 }
 
+// A trace library of `traces` bits-format files in `dir`: fractions of ones 0.1, 0.3, ... (i.i.d.
+// bits from `seed`), `samples` samples each.
+void write_trace_library(const std::filesystem::path& dir, int traces, int samples, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  for (int i = 0; i < traces; ++i) {
+    const double p = (2 * i + 1) / (2.0 * traces);
+    std::string text = fmt::format("# target_p: {}\n# sample_period_s: 1e-9\n# format: bits\n", p);
+    for (int t = 0; t < samples; ++t) {
+      text += std::uniform_real_distribution<double>(0, 1)(rng) < p ? '1' : '0';
+      if (t % 64 == 63 || t + 1 == samples) text += '\n';
+    }
+    write_file_atomic(dir / fmt::format("p{}.trace", i), text);
+  }
+}
+
 // The built-in device study: both literature devices at 0.1, 1, 10 and 100 times their
 // relaxation time at p = 1/2, the 3-hidden network at K = 5 and 11, four lengths, without and with
 // SC; written out as a plan file it gives the same cells and jobs.
 TEST(Plan, BuiltInDeviceStudy) {
-  EXPECT_EQ(builtin_plan_names(), std::vector<std::string>{"device-study"});
+  EXPECT_EQ(builtin_plan_names(), (std::vector<std::string>{"device-study", "reproduce"}));
   const Plan p = builtin_plan("device-study");
   const auto cells = expand(p);
   ASSERT_EQ(cells.size(), 128u);
@@ -219,6 +237,142 @@ TEST(Plan, JobIdentity) {
   const auto again = expand(parse_plan(json::parse(R"({"base": {"arch": "dense:32,dense:10", "device": "configs/device/reference.json"},
       "cells": [{"length": 8, "training": "without_sc"}]})"), "t"), testing::source_dir());
   EXPECT_EQ(jobs_of(again).cells[0], g.cells[0]);
+}
+
+}  // namespace
+}  // namespace spinsc
+
+namespace spinsc {
+namespace {
+
+using nlohmann::json;
+
+std::vector<std::string> ids_of(const JobGraph& g) {
+  std::vector<std::string> ids;
+  for (const Job& j : g.jobs) ids.push_back(j.id);
+  return ids;
+}
+
+// train_limit enters the trainings only when set: every job of a plan without it keeps its id,
+// and a limit changes the trainings (and through their models the evaluations), not the cost.
+TEST(Plan, TrainLimit) {
+  auto graph = [](const json& train_limit) {
+    json plan = json::parse(R"({"base": {"arch": "784,32,10"}, "axes": {"length": [8, 16], "training": ["without_sc", "with_sc"]}})");
+    if (!train_limit.is_null()) plan["base"]["train_limit"] = train_limit;
+    return jobs_of(expand(parse_plan(plan, "t")));
+  };
+  const JobGraph plain = graph(nullptr);
+  EXPECT_EQ(ids_of(graph(0)), ids_of(plain));
+  for (const Job& j : plain.jobs) EXPECT_FALSE(j.config.contains("train_limit")) << j.kind;  // the ids of before the setting
+  const JobGraph limited = graph(100);
+  ASSERT_EQ(limited.jobs.size(), plain.jobs.size());
+  for (size_t i = 0; i < plain.jobs.size(); ++i) {
+    const Job &a = plain.jobs[i], &b = limited.jobs[i];
+    ASSERT_EQ(a.kind, b.kind);
+    if (a.kind == "cost") {
+      EXPECT_EQ(a.id, b.id) << "the design does not depend on the training images";
+    } else {
+      EXPECT_NE(a.id, b.id) << a.kind;
+      if (a.kind == "train") {
+        EXPECT_EQ(b.config.at("train_limit"), 100) << b.config.dump();
+      }
+    }
+  }
+  const auto cells = expand(parse_plan(json::parse(R"({"axes": {"train_limit": [0, 500]}})"), "t"));
+  EXPECT_FALSE(cells[0].to_json().contains("train_limit"));
+  EXPECT_EQ(cells[1].to_json().at("train_limit"), 500);
+  EXPECT_NE(error_of(json::parse(R"({"axes": {"train_limit": [-1]}})")).find("'train_limit' = -1 must be an integer in 0.."),
+            std::string::npos);
+  EXPECT_NE(error_of(json::parse(R"({"axes": {"train_limit": [1.5]}})")).find("'train_limit'"), std::string::npos);
+}
+
+// A trace:DIR source: resolved beside the plan, named by its absolute directory, identified by
+// the library's content, and refused (naming the setting and the directory) when it does not
+// load.
+TEST(Plan, TraceLibrarySource) {
+  const auto dir = testing::temp_dir("plan_trace");
+  write_trace_library(dir / "lib", 3, 256, 1);
+  const std::string plan = R"({"base": {"source": "trace:lib", "training": "with_sc", "sc_epochs": 1}, "axes": {"length": [8, 16]}})";
+  const auto cells = expand(parse_plan(json::parse(plan), "t"), dir);
+  ASSERT_EQ(cells.size(), 2u);
+  EXPECT_EQ(cells[0].source, "trace:" + (dir / "lib").string());
+  EXPECT_EQ(cells[0].library_sha256, trace_library_sha256(dir / "lib"));
+  EXPECT_EQ(cells[0].library_sha256.size(), 64u);
+  EXPECT_TRUE(cells[0].device.is_null());
+  EXPECT_EQ(cells[0].to_json().at("library_sha256"), cells[0].library_sha256);
+  // An absolute spelling, with a trailing '/' or a detour, is the same cell and the same jobs.
+  const auto again = expand(parse_plan(json{{"base", {{"source", "trace:" + (dir / "lib" / "..").string() + "/lib/"},
+                                                      {"training", "with_sc"}, {"sc_epochs", 1}}},
+                                            {"axes", {{"length", {8, 16}}}}},
+                                       "t"));
+  EXPECT_EQ(again[0].source, cells[0].source);
+  const JobGraph g = jobs_of(cells);
+  EXPECT_EQ(ids_of(jobs_of(again)), ids_of(g));
+  int reading = 0;
+  for (const Job& j : g.jobs) {
+    const json* bits = j.kind == "evaluate"           ? &j.config.at("bits")
+                       : j.config.contains("noise") ? &j.config.at("noise").at("bits")
+                                                    : nullptr;
+    if (!bits) continue;
+    ++reading;
+    EXPECT_EQ(*bits, (json{{"source", cells[0].source}, {"library_sha256", cells[0].library_sha256}}));
+  }
+  EXPECT_EQ(reading, 4);  // two continuations with SC noise, two evaluations
+
+  // One changed sample of one trace: every job that reads the bits is a new job; the base
+  // training and the costs are not.
+  std::string text = read_file(dir / "lib" / "p1.trace");
+  const size_t bit = text.find_last_of("01");
+  text[bit] = text[bit] == '0' ? '1' : '0';
+  write_file_atomic(dir / "lib" / "p1.trace", text);
+  const JobGraph changed = jobs_of(expand(parse_plan(json::parse(plan), "t"), dir));
+  ASSERT_EQ(changed.jobs.size(), g.jobs.size());
+  for (size_t i = 0; i < g.jobs.size(); ++i) {
+    const bool reads = g.jobs[i].kind == "evaluate" || g.jobs[i].config.contains("noise");
+    if (reads) {
+      EXPECT_NE(changed.jobs[i].id, g.jobs[i].id) << g.jobs[i].kind;
+    } else {
+      EXPECT_EQ(changed.jobs[i].id, g.jobs[i].id) << g.jobs[i].kind;
+    }
+  }
+  // A renamed or an added trace changes the library too.
+  const std::string before = trace_library_sha256(dir / "lib");
+  std::filesystem::rename(dir / "lib" / "p2.trace", dir / "lib" / "p3.trace");
+  EXPECT_NE(trace_library_sha256(dir / "lib"), before);
+  write_file_atomic(dir / "lib" / "notes.txt", "not a trace");
+  const std::string renamed = trace_library_sha256(dir / "lib");
+  std::filesystem::remove(dir / "lib" / "notes.txt");
+  EXPECT_EQ(trace_library_sha256(dir / "lib"), renamed) << "only *.trace files are the library";
+
+  // Errors name the setting and the directory.
+  auto error = [&](const std::string& source) {
+    try {
+      expand(parse_plan(json{{"base", {{"source", source}}}, {"axes", {{"length", {8}}}}}, "plan 'p.json'"), dir);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    ADD_FAILURE() << "accepted: " << source;
+    return std::string();
+  };
+  std::string m = error("trace:missing");
+  EXPECT_NE(m.find("'source' = 'trace:missing'"), std::string::npos) << m;
+  EXPECT_NE(m.find((dir / "missing").string() + "' is not a directory"), std::string::npos) << m;
+  std::filesystem::create_directories(dir / "empty");
+  m = error("trace:empty");
+  EXPECT_NE(m.find((dir / "empty").string() + "' has no *.trace files"), std::string::npos) << m;
+  std::filesystem::create_directories(dir / "bad");
+  write_file_atomic(dir / "bad" / "a.trace", "# target_p: 0.5\n# format: bits\n0110\n");
+  m = error("trace:bad");
+  EXPECT_NE(m.find("'source' = 'trace:bad'"), std::string::npos) << m;
+  EXPECT_NE(m.find((dir / "bad" / "a.trace").string()), std::string::npos) << m;
+  EXPECT_NE(error("trace:").find("names no directory"), std::string::npos);
+  EXPECT_NE(error("tracer").find("is not ideal, lfsr[:n], sobol, smtj or trace:DIR"), std::string::npos);
+  try {
+    expand(parse_plan(json::parse(R"({"base": {"source": "trace:lib", "device.delta": 5}, "axes": {"length": [8]}})"), "t"), dir);
+    ADD_FAILURE() << "a device setting accepted with a trace source";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("smtj source only"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include <omp.h>
 
@@ -30,6 +31,9 @@
 #include "spinsc/sc_noise.hpp"
 #include "spinsc/sc_noise_setup.hpp"
 #include "spinsc/train.hpp"
+#include "spinsc/device_config.hpp"
+#include "spinsc/plan.hpp"
+#include "spinsc/sweep.hpp"
 
 namespace spinsc {
 
@@ -56,30 +60,6 @@ json ReproduceCell::to_json() const {
 
 namespace {
 
-ReproduceCell cell_from_json(const json& j) {
-  ReproduceCell c;
-  c.kind = j.at("kind");
-  c.depth = j.at("depth");
-  c.states = j.at("states");
-  c.length = j.at("length");
-  c.training = j.at("training");
-  c.accuracy_mean = j.at("accuracy_mean");
-  c.accuracy_std = j.at("accuracy_std");
-  c.repeats = j.at("repeats");
-  c.images = j.at("images");
-  c.seconds = j.at("seconds");
-  c.model = j.at("model");
-  c.accuracy_per_repeat = j.at("accuracy_per_repeat").get<std::vector<double>>();  // absent: an older cell, recomputed
-  return c;
-}
-
-// Checksum of a cell file's content: the fingerprint and the cell as compact JSON (object keys
-// sorted, numbers in their shortest round-trip form, so parsing and dumping again gives the same
-// text).
-std::string cell_checksum(const std::string& fingerprint, const json& cell) {
-  return sha256_hex(fingerprint + "\n" + cell.dump());
-}
-
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -90,6 +70,7 @@ struct GridNet {
   std::string tag;
   int depth = 0;      // hidden stages: a cell's `depth`
   Architecture arch;
+  std::string spelling;  // the plan's `arch` setting: an MLP's widths, any other network's canonical form
   std::string title;  // the report's section heading
   std::string plot;   // the accuracy-vs-L plot's file stem
 };
@@ -115,13 +96,13 @@ std::vector<GridNet> grid_nets(const ReproduceConfig& c) {
     // A preset or a file by its name and spelling, a layer list by its spelling.
     const std::string spelling = to_string(a);
     const std::string title = c.cnn_arch.find(':') == std::string::npos ? fmt::format("{}: {}", c.cnn_arch, spelling) : spelling;
-    nets.push_back({"cnn", depth, a, fmt::format("{} ({} hidden stage{})", title, depth, depth > 1 ? "s" : ""),
+    nets.push_back({"cnn", depth, a, spelling, fmt::format("{} ({} hidden stage{})", title, depth, depth > 1 ? "s" : ""),
                     "accuracy_vs_length_cnn"});
     return nets;
   }
   for (int depth : c.depths) {
     const std::vector<int>& widths = depth == 1 ? c.arch1 : c.arch3;
-    nets.push_back({fmt::format("d{}", depth), depth, Architecture::mlp(widths),
+    nets.push_back({fmt::format("d{}", depth), depth, Architecture::mlp(widths), fmt::format("{}", fmt::join(widths, ",")),
                     fmt::format("{} hidden layer{} ({})", depth, depth > 1 ? "s" : "", fmt::join(widths, "-")),
                     fmt::format("accuracy_vs_length_d{}", depth)});
   }
@@ -143,278 +124,50 @@ double cell_work(const Architecture& arch, int L, int repeats, int images, bool 
   return 0.05 + synapses(arch) * repeats * images * per_image;
 }
 
-// Everything the grid computes, with the bookkeeping of resumption.
-class Grid {
- public:
-  Grid(const ReproduceConfig& cfg, const Context& ctx, std::shared_ptr<const BitSource> source)
-      : cfg_(cfg), ctx_(ctx), source_(std::move(source)) {
-    const fs::path dir = cfg.data_dir.empty() ? default_data_dir() : cfg.data_dir;
-    train_ = load_dataset(cfg.dataset, dir, Split::Train);
-    test_ = load_dataset(cfg.dataset, dir, Split::Test);
-    if (cfg.limit > 0) test_ = test_.head(cfg.limit);
-    if (cfg.train_limit > 0) train_ = train_.head(cfg.train_limit);
-    for (const char* sub : {"models", "cells"}) {
-      std::error_code ec;
-      fs::create_directories(cfg.out / sub, ec);
-      if (ec) fail("--out: cannot create the folder '{}': {}", (cfg.out / sub).string(), ec.message());
-    }
-    // Temporary files of an interrupted run (write_file_atomic's ".NAME.XXXXXX.tmp", the plots'
-    // ".NAME.tmp.png"): never read, removed so that a killed run leaves nothing half-written.
-    for (const fs::path& dir : {cfg.out, cfg.out / "models", cfg.out / "cells"})
-      for (const fs::path& f : regular_files_in(dir)) {
-        const std::string name = f.filename().string();
-        if (name.starts_with(".") && name.find(".tmp") != std::string::npos) {
-          std::error_code ec;
-          fs::remove(f, ec);
-        }
-      }
-  }
-
-  // A trained model, loaded when DIR/models/<name> holds one with the same fingerprint. May run
-  // concurrently for different names (train_side_by_side).
-  // `init_name`: the model `init` is (its fingerprint is part of this one's).
-  Network model(const std::string& name, const TrainConfig& tc, const Network* init, const std::string& init_name,
-                int noise_length) {
-    const std::string init_print = init ? print_of(init_name) : std::string();
-    const double work = training_work(tc.arch, tc.epochs, noise_length > 0);
-    auto remember = [&](const std::string& fingerprint, bool computed) {
-      const std::lock_guard<std::mutex> lock(mutex_);
-      prints_[name] = fingerprint;
-      if (counted_.insert(name).second) finished(work, computed);  // once, if trained side by side first
-    };
-    const fs::path path = cfg_.out / "models" / (name + ".safetensors");
-    // An MLP by its widths (as before suites existed, so its fingerprints are unchanged), any
-    // other network by its canonical spelling.
-    const json arch_print = tc.arch.is_mlp() ? json(tc.arch.widths()) : json(to_string(tc.arch));
-    json print = {{"arch", arch_print}, {"states", tc.states}, {"mode", to_string(tc.mode)}, {"epochs", tc.epochs},
-                  {"lr", tc.lr},       {"seed", tc.seed},     {"dataset", cfg_.dataset},    {"init", init_print},
-                  {"batch", tc.batch}, {"seeding", kSeedingVersion}};
-    if (noise_length > 0) print["noise"] = {{"source", cfg_.source}, {"length", noise_length}};
-    if (cfg_.train_limit > 0) print["train_images"] = train_.count;
-    const std::string fingerprint = print.dump();
-    if (std::error_code ec; fs::exists(path, ec)) {
-      try {
-        Network net = load_model(path);
-        if (net.training.value("fingerprint", std::string()) == fingerprint) {
-          remember(fingerprint, false);
-          return net;
-        }
-      } catch (const Error&) {
-        // A damaged or foreign file is retrained and replaced.
-      }
-    }
-    status(fmt::format("training {}", name));
-    // The recipe records what `spinsc train` needs to rebuild this model bit for bit
-    // (docs/training.md).
-    TrainRecipe recipe;
-    recipe.config = tc;
-    if (recipe.config.threads == 0) recipe.config.threads = cfg_.threads;
-    recipe.sc.source = cfg_.source;
-    recipe.sc.length = noise_length;
-    recipe.init = init;
-    if (init) recipe.init_name = fmt::format("models/{}.safetensors", init_name);
-    recipe.train_limit = cfg_.train_limit;
-    Network net = train_model(recipe, train_, test_, ctx_, {}, source_).network;
-    net.training["fingerprint"] = fingerprint;
-    save_model(path, net);
-    remember(fingerprint, true);
-    return net;
-  }
-  const std::string& print_of(const std::string& name) {
-    const std::lock_guard<std::mutex> lock(mutex_);
-    return prints_.at(name);
-  }
-
-  // A model to train: model()'s arguments, the initial network by its name (empty: none).
-  struct ModelJob {
-    std::string name;
-    TrainConfig tc;
-    std::string init;
-    int noise_length = 0;
-  };
-  // Trains (or finds) `jobs` side by side, each training on one thread, as many at once as the
-  // run has threads: a training step is ~1 ms between barriers, so one team per training scales
-  // poorly on few cores (train.cpp), while independent trainings do not wait for each other.
-  // Training results do not depend on the thread count: each model is the one model() would
-  // give. Their init models must already be known (model()).
-  void train_side_by_side(std::vector<ModelJob> jobs, const std::map<std::string, Network>& inits) {
-    const int nthreads = cfg_.threads > 0 ? cfg_.threads : omp_get_max_threads();
-    std::stable_sort(jobs.begin(), jobs.end(), [](const ModelJob& a, const ModelJob& b) {  // the longest first
-      return training_work(a.tc.arch, a.tc.epochs, a.noise_length > 0) >
-             training_work(b.tc.arch, b.tc.epochs, b.noise_length > 0);
-    });
-    ParallelErrors errors;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads) if (nthreads > 1 && jobs.size() > 1)
-    for (size_t j = 0; j < jobs.size(); ++j) errors.run([&] {
-      ModelJob& job = jobs[j];
-      job.tc.threads = 1;
-      const Network* init = job.init.empty() ? nullptr : &inits.at(job.init);
-      model(job.name, job.tc, init, job.init, job.noise_length);
-    });
-    errors.rethrow();
-  }
-
-  // A cell, loaded when DIR/cells/<id>.json holds one with the same fingerprint.
-  template <class Compute>
-  ReproduceCell cell(const std::string& id, const json& print, double work, Compute compute) {
-    const fs::path path = cfg_.out / "cells" / (id + ".json");
-    const std::string fingerprint = print.dump();
-    if (std::error_code ec; fs::exists(path, ec)) {
-      try {
-        const json j = read_json_file(path);
-        // The checksum catches a cell edited by hand or damaged on disk with its fingerprint intact.
-        if (j.value("fingerprint", std::string()) == fingerprint &&
-            j.value("sha256", std::string()) == cell_checksum(fingerprint, j.at("cell"))) {
-          finished(work, false);
-          return cell_from_json(j.at("cell"));
-        }
-      } catch (const std::exception&) {
-        // Recomputed below.
-      }
-    }
-    status(fmt::format("evaluating {}", id));
-    ReproduceCell c = compute();
-    const json cj = c.to_json();
-    write_file_atomic(path, json{{"fingerprint", fingerprint}, {"cell", cj}, {"sha256", cell_checksum(fingerprint, cj)}}.dump(2) + "\n");
-    finished(work, true);
-    return c;
-  }
-
-  ReproduceCell sc_cell(const std::string& kind, const std::string& training, const GridNet& gn, int K, int L,
-                        const std::string& model_name, const Network& net) {
-    const int repeats = kind == "analog" ? cfg_.analog_repeats : cfg_.repeats;
-    const json print = {{"model", print_of(model_name)}, {"source", cfg_.source}, {"length", L}, {"exact_bits", cfg_.exact_bits},
-                        {"repeats", repeats},        {"seed", cfg_.seed},     {"images", test_.count}};
-    const std::string id = fmt::format("{}-{}-k{}-L{}-{}", kind, gn.tag, K, L, training);
-    const double work = cell_work(gn.arch, L, repeats, test_.count, kind == "analog" || cfg_.exact_bits);
-    return cell(id, print, work, [&] {
-      ScConfig sc;
-      sc.source = cfg_.source;
-      sc.length = L;
-      sc.seed = cfg_.seed;
-      sc.analog = kind == "analog";
-      sc.exact_bits = cfg_.exact_bits;
-      const ScAccuracy acc = evaluate_sc(net, sc, test_, repeats, cfg_.threads, Context{ctx_.sources}, false, source_).accuracy;
-      ReproduceCell c{kind,      gn.depth,    K,           L,
-                      training,  acc.mean,    acc.std,     acc.repeats,
-                      acc.images, acc.seconds, "models/" + model_name + ".safetensors", acc.per_repeat};
-      return c;
-    });
-  }
-
-  ReproduceCell digital_cell(const std::string& training, const GridNet& gn, int K, const std::string& model_name,
-                             const Network& net) {
-    const json print = {{"model", print_of(model_name)}, {"images", test_.count}};
-    const std::string id = fmt::format("digital-{}-k{}-{}", gn.tag, K, training);
-    return cell(id, print, cell_work(gn.arch, 0, 1, test_.count, false), [&] {
-      const auto t0 = std::chrono::steady_clock::now();
-      const double acc = digital_accuracy(net, test_, cfg_.threads);
-      return ReproduceCell{K ? "digital" : "float", gn.depth, K, 0, training, acc, 0.0, 1, test_.count,
-                           seconds_since(t0), "models/" + model_name + ".safetensors", {acc}};
-    });
-  }
-
-  // The whole run's estimated work (see training_work / cell_work); set before the first job.
-  void set_total_work(double work) { total_work_ = work; }
-
-  void status(const std::string& what) {
-    if (!ctx_.observer) return;
-    const std::lock_guard<std::mutex> lock(mutex_);
-    const double elapsed = seconds_since(start_);
-    std::string eta;
-    if (computed_work_ > 0 && total_work_ - done_work_ > 1e-6 * total_work_) {
-      const double left = (total_work_ - done_work_) * elapsed / computed_work_;
-      eta = left >= 60 ? fmt::format("  (ETA {}m{:02}s)", static_cast<int>(left) / 60, static_cast<int>(left) % 60)
-                       : fmt::format("  (ETA {:.0f}s)", left);
-    }
-    ctx_.message(fmt::format("[{:>6.0f} s] {}{}", elapsed, what, eta));
-  }
-
-  const Dataset& test() const { return test_; }
-
- private:
-  const ReproduceConfig& cfg_;
-  const Context& ctx_;
-  std::shared_ptr<const BitSource> source_;  // cfg_.source, built once: generate() is const
-  Dataset train_, test_;
-  std::map<std::string, std::string> prints_;
-  std::set<std::string> counted_;         // models whose work is counted as done
-  std::mutex mutex_;                      // prints_, counted_, the work and the progress lines
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-  // Estimated work: of the whole run, of the jobs finished (computed or reused), of the jobs
-  // computed in this run (whose elapsed time calibrates the estimate).
-  double total_work_ = 0, done_work_ = 0, computed_work_ = 0;
-  void finished(double work, bool computed) {
-    done_work_ += work;
-    if (computed) computed_work_ += work;
-  }
-};
-
-// The grid as data: every model to train and every cell to evaluate, cells in the order the
-// report lists them. run_reproduce estimates its work from these lists, trains the models and
-// evaluates the cells; nothing else walks the grid.
+// The grid as data: every cell of the report in its order, with the model it reads by name.
+// The grid and analog cells are the cells of the built-in plan (reproduce_plan); a digital cell
+// is the digital accuracy that the evaluation of its model's first length also measures.
 struct CellJob {
   std::string kind;      // digital, float (the float network's digital cell), analog, grid
   std::string training;  // float, without_sc, with_sc
   size_t net = 0;        // index into grid_nets()
   int K = 0, L = 0;      // K 0: the float network; L 0: a digital cell
-  std::string model;     // the name of the model it evaluates
-};
-struct GridJobs {
-  std::vector<Grid::ModelJob> bases;          // trained from scratch
-  std::vector<Grid::ModelJob> continuations;  // each from its base (ModelJob::init)
-  std::vector<CellJob> cells;
+  std::string model;     // the name of the model it evaluates (DIR/models/NAME.safetensors)
+  std::string base;      // the name of the model that one continues (empty: none)
 };
 
-GridJobs grid_jobs(const ReproduceConfig& cfg, const std::vector<GridNet>& nets) {
-  // The float network and the qat base models: trained for `epochs` from scratch.
-  auto base_training = [&](const Architecture& arch, TrainMode mode, int K) {
-    TrainConfig t;
-    t.arch = arch;
-    t.states = K;
-    t.mode = mode;
-    t.epochs = cfg.epochs;
-    t.seed = cfg.seed;
-    t.threads = cfg.threads;
-    t.dataset = cfg.dataset;
-    return t;
-  };
-  GridJobs g;
+std::vector<CellJob> grid_cells(const ReproduceConfig& cfg, const std::vector<GridNet>& nets) {
+  std::vector<CellJob> cells;
   for (size_t n = 0; n < nets.size(); ++n) {
     const GridNet& gn = nets[n];
     if (cfg.baselines) {
       const std::string fname = fmt::format("{}-float", gn.tag);
-      g.bases.push_back({fname, base_training(gn.arch, TrainMode::Float, TrainConfig{}.states), "", 0});
-      g.cells.push_back({"float", "float", n, 0, 0, fname});
-      for (int L : cfg.lengths) g.cells.push_back({"analog", "float", n, 0, L, fname});
+      cells.push_back({"float", "float", n, 0, 0, fname, ""});
+      for (int L : cfg.lengths) cells.push_back({"analog", "float", n, 0, L, fname, ""});
     }
     for (int K : cfg.states) {
+      // The qat base; its continuations have the same budget and schedule with and without SC
+      // noise. Without continuation epochs, the base is the "without SC" model.
       const std::string bname = fmt::format("{}-k{}-base", gn.tag, K);
-      g.bases.push_back({bname, base_training(gn.arch, TrainMode::Qat, K), "", 0});
-      // Continuations: the same budget and schedule with and without SC noise; without
-      // continuation epochs, the base is the "without SC" model.
-      std::string wname = bname;
-      TrainConfig cont = g.bases.back().tc;
-      cont.epochs = cfg.sc_epochs;
-      if (cfg.sc_epochs > 0) {
-        wname = fmt::format("{}-k{}-without_sc", gn.tag, K);
-        cont.seed = derive_seed(cfg.seed, SeedStream::ContinuationTraining);
-        g.continuations.push_back({wname, cont, bname, 0});
-      }
-      if (cfg.baselines) g.cells.push_back({"digital", "without_sc", n, K, 0, wname});
+      const bool continued = cfg.sc_epochs > 0;
+      const std::string wname = continued ? fmt::format("{}-k{}-without_sc", gn.tag, K) : bname;
+      const std::string wbase = continued ? bname : "";
+      if (cfg.baselines) cells.push_back({"digital", "without_sc", n, K, 0, wname, wbase});
       for (int L : cfg.lengths) {
-        g.cells.push_back({"grid", "without_sc", n, K, L, wname});
-        if (cfg.sc_epochs == 0) continue;
-        TrainConfig sct = cont;
-        sct.mode = TrainMode::Sc;
-        sct.seed = derive_seed(cfg.seed, SeedStream::ScTraining, {static_cast<uint64_t>(L)});
-        const std::string sname = fmt::format("{}-k{}-with_sc-L{}", gn.tag, K, L);
-        g.continuations.push_back({sname, sct, bname, L});
-        g.cells.push_back({"grid", "with_sc", n, K, L, sname});
+        cells.push_back({"grid", "without_sc", n, K, L, wname, wbase});
+        if (continued) cells.push_back({"grid", "with_sc", n, K, L, fmt::format("{}-k{}-with_sc-L{}", gn.tag, K, L), bname});
       }
     }
   }
-  return g;
+  return cells;
+}
+
+// The plan settings of the configured source: "smtj[:FILE or NAME]" is the smtj source with
+// that device (the reference device by default), any other spec the plan's source setting.
+json source_settings(const std::string& spec) {
+  if (spec == "smtj") return {{"source", "smtj"}};
+  if (spec.starts_with("smtj:")) return {{"source", "smtj"}, {"device", json::parse(to_json_text(resolve_device(spec.substr(5))))}};
+  return {{"source", spec}};
 }
 
 void check(const ReproduceConfig& c) {
@@ -429,6 +182,7 @@ void check(const ReproduceConfig& c) {
   if (c.arch3.size() != 5) fail("--arch3 must have exactly three hidden layers, got {}", fmt::join(c.arch3, ","));
   for (int k : c.states)
     if (k < 3 || k % 2 == 0) fail("--states: K = {} must be odd and at least 3", k);
+  if (c.lengths.empty()) fail("--lengths: give at least one length");
   for (int l : c.lengths)
     if (l < 1) fail("--lengths: {} must be at least 1", l);
   if (c.repeats < 1) fail("--repeats {} must be at least 1", c.repeats);
@@ -440,6 +194,104 @@ void check(const ReproduceConfig& c) {
 }
 
 HwParams hw_params_of(const ReproduceConfig& c) { return c.hw.empty() ? default_hw_params() : load_hw_params(c.hw); }
+
+// The plan of a checked configuration, and for each report cell the plan cell it reads (-1: none).
+struct GridPlan {
+  Plan plan;
+  std::vector<CellJob> cells;
+  std::vector<int> plan_cell;
+};
+
+GridPlan grid_plan(const ReproduceConfig& cfg, const std::vector<GridNet>& nets) {
+  GridPlan g;
+  g.plan.name = "reproduce";
+  g.plan.origin = "spinsc reproduce";
+  g.plan.description = fmt::format(
+      "The grid of spinsc reproduce (suite {}): each network x K x L trained without and with SC, and the float "
+      "network's analog SC baseline at each L.",
+      cfg.suite);
+  json base = source_settings(cfg.source);
+  base.update({{"dataset", cfg.dataset}, {"epochs", cfg.epochs}, {"sc_epochs", cfg.sc_epochs}, {"seed", cfg.seed},
+               {"limit", cfg.limit}, {"exact_bits", cfg.exact_bits}});
+  if (cfg.train_limit > 0) base["train_limit"] = cfg.train_limit;
+  g.plan.base = base;
+  g.cells = grid_cells(cfg, nets);
+  std::map<std::tuple<size_t, int, std::string>, int> first_length;  // (net, K, training) -> its first plan cell
+  for (const CellJob& c : g.cells) {
+    if (c.kind != "grid" && c.kind != "analog") continue;
+    json s = {{"arch", nets[c.net].spelling}, {"training", c.training}, {"length", c.L},
+              {"repeats", c.kind == "analog" ? cfg.analog_repeats : cfg.repeats}};
+    if (c.K > 0) s["states"] = c.K;
+    first_length.try_emplace({c.net, c.K, c.training}, static_cast<int>(g.plan.cells.size()));
+    g.plan.cells.push_back(s);
+  }
+  // The grid and analog cells are the plan cells in order; a digital cell reads its model's first.
+  int next = 0;
+  for (const CellJob& c : g.cells)
+    g.plan_cell.push_back(c.kind == "grid" || c.kind == "analog" ? next++ : first_length.at({c.net, c.K, c.training}));
+  return g;
+}
+
+// Progress of a run: one message per job, named as the report names it, with an ETA.
+class Progress : public SweepObserver {
+ public:
+  Progress(const Context& ctx, const JobGraph& graph, std::map<std::string, std::pair<std::string, double>> jobs)
+      : ctx_(ctx), jobs_(std::move(jobs)) {
+    for (const Job& j : graph.jobs) total_ += work(j.id);
+  }
+  void job(const Job& job, size_t, size_t, bool reused) override {
+    if (reused) {
+      done_ += work(job.id);
+      return;
+    }
+    const auto it = jobs_.find(job.id);
+    if (it != jobs_.end()) status(fmt::format("{} {}", job.kind == "train" ? "training" : "evaluating", it->second.first));
+  }
+  void finished(const Job& job, size_t, double) override {
+    done_ += work(job.id);
+    computed_ += work(job.id);
+  }
+  void status(const std::string& what) const {
+    if (!ctx_.observer) return;
+    const double elapsed = seconds_since(start_);
+    std::string eta;
+    if (computed_ > 0 && total_ - done_ > 1e-6 * total_) {
+      const double left = (total_ - done_) * elapsed / computed_;
+      eta = left >= 60 ? fmt::format("  (ETA {}m{:02}s)", static_cast<int>(left) / 60, static_cast<int>(left) % 60)
+                       : fmt::format("  (ETA {:.0f}s)", left);
+    }
+    ctx_.message(fmt::format("[{:>6.0f} s] {}{}", elapsed, what, eta));
+  }
+
+ private:
+  double work(const std::string& id) const {
+    const auto it = jobs_.find(id);
+    return it == jobs_.end() ? 0.0 : it->second.second;
+  }
+  const Context& ctx_;
+  std::map<std::string, std::pair<std::string, double>> jobs_;  // id -> (name, estimated work)
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  double total_ = 0, done_ = 0, computed_ = 0;
+};
+
+// DIR/models/NAME.safetensors: the job's model under the report's name, a hard link (a copy
+// where the file system has none) made under a temporary name and renamed into place.
+void link_model(const fs::path& job_model, const fs::path& named) {
+  std::error_code ec;
+  if (fs::exists(named, ec) && fs::equivalent(job_model, named, ec)) return;
+  const fs::path tmp = named.parent_path() / ("." + named.filename().string() + ".link.tmp");
+  fs::remove(tmp, ec);
+  fs::create_hard_link(job_model, tmp, ec);
+  if (ec) {
+    write_file_atomic(named, read_file(job_model));
+    return;
+  }
+  fs::rename(tmp, named, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    fail("--out: cannot name the model '{}': {}", named.string(), ec.message());
+  }
+}
 
 }  // namespace
 
@@ -453,62 +305,131 @@ ReproduceConfig reproduce_defaults(const std::string& suite) {
   return c;
 }
 
+Plan reproduce_plan(const ReproduceConfig& config) {
+  ReproduceConfig c = config;
+  if (c.out.empty()) c.out = ".";  // the plan does not depend on the output folder
+  check(c);
+  return grid_plan(c, grid_nets(c)).plan;
+}
+
 std::vector<ReproduceCell> run_reproduce(const ReproduceConfig& cfg, const Context& ctx) {
   check(cfg);
   // Every input is checked before the first job, not after an hour of training: the source (and
-  // whether it gives streams of every length), the hardware parameters, the data (Grid).
+  // whether it gives streams of every length), the hardware parameters, the plan's cells (the
+  // device, the trace library), the data.
   const auto source = std::shared_ptr<const BitSource>(ctx.make_source(cfg.source));
   for (int L : cfg.lengths) source->check_length(L);
   hw_params_of(cfg);
   const std::vector<GridNet> nets = grid_nets(cfg);
-  Grid grid(cfg, ctx, source);
+  const GridPlan gp = grid_plan(cfg, nets);
+  const std::vector<CellConfig> plan_cells = expand(gp.plan);
+  const JobGraph graph = jobs_of(plan_cells);
+  const fs::path data = cfg.data_dir.empty() ? default_data_dir() : cfg.data_dir;
+  load_dataset(cfg.dataset, data, Split::Train);
+  Dataset test = load_dataset(cfg.dataset, data, Split::Test);
+  if (cfg.limit > 0) test = test.head(cfg.limit);
+  // Temporary files of an interrupted run (write_file_atomic's ".NAME.XXXXXX.tmp", the plots'
+  // and model names' ".NAME.*tmp*"): never read, removed so that a killed run leaves nothing
+  // half-written. Only one process does it (rank 0 under MPI), before any job runs.
+  const SweepStore store(cfg.out);  // creates DIR, DIR/jobs and DIR/models
+  const bool leader = !cfg.mpi || launched_rank() == 0;
+  if (leader)
+    for (const fs::path& dir : {cfg.out, cfg.out / "models", cfg.out / "jobs"})
+      for (const fs::path& f : regular_files_in(dir)) {
+        const std::string name = f.filename().string();
+        if (name.starts_with(".") && name.find("tmp") != std::string::npos) {
+          std::error_code ec;
+          fs::remove(f, ec);
+        }
+      }
+  // Names and estimated work of the jobs, for the progress messages.
+  std::map<std::string, std::pair<std::string, double>> named;
+  std::map<std::string, std::string> model_names;  // report name -> train job id
+  for (size_t i = 0; i < gp.cells.size(); ++i) {
+    const CellJob& c = gp.cells[i];
+    const GridNet& gn = nets[c.net];
+    const auto& [evaluation, costing] = graph.cells.at(static_cast<size_t>(gp.plan_cell[i]));
+    const Job* eval = nullptr;
+    for (const Job& j : graph.jobs)
+      if (j.id == evaluation) eval = &j;
+    const std::string model = eval->inputs.front();
+    model_names[c.model] = model;
+    const bool sc = c.training == "with_sc";
+    named[model] = {c.model, training_work(gn.arch, c.base.empty() ? cfg.epochs : cfg.sc_epochs, sc)};
+    if (!c.base.empty())
+      for (const Job& j : graph.jobs)
+        if (j.id == model) {
+          model_names[c.base] = j.inputs.front();
+          named[j.inputs.front()] = {c.base, training_work(gn.arch, cfg.epochs, false)};
+        }
+    if (c.kind == "grid" || c.kind == "analog") {
+      const bool bit_level = c.kind == "analog" || cfg.exact_bits;
+      named[evaluation] = {fmt::format("{}-{}-k{}-L{}-{}", c.kind, gn.tag, c.K, c.L, c.training),
+                           cell_work(gn.arch, c.L, c.kind == "analog" ? cfg.analog_repeats : cfg.repeats, test.count, bit_level)};
+    }
+  }
   json config = {{"depths", cfg.depths}, {"arch1", cfg.arch1}, {"arch3", cfg.arch3}, {"states", cfg.states},
                  {"lengths", cfg.lengths}, {"repeats", cfg.repeats}, {"analog_repeats", cfg.analog_repeats}, {"source", cfg.source},
                  {"seed", cfg.seed}, {"dataset", cfg.dataset}, {"epochs", cfg.epochs},
-                 {"sc_epochs", cfg.sc_epochs}, {"test_images", grid.test().count}};
+                 {"sc_epochs", cfg.sc_epochs}, {"test_images", test.count}};
   if (cfg.suite != "mlp") {
     for (const char* key : {"depths", "arch1", "arch3"}) config.erase(key);
     config["suite"] = cfg.suite;
     config["arch"] = to_string(nets.front().arch);
   }
   if (cfg.train_limit > 0) config["train_limit"] = cfg.train_limit;
-  write_file_atomic(cfg.out / "config.json", config.dump(2) + "\n");
-  const GridJobs jobs = grid_jobs(cfg, nets);
-  // The run's estimated work (for the ETA), from the same lists the run computes.
-  double work = 0;
-  const int images = grid.test().count;
-  for (const auto* list : {&jobs.bases, &jobs.continuations})
-    for (const Grid::ModelJob& m : *list) work += training_work(m.tc.arch, m.tc.epochs, m.noise_length > 0);
-  for (const CellJob& c : jobs.cells) {
-    const Architecture& arch = nets[c.net].arch;
-    if (c.L == 0)
-      work += cell_work(arch, 0, 1, images, false);
-    else if (c.kind == "analog")
-      work += cell_work(arch, c.L, cfg.analog_repeats, images, true);
-    else
-      work += cell_work(arch, c.L, cfg.repeats, images, cfg.exact_bits);
+  if (leader) {
+    write_file_atomic(cfg.out / "config.json", config.dump(2) + "\n");
+    write_file_atomic(cfg.out / "plan.json", plan_json(gp.plan).dump(2) + "\n");
   }
-  grid.set_total_work(work);
-  std::vector<ReproduceCell> cells;
+  Progress progress(ctx, graph, named);
+  SweepOptions options;
+  options.threads = cfg.threads;
+  options.data_dir = data.string();
+  options.observer = &progress;
   const auto t0 = std::chrono::steady_clock::now();
-  // Every model first, side by side (Grid::train_side_by_side): the bases, then their
-  // continuations; then the cells, each reading its model.
-  std::map<std::string, Network> models;
-  grid.train_side_by_side(jobs.bases, {});
-  for (const Grid::ModelJob& m : jobs.bases) models[m.name] = grid.model(m.name, m.tc, nullptr, "", 0);
-  grid.train_side_by_side(jobs.continuations, models);
-  for (const Grid::ModelJob& m : jobs.continuations)
-    models[m.name] = grid.model(m.name, m.tc, &models.at(m.init), m.init, m.noise_length);
-  for (const CellJob& c : jobs.cells) {
-    const Network& net = models.at(c.model);
-    cells.push_back(c.L == 0 ? grid.digital_cell(c.training, nets[c.net], c.K, c.model, net)
-                             : grid.sc_cell(c.kind, c.training, nets[c.net], c.K, c.L, c.model, net));
+  if (cfg.mpi) {
+    int rank = 0;
+    run_mpi(graph, store, options, &rank);
+    if (rank != 0) return {};
+  } else {
+    run_local(graph, store, options);
   }
-  grid.status(fmt::format("all {} cells done in {:.0f} s (this run)", cells.size(), seconds_since(t0)));
+  for (const auto& [name, id] : model_names) link_model(store.model_path(id), cfg.out / "models" / (name + ".safetensors"));
+  std::map<std::string, const Job*> by_id;
+  for (const Job& j : graph.jobs) by_id[j.id] = &j;
+  std::vector<ReproduceCell> cells;
+  for (size_t i = 0; i < gp.cells.size(); ++i) {
+    const CellJob& c = gp.cells[i];
+    const Job& eval = *by_id.at(graph.cells.at(static_cast<size_t>(gp.plan_cell[i])).first);
+    const std::optional<json> record = store.record(eval);
+    if (!record) fail("reproduce: the evaluation of {} did not finish", c.model);
+    const json& r = record->at("result");
+    ReproduceCell cell;
+    cell.kind = c.kind;
+    cell.depth = nets[c.net].depth;
+    cell.states = c.K;
+    cell.length = c.L;
+    cell.training = c.training;
+    cell.model = fmt::format("models/{}.safetensors", c.model);
+    cell.images = r.at("images").get<int>();
+    if (c.kind == "grid" || c.kind == "analog") {
+      cell.accuracy_mean = r.at("accuracy_mean").get<double>();
+      cell.accuracy_std = r.at("accuracy_std").get<double>();
+      cell.repeats = r.at("repeats").get<int>();
+      cell.accuracy_per_repeat = r.at("accuracy_per_repeat").get<std::vector<double>>();
+      cell.seconds = record->at("timing").at("seconds").get<double>();
+    } else {
+      cell.accuracy_mean = r.at("digital_accuracy").get<double>();
+      cell.repeats = 1;
+      cell.accuracy_per_repeat = {cell.accuracy_mean};
+    }
+    cells.push_back(cell);
+  }
+  progress.status(fmt::format("all {} cells done in {:.0f} s (this run)", cells.size(), seconds_since(t0)));
   write_reproduce_report(cfg, cells);
   return cells;
 }
-
 namespace {
 
 // The paper's reported figures (abstract of the study, SPEC §6), for the comparison column.

@@ -11,6 +11,8 @@
 #include "spinsc/error.hpp"
 #include "spinsc/files.hpp"
 #include "spinsc/model_io.hpp"
+#include "spinsc/plan.hpp"
+#include "spinsc/sweep.hpp"
 #include "spinsc/sc_engine.hpp"
 #include "spinsc/sc_noise.hpp"
 #include "spinsc/train.hpp"
@@ -57,6 +59,23 @@ struct RecordingObserver : ProgressObserver {
   std::vector<std::string> messages;
   void message(std::string_view text) override { messages.emplace_back(text); }
 };
+
+// The plan's jobs of a configuration (what run_reproduce runs), and the evaluate job of the plan
+// cell of length L and this training (float: the analog cell).
+JobGraph plan_jobs(const ReproduceConfig& c) { return jobs_of(expand(reproduce_plan(c))); }
+std::string evaluation_of(const ReproduceConfig& c, int L, const std::string& training) {
+  const std::vector<CellConfig> cells = expand(reproduce_plan(c));
+  const JobGraph graph = jobs_of(cells);
+  for (size_t i = 0; i < cells.size(); ++i)
+    if (cells[i].length == L && cells[i].training == training) return graph.cells[i].first;
+  ADD_FAILURE() << "no plan cell L = " << L << " " << training;
+  return "";
+}
+const Job& job_of(const JobGraph& graph, const std::string& id) {
+  for (const Job& j : graph.jobs)
+    if (j.id == id) return j;
+  throw std::runtime_error("no job " + id);
+}
 
 TEST(Reproduce, WritesResultsWithTheDocumentedSchema) {
   const fs::path out = testing::temp_dir("reproduce-schema");
@@ -127,20 +146,25 @@ TEST(Reproduce, ResumedRunEqualsUninterruptedRun) {
   ca.depths = cb.depths = {1};
   run_reproduce(ca, quiet_context());
   const json whole = without_seconds(a / "results.json");
-  // An "interrupted" run: the first pass stops after some cells (simulated by removing what a
-  // kill would not have written: the last trained model, the last cells and the report), and
-  // leaves a stray temporary file behind.
+  // An "interrupted" run: the first pass stops after some jobs (simulated by removing what a
+  // kill would not have written: the last trained model's record, its evaluations and the
+  // report; the model itself is written before its record), and leaves a stray temporary file.
   run_reproduce(cb, quiet_context());
-  fs::remove(b / "models" / "d1-k5-with_sc-L32.safetensors");
-  fs::remove(b / "cells" / "grid-d1-k5-L32-with_sc.json");
-  fs::remove(b / "cells" / "grid-d1-k5-L32-without_sc.json");
+  const JobGraph graph = plan_jobs(cb);
+  const std::string with_sc = evaluation_of(cb, 32, "with_sc"), without_sc = evaluation_of(cb, 32, "without_sc");
+  const std::string model = job_of(graph, with_sc).inputs.front();
+  fs::remove(b / "jobs" / (model + ".json"));
+  fs::remove(b / "jobs" / (with_sc + ".json"));
+  fs::remove(b / "jobs" / (without_sc + ".json"));
   fs::remove(b / "results.json");
-  write_file_atomic(b / "cells" / ".grid-d1-k5-L32-with_sc.json.XXXXXX.tmp", "{ half");
-  const auto before = fs::last_write_time(b / "cells" / "grid-d1-k5-L8-with_sc.json");
+  write_file_atomic(b / "jobs" / ("." + with_sc + ".json.XXXXXX.tmp"), "{ half");
+  const fs::path kept = b / "jobs" / (evaluation_of(cb, 8, "with_sc") + ".json");
+  const auto before = fs::last_write_time(kept);
   run_reproduce(cb, quiet_context());
   EXPECT_EQ(without_seconds(b / "results.json"), whole);
-  // Finished cells were not redone.
-  EXPECT_EQ(fs::last_write_time(b / "cells" / "grid-d1-k5-L8-with_sc.json"), before);
+  // Finished jobs were not redone; the temporary file is gone.
+  EXPECT_EQ(fs::last_write_time(kept), before);
+  EXPECT_FALSE(fs::exists(b / "jobs" / ("." + with_sc + ".json.XXXXXX.tmp")));
 }
 
 TEST(Reproduce, RejectsBadConfigurations) {
@@ -174,8 +198,8 @@ TEST(Reproduce, ChecksEveryInputBeforeTheFirstJob) {
   EXPECT_FALSE(fs::exists(dir / "out" / "models"));
 }
 
-// A cell file whose accuracy was edited with its fingerprint intact is not trusted: the
-// checksum of its content no longer matches, the cell is recomputed.
+// A job record whose accuracy was edited is not trusted: the checksum of its configuration and
+// result no longer matches, the job runs again.
 TEST(Reproduce, EditedCellIsRecomputed) {
   ReproduceConfig c = tiny_config(testing::temp_dir("reproduce-edited"));
   c.depths = {1};
@@ -184,53 +208,57 @@ TEST(Reproduce, EditedCellIsRecomputed) {
   c.baselines = false;
   run_reproduce(c, quiet_context());
   const json whole = without_seconds(c.out / "results.json");
-  const fs::path cell = c.out / "cells" / "grid-d1-k5-L8-without_sc.json";
-  json j = json::parse(read_file(cell));
-  ASSERT_TRUE(j.contains("sha256"));
-  j["cell"]["accuracy_mean"] = 0.999;
-  write_file_atomic(cell, j.dump(2));
+  const fs::path record = c.out / "jobs" / (evaluation_of(c, 8, "without_sc") + ".json");
+  json j = json::parse(read_file(record));
+  ASSERT_TRUE(j.contains("checksum"));
+  j["result"]["accuracy_mean"] = 0.999;
+  write_file_atomic(record, j.dump(2));
   run_reproduce(c, quiet_context());
   EXPECT_EQ(without_seconds(c.out / "results.json"), whole);
-  // A cell file written before checksums existed is recomputed too, then carries one.
-  j = json::parse(read_file(cell));
-  j.erase("sha256");
-  write_file_atomic(cell, j.dump(2));
-  run_reproduce(c, quiet_context());
-  EXPECT_EQ(without_seconds(c.out / "results.json"), whole);
-  EXPECT_TRUE(json::parse(read_file(cell)).contains("sha256"));
+  EXPECT_NE(json::parse(read_file(record))["result"]["accuracy_mean"], 0.999);
 }
 
-// The mlp suite's model and cell names and fingerprints are those it had before suites existed
-// (the literals below were read from a run of that build): an existing results folder resumes.
-TEST(Reproduce, MlpNamesAndFingerprintsAreUnchanged) {
-  ReproduceConfig c = tiny_config(testing::temp_dir("reproduce-mlp-prints"));
+// `spinsc reproduce` is a built-in plan: it runs exactly the jobs of reproduce_plan() (the
+// executors of sweep.hpp find every one finished), gives the accuracies the grid gave before it
+// ran on the sweep's jobs (the literals: a run of that build), and names its models as before.
+TEST(Reproduce, IsTheBuiltInPlanWithTheSameResults) {
+  ReproduceConfig c = tiny_config(testing::temp_dir("reproduce-plan"));
   c.depths = {1};
   c.lengths = {8};
   c.limit = 200;
-  c.baselines = false;
-  run_reproduce(c, quiet_context());
-  for (const char* f : {"models/d1-k5-base.safetensors", "models/d1-k5-without_sc.safetensors",
-                        "models/d1-k5-with_sc-L8.safetensors", "cells/grid-d1-k5-L8-without_sc.json",
-                        "cells/grid-d1-k5-L8-with_sc.json", "accuracy_vs_length_d1.csv"})
-    EXPECT_TRUE(fs::exists(c.out / f)) << f;
-  // The fingerprints: every training setting, the seeding version, and the init's fingerprint.
-  const std::string base = R"({"arch":[784,16,10],"batch":128,"dataset":"mnist","epochs":1,"init":"","lr":0.0,"mode":"qat","seed":1,"seeding":2,"states":5})";
-  EXPECT_EQ(load_model(c.out / "models" / "d1-k5-base.safetensors").training.at("fingerprint"), base);
-  const json with_sc = {{"arch", {784, 16, 10}}, {"batch", 128}, {"dataset", "mnist"}, {"epochs", 1}, {"init", base},
-                        {"lr", 0.0}, {"mode", "sc"}, {"noise", {{"length", 8}, {"source", "ideal"}}},
-                        {"seed", derive_seed(1, SeedStream::ScTraining, {8})}, {"seeding", kSeedingVersion}, {"states", 5}};
-  const json cell = json::parse(read_file(c.out / "cells" / "grid-d1-k5-L8-with_sc.json"));
-  EXPECT_EQ(cell.at("fingerprint").get<std::string>(),
-            json({{"exact_bits", false}, {"images", 200}, {"length", 8}, {"model", with_sc.dump()}, {"repeats", 2}, {"seed", 1}, {"source", "ideal"}}).dump());
+  const auto cells = run_reproduce(c, quiet_context());
+  const std::vector<std::vector<double>> per_repeat = {{0.905}, {0.865}, {0.92}, {0.92, 0.91}, {0.89, 0.925}};
+  ASSERT_EQ(cells.size(), per_repeat.size());
+  for (size_t i = 0; i < cells.size(); ++i) EXPECT_EQ(cells[i].accuracy_per_repeat, per_repeat[i]) << cells[i].to_json().dump();
+  EXPECT_EQ(cells[0].kind, "float");
+  EXPECT_EQ(cells[1].kind, "analog");
+  EXPECT_EQ(cells[2].kind, "digital");
+  EXPECT_EQ(cells[4].training, "with_sc");
+  // The plan's jobs, run by the local executor in the same folder: all finished already.
+  const JobGraph graph = plan_jobs(c);
+  EXPECT_EQ(graph.cells.size(), 3u);  // analog, grid without SC, grid with SC
+  EXPECT_EQ(run_local(graph, SweepStore(c.out), SweepOptions{}), 0u);
+  EXPECT_EQ(json::parse(read_file(c.out / "plan.json")), plan_json(reproduce_plan(c)));
+  // The models under their report names are the jobs' models.
+  for (const char* f : {"d1-float", "d1-k5-base", "d1-k5-without_sc", "d1-k5-with_sc-L8"})
+    EXPECT_TRUE(fs::exists(c.out / "models" / (std::string(f) + ".safetensors"))) << f;
+  const std::string with_sc = job_of(graph, evaluation_of(c, 8, "with_sc")).inputs.front();
+  EXPECT_TRUE(fs::equivalent(c.out / "models" / "d1-k5-with_sc-L8.safetensors", SweepStore(c.out).model_path(with_sc)));
+  EXPECT_EQ(cells[4].model, "models/d1-k5-with_sc-L8.safetensors");
   // The model records what `spinsc train` needs to rebuild it.
   const Network sc_model = load_model(c.out / "models" / "d1-k5-with_sc-L8.safetensors");
   EXPECT_EQ(sc_model.training.at("seed"), derive_seed(1, SeedStream::ScTraining, {8}));
-  EXPECT_EQ(sc_model.training.at("init"), "models/d1-k5-base.safetensors");
+  EXPECT_EQ(sc_model.training.at("init"), "models/" + job_of(graph, with_sc).inputs.front() + ".safetensors");
+  EXPECT_TRUE(fs::equivalent(c.out / sc_model.training.at("init").get<std::string>(), c.out / "models" / "d1-k5-base.safetensors"));
   EXPECT_EQ(sc_model.training.at("sc").at("length"), 8);
   EXPECT_EQ(sc_model.training.at("sc").at("source"), "ideal");
   const json config = json::parse(read_file(c.out / "config.json"));
   EXPECT_FALSE(config.contains("suite"));
   EXPECT_TRUE(config.contains("arch1"));
+  // The built-in plan `reproduce` is the default configuration's.
+  ReproduceConfig defaults = reproduce_defaults("mlp");
+  EXPECT_EQ(plan_json(builtin_plan("reproduce")), plan_json(reproduce_plan(defaults)));
+  EXPECT_EQ(expand(builtin_plan("reproduce")).size(), 2u * (10 + 2 * 10 * 2));  // depths x (analog L + K x L x training)
 }
 
 // The cnn suite: the same grid on a conv network, its cells and models named after it, the
@@ -254,9 +282,8 @@ TEST(Reproduce, CnnSuiteRunsTheGridOnAConvNetwork) {
   c.data_dir = testing::data_dir();
     const auto cells = run_reproduce(c, quiet_context());
   for (const char* f : {"models/cnn-float.safetensors", "models/cnn-k5-base.safetensors", "models/cnn-k5-without_sc.safetensors",
-                        "models/cnn-k5-with_sc-L8.safetensors", "cells/grid-cnn-k5-L32-with_sc.json",
-                        "cells/grid-cnn-k5-L8-without_sc.json", "cells/digital-cnn-k5-without_sc.json",
-                        "cells/analog-cnn-k0-L8-float.json", "accuracy_vs_length_cnn.csv", "table.md", "cost.md"})
+                        "models/cnn-k5-with_sc-L8.safetensors", "models/cnn-k5-with_sc-L32.safetensors",
+                        "accuracy_vs_length_cnn.csv", "table.md", "cost.md", "plan.json"})
     EXPECT_TRUE(fs::exists(c.out / f)) << f;
   EXPECT_FALSE(fs::exists(c.out / "accuracy_vs_length_d1.csv"));
   int grid = 0;
@@ -279,12 +306,13 @@ TEST(Reproduce, CnnSuiteRunsTheGridOnAConvNetwork) {
   const std::string cost = read_file(c.out / "cost.md");
   EXPECT_NE(cost.find("| per-tap |"), std::string::npos);
   EXPECT_NE(cost.find("| independent |"), std::string::npos);
-  // A second run reuses every model and cell.
-  const auto before = fs::last_write_time(c.out / "cells" / "grid-cnn-k5-L32-with_sc.json");
+  // A second run reuses every job.
+  const fs::path record = c.out / "jobs" / (evaluation_of(c, 32, "with_sc") + ".json");
+  const auto before = fs::last_write_time(record);
   const auto again = run_reproduce(c, quiet_context());
   ASSERT_EQ(again.size(), cells.size());
   for (size_t i = 0; i < cells.size(); ++i) EXPECT_EQ(again[i].to_json(), cells[i].to_json());
-  EXPECT_EQ(fs::last_write_time(c.out / "cells" / "grid-cnn-k5-L32-with_sc.json"), before);
+  EXPECT_EQ(fs::last_write_time(record), before);
 }
 
 TEST(Reproduce, RejectsAnUnknownSuiteOrConvNetworkByName) {

@@ -27,6 +27,7 @@
 #include "spinsc/results.hpp"
 #include "spinsc/sc_noise_setup.hpp"
 #include "spinsc/smtj_source.hpp"
+#include "spinsc/trace_source.hpp"
 #include "spinsc/train.hpp"
 
 namespace spinsc {
@@ -38,24 +39,65 @@ namespace {
 
 std::string checksum(const json& config, const json& result) { return sha256_hex(json{{"config", config}, {"result", result}}.dump()); }
 
-// The bits a job's configuration names: {"source": "ideal" | "lfsr[:n]" | "sobol" | "smtj", "device": {...}}.
+// The bits a job's configuration names: {"source": "ideal" | "lfsr[:n]" | "sobol" | "smtj", "device": {...}}
+// or {"source": "trace:<absolute dir>", "library_sha256": "..."}.
 std::shared_ptr<const BitSource> bits_of(const json& bits) {
   const std::string source = bits.at("source").get<std::string>();
   if (source == "smtj") {
     const DeviceConfig device = parse_device_config(bits.at("device").dump(), "the job's device");
     return std::make_shared<SmtjSource>(device, "smtj");
   }
+  if (source.starts_with("trace:")) {
+    // The job's id stands for the traces it was made from: other traces would give results
+    // stored under the wrong identity.
+    const std::filesystem::path dir = source.substr(6);
+    const std::string expected = bits.at("library_sha256").get<std::string>();
+    const std::string now = trace_library_sha256(dir);
+    if (now != expected)
+      fail("sweep: the trace library '{}' has changed since the plan was expanded (its checksum is {}, the job's {}); "
+           "expand the plan again to make the jobs of the traces it holds now",
+           dir.string(), now.substr(0, 12), expected.substr(0, 12));
+    return std::shared_ptr<const BitSource>(TraceSource::open(dir));
+  }
   return std::shared_ptr<const BitSource>(make_bit_source(source));
 }
 
+// Moves what depends on the run rather than on the job's configuration (wall times, thread
+// counts) out of a model's training metadata, and returns it: the model's bytes are then the
+// same on every executor and every rerun, which the record's model_sha256 relies on, and the
+// times go to the record's timing (outside its checksum) as {"threads", "seconds_per_epoch",
+// "epochs": [{"epoch", "seconds", "threads"}, ...]}.
+json take_run_metadata(json& training) {
+  json timing = json::object();
+  for (const char* key : {"threads", "seconds_per_epoch"})
+    if (training.contains(key)) timing[key] = training[key], training.erase(key);
+  if (training.contains("history")) {
+    json& epochs = timing["epochs"] = json::array();
+    for (json& h : training["history"]) {
+      json e = {{"epoch", h.value("epoch", json())}};
+      for (const char* key : {"seconds", "threads"})
+        if (h.contains(key)) e[key] = h[key], h.erase(key);
+      epochs.push_back(e);
+    }
+  }
+  return timing;
+}
+
+// What a job's recipe gives: its result, and run facts for the record's timing.
+struct Outcome {
+  json result;
+  json timing = json::object();
+};
+
 fs::path data_dir(const SweepOptions& o) { return o.data_dir.empty() ? default_data_dir() : fs::path(o.data_dir); }
 
-json train_job(const Job& job, const SweepStore& store, const SweepOptions& o) {
+Outcome train_job(const Job& job, const SweepStore& store, const SweepOptions& o) {
   const json& c = job.config;
   TrainRecipe recipe;
   TrainConfig& t = recipe.config;
   t.dataset = c.at("dataset").get<std::string>();
   t.threads = o.threads;
+  recipe.train_limit = c.value("train_limit", 0);  // absent: every image (jobs_of adds it when > 0)
   std::optional<Network> init;
   std::shared_ptr<const BitSource> noise_source;
   const uint64_t seed = c.at("seed").get<uint64_t>();
@@ -87,10 +129,16 @@ json train_job(const Job& job, const SweepStore& store, const SweepOptions& o) {
   const Dataset test = load_dataset(t.dataset, data_dir(o), Split::Test);
   TrainedModel trained = train_model(recipe, train, test, Context{}, {}, noise_source);
   Network& net = trained.network;
+  json timing = take_run_metadata(net.training);
   net.training["job"] = job.id;
+  // The model before its record (SweepStore): a record always finds its model written; its
+  // sha256 lets record() tell a damaged or replaced model from the one this job wrote.
   save_model(store.model_path(job.id), net);
-  return {{"model", fs::path("models") / store.model_path(job.id).filename()}, {"digital_accuracy", trained.digital_accuracy},
-          {"test_images", test.count}};
+  json result = {{"model", fs::path("models") / store.model_path(job.id).filename()},
+                 {"digital_accuracy", trained.digital_accuracy},
+                 {"test_images", test.count},
+                 {"model_sha256", sha256_hex(read_file(store.model_path(job.id)))}};
+  return {std::move(result), std::move(timing)};
 }
 
 json evaluate_job(const Job& job, const SweepStore& store, const SweepOptions& o) {
@@ -154,17 +202,26 @@ std::optional<json> SweepStore::record(const Job& job) const {
     if (r.at("job") != job.id || r.at("config") != job.config || r.at("schema_version") != kResultSchema ||
         r.at("checksum") != checksum(r.at("config"), r.at("result")))
       return std::nullopt;
-    if (job.kind == "train" && !fs::is_regular_file(model_path(job.id), ec)) return std::nullopt;
+    if (job.kind == "train") {
+      // A record from before model_sha256 existed trusts a model that exists; a newer one only
+      // the model it wrote (a truncated or overwritten file fails here, or throws in read_file).
+      const json& result = r.at("result");
+      if (result.contains("model_sha256") ? sha256_hex(read_file(model_path(job.id))) != result.at("model_sha256")
+                                          : !fs::is_regular_file(model_path(job.id), ec))
+        return std::nullopt;
+    }
     return r;
   } catch (const std::exception&) {
     return std::nullopt;  // damaged: the job runs again and replaces it
   }
 }
 
-void SweepStore::write_record(const Job& job, const json& result, double seconds) const {
+void SweepStore::write_record(const Job& job, const json& result, double seconds, const json& timing) const {
   json r = record_header("job");
+  json times = {{"seconds", seconds}};
+  if (timing.is_object()) times.update(timing);
   r.update({{"job", job.id}, {"kind", job.kind}, {"config", job.config}, {"inputs", job.inputs},
-                  {"result", result}, {"checksum", checksum(job.config, result)}, {"timing", {{"seconds", seconds}}}});
+                  {"result", result}, {"checksum", checksum(job.config, result)}, {"timing", times}});
   write_file_atomic(record_path(job.id), r.dump(1) + "\n");
 }
 
@@ -183,29 +240,13 @@ json run_job(const Job& job, const SweepStore& store, const SweepOptions& option
     if (!fs::exists(store.record_path(in)))
       fail("sweep: job {} needs job {}, which has not finished", job.id.substr(0, 12), in.substr(0, 12));
   const auto t0 = std::chrono::steady_clock::now();
-  json result;
-  if (job.kind == "train") result = train_job(job, store, options);
-  else if (job.kind == "evaluate") result = evaluate_job(job, store, options);
-  else if (job.kind == "cost") result = cost_job(job);
+  Outcome out;
+  if (job.kind == "train") out = train_job(job, store, options);
+  else if (job.kind == "evaluate") out.result = evaluate_job(job, store, options);
+  else if (job.kind == "cost") out.result = cost_job(job);
   else fail("sweep: unknown job kind '{}'", job.kind);
-  store.write_record(job, result, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  return result;
-}
-
-size_t run_local(const JobGraph& graph, const SweepStore& store, const SweepOptions& options) {
-  if (options.shards < 1 || options.shard < 0 || options.shard >= options.shards)
-    fail("sweep: shard {}/{} does not exist (shards are 0..N-1 of N)", options.shard, options.shards);
-  size_t ran = 0;
-  for (size_t i = 0; i < graph.jobs.size(); ++i) {
-    const Job& job = graph.jobs[i];
-    if (options.shards > 1 && shard_of(graph, i, options.shards) != options.shard) continue;
-    const bool done = store.record(job).has_value();
-    if (options.observer) options.observer->job(job, i, graph.jobs.size(), done);
-    if (done) continue;
-    run_job(job, store, options);
-    ++ran;
-  }
-  return ran;
+  store.write_record(job, out.result, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), out.timing);
+  return out.result;
 }
 
 json sweep_results(const std::vector<CellConfig>& cells, const JobGraph& graph, const SweepStore& store) {

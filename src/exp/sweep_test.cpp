@@ -2,12 +2,16 @@
 // shards; damaged or edited records are not trusted.
 #include "spinsc/sweep.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <random>
 
+#include "spinsc/data_fetch.hpp"
 #include "spinsc/error.hpp"
 #include "spinsc/files.hpp"
+#include "spinsc/model_io.hpp"
 #include "testutil.hpp"
 
 namespace spinsc {
@@ -202,6 +206,112 @@ TEST(Sweep, RejectsBadShards) {
   const SweepStore store(testing::temp_dir("sweep_shard"));
   EXPECT_THROW(run_local(g, store, options(1, 2, 2)), Error);
   EXPECT_THROW(run_local(g, store, options(1, 0, 0)), Error);
+}
+
+// A trained model is verified, not just found: its record holds the sha256 of the bytes it
+// wrote, a truncated or overwritten model makes the job run again, and the rerun (on another
+// thread count) writes the same bytes. A record from before model_sha256 trusts an existing model.
+TEST(Sweep, TrainRecordsVerifyTheirModel) {
+  const auto cells = expand(parse_plan(json::parse(R"({"base": {"arch": "784,8,10", "epochs": 1, "sc_epochs": 0,
+      "training": "without_sc", "train_limit": 2000, "repeats": 1, "limit": 50}, "axes": {"length": [8]}})"), "t"));
+  const JobGraph g = jobs_of(cells);
+  ASSERT_EQ(g.jobs.size(), 3u);  // the base, its evaluation, the cost
+  const Job& train = g.jobs[0];
+  ASSERT_EQ(train.kind, "train");
+  EXPECT_EQ(train.config.at("train_limit"), 2000);
+  const SweepStore store(testing::temp_dir("sweep_model"));
+  EXPECT_EQ(run_local(g, store, options(1)), 3u);
+  const std::filesystem::path model = store.model_path(train.id);
+  const std::string bytes = read_file(model);
+  const auto record = store.record(train);
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ((*record)["result"]["model_sha256"], sha256_hex(bytes));
+  const json training = load_model(model).training;
+  EXPECT_EQ(training.at("job"), train.id);
+  EXPECT_EQ(training.at("train_images"), 2000);
+  EXPECT_FALSE(training.contains("seconds_per_epoch")) << "wall times would make every rerun's bytes differ";
+  EXPECT_FALSE(training.at("history").at(0).contains("seconds"));
+  // ... they are in the record, outside its checksum.
+  const json& timing = record->at("timing");
+  ASSERT_EQ(timing.at("epochs").size(), 1u) << timing.dump();
+  EXPECT_EQ(timing["epochs"][0].at("epoch"), 1);
+  EXPECT_GT(timing["epochs"][0].at("seconds").get<double>(), 0.0);
+  EXPECT_GE(timing["epochs"][0].at("threads").get<int>(), 1);
+  EXPECT_TRUE(timing.contains("seconds_per_epoch"));
+
+  // Truncated: not trusted; run_job restores the same bytes.
+  write_file_atomic(model, bytes.substr(0, bytes.size() / 2));
+  EXPECT_FALSE(store.record(train).has_value());
+  EXPECT_TRUE(store.record(g.jobs[1]).has_value()) << "the evaluation's record stands on its own";
+  run_job(train, store, options(2));
+  EXPECT_EQ(read_file(model), bytes);
+  EXPECT_TRUE(store.record(train).has_value());
+
+  // Overwritten with random bytes of the same size: run_local reruns the training alone.
+  std::mt19937_64 rng(7);
+  std::string noise(bytes.size(), '\0');
+  for (char& c : noise) c = static_cast<char>(rng());
+  write_file_atomic(model, noise);
+  EXPECT_FALSE(store.record(train).has_value());
+  EXPECT_EQ(run_local(g, store, options(2)), 1u);
+  EXPECT_EQ(read_file(model), bytes);
+
+  // A record written before model_sha256 existed: the model's existence is what it checks.
+  json old = (*store.record(train))["result"];
+  old.erase("model_sha256");
+  store.write_record(train, old, 1.0);
+  write_file_atomic(model, noise);
+  EXPECT_TRUE(store.record(train).has_value());
+  std::filesystem::remove(model);
+  EXPECT_FALSE(store.record(train).has_value());
+  EXPECT_EQ(run_local(g, store, options(1)), 1u);
+  EXPECT_EQ(read_file(model), bytes);
+  EXPECT_TRUE(store.record(train)->at("result").contains("model_sha256"));
+}
+
+// A sweep over a trace library: the continuation trains with the SC noise of its traces, the
+// evaluation replays them; a library changed since the plan was expanded is refused by name.
+TEST(Sweep, TraceLibrarySource) {
+  const auto dir = testing::temp_dir("sweep_trace");
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 5; ++i) {  // fractions of ones 0.1 .. 0.9, i.i.d. bits
+    const double p = 0.1 + 0.2 * i;
+    std::string text = fmt::format("# target_p: {}\n# sample_period_s: 1e-9\n# format: bits\n", p);
+    for (int t = 0; t < 4096; ++t) {
+      text += std::uniform_real_distribution<double>(0, 1)(rng) < p ? '1' : '0';
+      if (t % 64 == 63) text += '\n';
+    }
+    write_file_atomic(dir / "traces" / fmt::format("p{}.trace", i), text);
+  }
+  const auto cells = expand(parse_plan(json::parse(R"({"base": {"arch": "784,16,10", "epochs": 1, "sc_epochs": 1,
+      "train_limit": 2000, "training": "with_sc", "source": "trace:traces", "length": 8, "repeats": 1, "limit": 50},
+      "axes": {"states": [5]}})"), "t"), dir);
+  const JobGraph g = jobs_of(cells);
+  const SweepStore store(dir / "out");
+  EXPECT_EQ(run_local(g, store, options(2)), g.jobs.size());
+  const json rows = sweep_results(cells, g, store);
+  ASSERT_EQ(rows.size(), 1u);
+  const json& e = rows[0]["evaluation"];
+  ASSERT_FALSE(e.is_null());
+  EXPECT_EQ(e["images"], 50);
+  EXPECT_EQ(e["source"], "trace:" + (dir / "traces").string()) << e.dump();
+  EXPECT_GT(e["accuracy_mean"].get<double>(), 0.2) << "chance is 0.1";
+  EXPECT_EQ(rows[0]["config"]["library_sha256"], trace_library_sha256(dir / "traces"));
+
+  // One sample changed after the expansion: the jobs of the old plan refuse to read it.
+  std::string text = read_file(dir / "traces" / "p2.trace");
+  const size_t bit = text.find_last_of("01");
+  text[bit] = text[bit] == '0' ? '1' : '0';
+  write_file_atomic(dir / "traces" / "p2.trace", text);
+  const Job& evaluate = g.jobs[g.jobs.size() - 2];
+  ASSERT_EQ(evaluate.kind, "evaluate");
+  try {
+    run_job(evaluate, store, options(1));
+    ADD_FAILURE() << "ran with a changed library";
+  } catch (const Error& err) {
+    const std::string m = err.what();
+    EXPECT_NE(m.find("the trace library '" + (dir / "traces").string() + "' has changed"), std::string::npos) << m;
+  }
 }
 
 }  // namespace

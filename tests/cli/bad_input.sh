@@ -37,12 +37,12 @@ expect_error "repeats must be in [1, 1000000]" eval --model m.safetensors --sc-l
 
 # Path problems: spinsc::Error naming the path, not an uncaught filesystem_error.
 ln -s loop loop
-mkdir -p cells-file/out && touch cells-file/out/cells
+mkdir -p jobs-file/out && touch jobs-file/out/jobs
 long=$(printf 'a%.0s' $(seq 5000))
 expect_error "/etc/passwd" reproduce --out /etc/passwd "${tiny[@]}"
 expect_error "/dev/null" reproduce --out /dev/null "${tiny[@]}"
 expect_error "loop" reproduce --out loop/out "${tiny[@]}"
-expect_error "cells-file/out/cells" reproduce --out cells-file/out "${tiny[@]}"
+expect_error "jobs-file/out/jobs" reproduce --out jobs-file/out "${tiny[@]}"
 expect_error "$long" reproduce --out "$long" "${tiny[@]}"
 expect_error "loop" eval --model m.safetensors --sc-length 10 --source trace:loop --limit 10
 expect_error "/proc/1/fd" eval --model m.safetensors --sc-length 10 --source trace:/proc/1/fd --limit 10

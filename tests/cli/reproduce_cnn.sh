@@ -11,7 +11,7 @@ grid=(--suite cnn --cnn-arch conv:3x5x5:s2,maxpool:2,dense:10 -K 5 -L 8,32 --rep
       --epochs 1 --sc-epochs 1 --limit 200 --train-limit 3000 --threads 2 --data-dir "$SPINSC_DATA" -q)
 expect_status 0 "$spinsc" reproduce --out "$tmp/cnn" "${grid[@]}" >/dev/null
 for f in table.md results.json results.csv cost.md config.json accuracy_vs_length_cnn.csv \
-         cells/grid-cnn-k5-L8-with_sc.json cells/digital-cnn-k5-without_sc.json models/cnn-k5-with_sc-L32.safetensors; do
+         plan.json models/cnn-k5-base.safetensors models/cnn-k5-with_sc-L32.safetensors; do
   [[ -s $tmp/cnn/$f ]] || fail "missing $f"
 done
 grep -q "conv:3x5x5:s2" "$tmp/cnn/table.md" || fail "table.md does not name the network"
@@ -26,11 +26,11 @@ assert all(c["depth"] == 1 and c["images"] == 200 and c["repeats"] == 2 for c in
 assert all(0.3 < c["accuracy_mean"] <= 1 for c in grid), grid  # chance is 0.1
 assert {c["kind"] for c in cells} == {"grid", "digital", "float", "analog"}
 PY
-# A second run reuses every cell: same results, no cell file rewritten.
-stamp=$(stat -c '%y %n' "$tmp"/cnn/cells/*.json | md5sum)
+# A second run reuses every job: same results, no job record rewritten.
+stamp=$(stat -c '%y %n' "$tmp"/cnn/jobs/*.json | md5sum)
 cp "$tmp/cnn/results.json" "$tmp/first.json"
 expect_status 0 "$spinsc" reproduce --out "$tmp/cnn" "${grid[@]}" >/dev/null
-[[ $(stat -c '%y %n' "$tmp"/cnn/cells/*.json | md5sum) == "$stamp" ]] || fail "the resumed run rewrote cells"
+[[ $(stat -c '%y %n' "$tmp"/cnn/jobs/*.json | md5sum) == "$stamp" ]] || fail "the resumed run rewrote job records"
 /usr/bin/python3 - "$tmp/first.json" "$tmp/cnn/results.json" <<'PY' || fail "resumed results differ"
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:])
@@ -46,6 +46,11 @@ printf 'before\n<!-- cnn_table: begin -->\nstale\n<!-- cnn_table: end -->\nafter
 grep -q "^| 5 | with SC | .* ± .* | .* ± .* | per L: " "$tmp/doc.md" || fail "cnn_table: no with-SC row: $(cat "$tmp/doc.md")"
 grep -q "^| 5 | gain of SC training | " "$tmp/doc.md" || fail "cnn_table: no gain row"
 grep -q "^after$" "$tmp/doc.md" || fail "cnn_table --write lost the text after the block"
+# A run under way (no results.json yet) is read from its finished jobs: the same block.
+mkdir "$tmp/partial" && cp -r "$tmp/cnn/." "$tmp/partial/" && rm "$tmp/partial/results.json"
+/usr/bin/python3 "$src/scripts/cnn_table.py" "$tmp/cnn" | sed 's/--out [^`]*`/--out X`/' >"$tmp/whole.txt"
+/usr/bin/python3 "$src/scripts/cnn_table.py" "$tmp/partial" | sed 's/--out [^`]*`/--out X`/' >"$tmp/partial.txt"
+diff "$tmp/whole.txt" "$tmp/partial.txt" >&2 || fail "cnn_table: the finished jobs of a run give another block than its results.json"
 
 # Bad input: named, exit 2, nothing trained.
 out=$(expect_status 2 "$spinsc" reproduce --out "$tmp/bad" --suite resnet -q)

@@ -20,7 +20,7 @@ expect_status 0 "$spinsc" sweep device-study --export study.json -q >/dev/null
 out=$(expect_status 0 "$spinsc" sweep study.json --dry-run)
 grep -qF "128 cells, 260 jobs" <<<"$out" || fail "exported device-study: $out"
 out=$(expect_status 2 "$spinsc" sweep device_study --dry-run)
-grep -qF "no built-in plan 'device_study' (built in: device-study)" <<<"$out" || fail "unknown plan name: $out"
+grep -qF "no built-in plan 'device_study' (built in: device-study, reproduce)" <<<"$out" || fail "unknown plan name: $out"
 
 printf '{"axes": {"length": [8, 0]}}' > bad.json
 out=$(expect_status 2 "$spinsc" sweep bad.json --dry-run)
