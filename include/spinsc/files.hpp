@@ -31,6 +31,11 @@ std::string read_file(const std::filesystem::path& path, size_t max_bytes = kMax
 // directory, no permission, a symlink loop) throws spinsc::Error naming it.
 std::vector<std::filesystem::path> regular_files_in(const std::filesystem::path& dir);
 
+// Whether `file_or_name` names something built into the program (a device, a plan) rather than
+// a file: a plain name (no folder, not *.json) with no file of that name in `base_dir`. The one
+// rule of every option that takes a file or a built-in name, so that a file always wins.
+bool names_builtin(const std::string& file_or_name, const std::filesystem::path& base_dir = {});
+
 // fsync of a file or directory already written by someone else (e.g. an image rendered by
 // gnuplot before its rename, and the directory after it). Throws spinsc::Error naming the path.
 void sync_path(const std::filesystem::path& path);

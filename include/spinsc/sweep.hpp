@@ -90,8 +90,8 @@ nlohmann::json run_job(const Job& job, const SweepStore& store, const SweepOptio
 
 // Runs every job of the graph (of the shard) that is not finished yet. Returns how many ran.
 // The training jobs first, side by side: as many single-threaded trainings at once as
-// `options.threads` (0: all cores), each as soon as the models it starts from are trained, the
-// costliest first (a training step is ~1 ms of work between OpenMP barriers, so one team per
+// `options.threads` (0: all cores; fewer trainings than threads share them), each as soon as the
+// models it starts from are trained, the costliest first (a training step is ~1 ms of work between OpenMP barriers, so one team per
 // training scales poorly on a few cores, while independent trainings never wait for each
 // other). Then the other jobs in graph order, each on all the threads. A job's result does not
 // depend on its thread count, so the order changes nothing but the time. The first job that

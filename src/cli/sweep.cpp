@@ -72,9 +72,8 @@ void warn_if_bound(const SweepCommandOptions& opt) {
 
 int run_sweep(const SweepCommandOptions& opt) {
   // A plan file, or the name of a built-in plan where no such file exists.
-  std::error_code ec;
   const std::filesystem::path plan_path(opt.plan);
-  const bool builtin = !std::filesystem::exists(plan_path, ec) && !plan_path.has_parent_path() && plan_path.extension() != ".json";
+  const bool builtin = names_builtin(opt.plan);
   const Plan plan = builtin ? builtin_plan(opt.plan) : load_plan(plan_path);
   const auto cells = expand(plan, builtin ? std::filesystem::path() : plan_path.parent_path());
   const std::string plan_text = builtin ? plan_json(plan).dump(2) + "\n" : read_file(plan_path);

@@ -96,6 +96,13 @@ void sync_path(const fs::path& path) {
   fsync_or_fail(fd.get(), path);
 }
 
+bool names_builtin(const std::string& file_or_name, const fs::path& base_dir) {
+  const fs::path path(file_or_name);
+  if (file_or_name.empty() || file_or_name.find('/') != std::string::npos || path.extension() == ".json") return false;
+  std::error_code ec;
+  return !fs::exists(base_dir / path, ec);
+}
+
 std::vector<fs::path> regular_files_in(const fs::path& dir) {
   std::error_code ec;
   const fs::file_status st = fs::status(dir, ec);

@@ -78,6 +78,17 @@ TEST(ReadFile, RefusesDevicesFifosDirectoriesAndOversizedFiles) {
   EXPECT_TRUE(contains(error_of([&] { read_file(dir / long_name); }), long_name));
 }
 
+// A plain name is a built-in's unless a file of that name exists; a path or *.json never is.
+TEST(NamesBuiltin, APlainNameWithoutSuchFile) {
+  const fs::path dir = testing::temp_dir("names-builtin");
+  EXPECT_TRUE(names_builtin("perpendicular_ns", dir));
+  EXPECT_FALSE(names_builtin("perpendicular_ns.json", dir));
+  EXPECT_FALSE(names_builtin("configs/perpendicular_ns", dir));
+  EXPECT_FALSE(names_builtin("", dir));
+  write_file_atomic(dir / "mine", "{}");
+  EXPECT_FALSE(names_builtin("mine", dir));  // the file wins
+}
+
 TEST(ParseJson, NumberOverflowIsAnErrorNamingTheFile) {
   EXPECT_TRUE(contains(error_of([] { parse_json("1e400", "hw.json"); }), "hw.json: not valid JSON"));
   EXPECT_TRUE(contains(error_of([] { parse_json("{\"a\": [1, -1e999]}", "d.json"); }), "d.json: not valid JSON"));

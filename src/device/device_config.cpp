@@ -246,10 +246,7 @@ DeviceConfig builtin_device(const std::string& name) {
 DeviceConfig resolve_device(const std::string& file_or_name, const std::filesystem::path& base_dir) {
   const std::filesystem::path path = std::filesystem::path(file_or_name).is_absolute() ? std::filesystem::path(file_or_name)
                                                                                        : base_dir / file_or_name;
-  const bool plain_name = !file_or_name.empty() && file_or_name.find('/') == std::string::npos &&
-                          std::filesystem::path(file_or_name).extension() != ".json";
-  std::error_code ec;
-  if (!plain_name || std::filesystem::exists(path, ec)) return load_device_config(path);
+  if (!names_builtin(file_or_name, base_dir)) return load_device_config(path);
   if (!builtin_device_text(file_or_name))
     fail("device '{}': no such file, and no built-in device of that name (built in: {})", file_or_name, builtin_device_list());
   return builtin_device(file_or_name);

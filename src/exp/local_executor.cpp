@@ -55,7 +55,9 @@ class SideBySide {
     }
   }
 
-  size_t run(int workers) {
+  // `workers` trainings at once, each on `threads_each` threads.
+  size_t run(int workers, int threads_each) {
+    threads_each_ = threads_each;
     std::vector<std::thread> team;
     for (int w = 1; w < workers; ++w) team.emplace_back([this] { work(); });
     work();
@@ -93,7 +95,7 @@ class SideBySide {
       if (options_.observer) options_.observer->job(job, *j, graph_.jobs.size(), false);
       lock.unlock();
       SweepOptions one = options_;
-      one.threads = 1;
+      one.threads = threads_each_;
       const auto t0 = std::chrono::steady_clock::now();
       std::exception_ptr failed;
       try {
@@ -125,6 +127,7 @@ class SideBySide {
   std::condition_variable cv_;
   std::exception_ptr error_;
   size_t ran_ = 0;
+  int threads_each_ = 1;
 };
 
 }  // namespace
@@ -147,7 +150,9 @@ size_t run_local(const JobGraph& graph, const SweepStore& store, const SweepOpti
   size_t ran = 0;
   if (!trainings.empty()) {
     SideBySide side(graph, store, options, trainings);
-    ran += side.run(std::min<int>(threads, static_cast<int>(trainings.size())));
+    // One worker per training up to the thread count; fewer trainings than threads share them.
+    const int workers = std::min<int>(threads, static_cast<int>(trainings.size()));
+    ran += side.run(workers, threads / workers);
   }
   // Trainings that could not start (an input neither finished nor in this run) fail here, with
   // run_job's error naming the missing job.
