@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
-#include <mutex>
 #include <set>
 
 #include "spinsc/arithmetic.hpp"
@@ -72,10 +71,15 @@ json device_object(const json& v, const std::string& where, const fs::path& base
   }
 }
 
+// The trace libraries that loaded, by checksum, within one expansion: a plan's cells share a
+// library, which is parsed once (a library of long traces takes a while) but hashed for every
+// cell, so a changed file is always seen.
+using LoadedLibraries = std::set<std::string>;
+
 // A trace:DIR source as the cell keeps it: "trace:<absolute directory>" and the library's
-// checksum. The library is parsed once per content (a plan's cells share it, and a library of
-// long traces takes a while to parse) but hashed every time, so a changed file is always seen.
-std::pair<std::string, std::string> trace_source(const std::string& spec, const std::string& where, const fs::path& base_dir) {
+// checksum. `loaded` (may be null) skips parsing a library already parsed.
+std::pair<std::string, std::string> trace_source(const std::string& spec, const std::string& where, const fs::path& base_dir,
+                                                 LoadedLibraries* loaded) {
   fs::path dir = spec.substr(6);
   if (dir.empty()) bad(where, "'source' = '{}' names no directory (trace:DIR, a trace library)", spec);
   if (dir.is_relative() && !base_dir.empty()) dir = base_dir / dir;
@@ -83,17 +87,10 @@ std::pair<std::string, std::string> trace_source(const std::string& spec, const 
   dir = fs::absolute(dir, ec).lexically_normal();
   if (ec) bad(where, "'source' = '{}': cannot resolve the directory: {}", spec, ec.message());
   if (!dir.has_filename() && dir.has_parent_path()) dir = dir.parent_path();  // no trailing '/': one name per library
-  static std::mutex mutex;
-  static std::set<std::string> loads;  // checksums of libraries that loaded
   try {
     const std::string sha = trace_library_sha256(dir);
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      if (loads.contains(sha)) return {"trace:" + dir.string(), sha};
-    }
-    load_trace_library(dir);
-    std::lock_guard<std::mutex> lock(mutex);
-    loads.insert(sha);
+    if (!loaded || !loaded->contains(sha)) load_trace_library(dir);
+    if (loaded) loaded->insert(sha);
     return {"trace:" + dir.string(), sha};
   } catch (const Error& e) {
     bad(where, "'source' = '{}': {}", spec, e.what());  // the library's error names the directory (or its file)
@@ -130,7 +127,16 @@ json CellConfig::to_json() const {
   return j;
 }
 
+namespace {
+CellConfig cell_config(const json& settings, const std::string& where, const fs::path& base_dir, LoadedLibraries* loaded);
+}  // namespace
+
 CellConfig cell_config(const json& settings, const std::string& where, const fs::path& base_dir) {
+  return cell_config(settings, where, base_dir, nullptr);
+}
+
+namespace {
+CellConfig cell_config(const json& settings, const std::string& where, const fs::path& base_dir, LoadedLibraries* loaded) {
   if (!settings.is_object()) bad(where, "a cell's settings must be a JSON object, not {}", settings.dump().substr(0, 80));
   CellConfig c;
   // Plain settings first, then the device (a file or object), then device.<field> overrides.
@@ -171,7 +177,7 @@ CellConfig cell_config(const json& settings, const std::string& where, const fs:
     } else if (key == "source") {
       c.source = string_setting(v, where, "source");
       if (c.source.starts_with("trace:")) {
-        std::tie(c.source, c.library_sha256) = trace_source(c.source, where, base_dir);
+        std::tie(c.source, c.library_sha256) = trace_source(c.source, where, base_dir, loaded);
       } else if (c.source != "ideal" && c.source != "sobol" && c.source != "smtj" && c.source != "lfsr" &&
                  !c.source.starts_with("lfsr:")) {
         bad(where, "'source' = '{}' is not ideal, lfsr[:n], sobol, smtj or trace:DIR (the device comes from 'device')", c.source);
@@ -227,6 +233,7 @@ CellConfig cell_config(const json& settings, const std::string& where, const fs:
         c.multiply, c.accumulate);
   return c;
 }
+}  // namespace
 
 Plan parse_plan(const json& j, const std::string& origin) {
   if (!j.is_object()) bad(origin, "a plan is a JSON object with \"base\" and \"axes\" (or \"cells\")");
@@ -285,13 +292,14 @@ Plan load_plan(const fs::path& path) {
 
 std::vector<CellConfig> expand(const Plan& plan, const fs::path& base_dir) {
   std::vector<CellConfig> out;
+  LoadedLibraries loaded;
   auto with_base = [&](const json& over) {
     json s = plan.base;
     for (const auto& [k, v] : over.items()) s[k] = v;
     return s;
   };
   for (size_t i = 0; i < plan.cells.size(); ++i)
-    out.push_back(cell_config(with_base(plan.cells[i]), fmt::format("{} cell {}", plan.origin, i), base_dir));
+    out.push_back(cell_config(with_base(plan.cells[i]), fmt::format("{} cell {}", plan.origin, i), base_dir, &loaded));
   if (!plan.axes.empty()) {
     std::vector<size_t> index(plan.axes.size(), 0);
     while (true) {
@@ -301,7 +309,7 @@ std::vector<CellConfig> expand(const Plan& plan, const fs::path& base_dir) {
         over[plan.axes[a].first] = plan.axes[a].second[index[a]];
         where += fmt::format("{}{} = {}", a ? ", " : " at ", plan.axes[a].first, plan.axes[a].second[index[a]].dump());
       }
-      out.push_back(cell_config(with_base(over), where, base_dir));
+      out.push_back(cell_config(with_base(over), where, base_dir, &loaded));
       size_t a = plan.axes.size();
       while (a > 0 && ++index[a - 1] == plan.axes[a - 1].second.size()) index[--a] = 0;
       if (a == 0) break;
