@@ -47,7 +47,10 @@ void write_trace(const std::filesystem::path& path, const Trace& trace);
 // The same header, then raw resistances (ohm) with the threshold that recovers the bits.
 std::string format_resistance_trace(const Trace& meta, const std::vector<double>& ohms, double threshold_ohm);
 
-// A trace library: every *.trace file of `dir`, sorted by file name. Throws when there is none.
+// The files of a trace library: every *.trace file of `dir`, sorted by file name. Throws
+// spinsc::Error naming `dir` when it is no readable directory or holds none.
+std::vector<std::filesystem::path> trace_library_files(const std::filesystem::path& dir);
+// A trace library: its files (trace_library_files) read in order.
 std::vector<Trace> load_trace_library(const std::filesystem::path& dir);
 
 // Validates `in` (a file, or every regular file of a directory except hidden and *.json ones,

@@ -270,7 +270,7 @@ std::string format_resistance_trace(const Trace& meta, const std::vector<double>
   return s;
 }
 
-std::vector<Trace> load_trace_library(const fs::path& dir) {
+std::vector<fs::path> trace_library_files(const fs::path& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
     fail("trace library '{}' is not a directory{}", dir.string(), ec ? " (" + ec.message() + ")" : std::string());
@@ -279,8 +279,12 @@ std::vector<Trace> load_trace_library(const fs::path& dir) {
     if (f.extension() == ".trace") files.push_back(f);
   if (files.empty()) fail("trace library '{}' has no *.trace files (convert raw files with `spinsc device import`)", dir.string());
   std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::vector<Trace> load_trace_library(const fs::path& dir) {
   std::vector<Trace> traces;
-  for (const auto& f : files) traces.push_back(read_trace(f));
+  for (const auto& f : trace_library_files(dir)) traces.push_back(read_trace(f));
   return traces;
 }
 

@@ -102,17 +102,9 @@ std::pair<std::string, std::string> trace_source(const std::string& spec, const 
 std::string spinsc_version() { return SPINSC_VERSION; }
 
 std::string trace_library_sha256(const fs::path& dir) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    fail("trace library '{}' is not a directory{}", dir.string(), ec ? " (" + ec.message() + ")" : std::string());
-  std::vector<fs::path> files;
-  for (const auto& f : regular_files_in(dir))
-    if (f.extension() == ".trace") files.push_back(f);
-  if (files.empty()) fail("trace library '{}' has no *.trace files", dir.string());
-  std::sort(files.begin(), files.end());
   // Per file its name and the hash of its bytes: the whole library is never in memory at once.
   json list = json::array();
-  for (const auto& f : files) list.push_back({f.filename().string(), sha256_hex(read_file(f))});
+  for (const auto& f : trace_library_files(dir)) list.push_back({f.filename().string(), sha256_hex(read_file(f))});
   return sha256_hex(list.dump());
 }
 
