@@ -7,30 +7,18 @@
 #include <chrono>
 #include <cmath>
 #include <map>
-#include <mutex>
 #include <optional>
-#include <set>
 #include <tuple>
-
-#include <omp.h>
 
 #include "spinsc/cost_model.hpp"
 #include "spinsc/data_fetch.hpp"
 #include "spinsc/dataset.hpp"
 #include "spinsc/hw_params.hpp"
-#include "spinsc/digital.hpp"
 #include "spinsc/error.hpp"
 #include "spinsc/files.hpp"
 #include "spinsc/json_text.hpp"
-#include "spinsc/model_io.hpp"
-#include "spinsc/parallel.hpp"
 #include "spinsc/plot.hpp"
-#include "spinsc/recipes.hpp"
 #include "spinsc/results.hpp"
-#include "spinsc/sc_engine.hpp"
-#include "spinsc/sc_noise.hpp"
-#include "spinsc/sc_noise_setup.hpp"
-#include "spinsc/train.hpp"
 #include "spinsc/device_config.hpp"
 #include "spinsc/plan.hpp"
 #include "spinsc/sweep.hpp"
@@ -342,26 +330,24 @@ std::vector<ReproduceCell> run_reproduce(const ReproduceConfig& cfg, const Conte
           fs::remove(f, ec);
         }
       }
+  std::map<std::string, const Job*> by_id;
+  for (const Job& j : graph.jobs) by_id[j.id] = &j;
   // Names and estimated work of the jobs, for the progress messages.
   std::map<std::string, std::pair<std::string, double>> named;
   std::map<std::string, std::string> model_names;  // report name -> train job id
   for (size_t i = 0; i < gp.cells.size(); ++i) {
     const CellJob& c = gp.cells[i];
     const GridNet& gn = nets[c.net];
-    const auto& [evaluation, costing] = graph.cells.at(static_cast<size_t>(gp.plan_cell[i]));
-    const Job* eval = nullptr;
-    for (const Job& j : graph.jobs)
-      if (j.id == evaluation) eval = &j;
-    const std::string model = eval->inputs.front();
+    const std::string& evaluation = graph.cells.at(static_cast<size_t>(gp.plan_cell[i])).first;
+    const std::string& model = by_id.at(evaluation)->inputs.front();
     model_names[c.model] = model;
     const bool sc = c.training == "with_sc";
     named[model] = {c.model, training_work(gn.arch, c.base.empty() ? cfg.epochs : cfg.sc_epochs, sc)};
-    if (!c.base.empty())
-      for (const Job& j : graph.jobs)
-        if (j.id == model) {
-          model_names[c.base] = j.inputs.front();
-          named[j.inputs.front()] = {c.base, training_work(gn.arch, cfg.epochs, false)};
-        }
+    if (!c.base.empty()) {
+      const std::string& base = by_id.at(model)->inputs.front();
+      model_names[c.base] = base;
+      named[base] = {c.base, training_work(gn.arch, cfg.epochs, false)};
+    }
     if (c.kind == "grid" || c.kind == "analog") {
       const bool bit_level = c.kind == "analog" || cfg.exact_bits;
       named[evaluation] = {fmt::format("{}-{}-k{}-L{}-{}", c.kind, gn.tag, c.K, c.L, c.training),
@@ -396,8 +382,6 @@ std::vector<ReproduceCell> run_reproduce(const ReproduceConfig& cfg, const Conte
     run_local(graph, store, options);
   }
   for (const auto& [name, id] : model_names) link_model(store.model_path(id), cfg.out / "models" / (name + ".safetensors"));
-  std::map<std::string, const Job*> by_id;
-  for (const Job& j : graph.jobs) by_id[j.id] = &j;
   std::vector<ReproduceCell> cells;
   for (size_t i = 0; i < gp.cells.size(); ++i) {
     const CellJob& c = gp.cells[i];
