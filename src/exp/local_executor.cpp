@@ -66,6 +66,14 @@ class SideBySide {
     return ran_;
   }
 
+  // The trainings that could not start (an input neither finished nor in this run), in order.
+  std::vector<size_t> left() const {
+    std::vector<size_t> out;
+    for (size_t j : jobs_)
+      if (pending_.contains(graph_.jobs[j].id)) out.push_back(j);
+    return out;
+  }
+
  private:
   // The costliest pending job whose inputs are not pending, or none.
   std::optional<size_t> next() const {
@@ -153,13 +161,10 @@ size_t run_local(const JobGraph& graph, const SweepStore& store, const SweepOpti
     // One worker per training up to the thread count; fewer trainings than threads share them.
     const int workers = std::min<int>(threads, static_cast<int>(trainings.size()));
     ran += side.run(workers, threads / workers);
+    // Trainings that could not start fail here, with run_job's error naming the missing job.
+    const std::vector<size_t> left = side.left();
+    others.insert(others.begin(), left.begin(), left.end());
   }
-  // Trainings that could not start (an input neither finished nor in this run) fail here, with
-  // run_job's error naming the missing job.
-  std::vector<size_t> left;
-  for (size_t i : trainings)
-    if (!store.record(graph.jobs[i])) left.push_back(i);
-  others.insert(others.begin(), left.begin(), left.end());
   SweepOptions all = options;
   all.threads = threads;
   for (size_t i : others) {
