@@ -111,9 +111,9 @@ struct ReproduceCell {
 // 15 and sc_epochs 2 (why: docs/cnn.md). Throws spinsc::Error naming an unknown suite.
 ReproduceConfig reproduce_defaults(const std::string& suite);
 
-// The grid as a plan (plan.hpp): its base settings and explicit cells, the grid cells then the
-// analog ones in the report's order. Independent of `out`. Throws spinsc::Error
-// naming a bad option.
+// The grid as a plan (plan.hpp): its base settings and explicit cells, the analog and grid cells
+// in the report's order (per network: the analog cells, then per K the grid cells). Independent
+// of `out`. Throws spinsc::Error naming a bad option.
 Plan reproduce_plan(const ReproduceConfig& config);
 
 // Runs (or resumes) the grid and writes the report. Returns all cells of this configuration (none
