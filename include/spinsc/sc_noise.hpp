@@ -79,7 +79,7 @@ class MomentMatchedNoise : public PreactivationNoise {
   // Per layer: the last perturb()'s draws and the matrices of a step, kept between steps (a
   // minibatch's would otherwise be allocated and page-faulted afresh at every step).
   struct Scratch;
-  void variance_into(const float* input, int rows, int in, const float* weight, int out, float scale, int threads,
+  void variance_into(const float* input, int rows, int in, const float* weight, const float* weight_t, int out, float scale, int threads,
                      Scratch& scratch, std::vector<double>& result) const;
   Scratch& scratch(int layer);
   std::vector<std::unique_ptr<Scratch>> scratch_;

@@ -95,6 +95,8 @@ struct PreactivationBatch {
   const float* input = nullptr;  // rows x in, row-major: the layer's input x (pixels or activations;
                                  // conv2d: the receptive field of each row's position)
   const float* weight = nullptr; // out x in, row-major: the weights as used (W_q, or W in float)
+  const float* weight_t = nullptr; // in x out, row-major: the same weights transposed, when the trainer
+                                 // has them (dense stages with a mostly-zero input), else null
   float scale = 1.0f;            // the layer's weight scale s
   const int* images = nullptr;   // rows / positions: index of each image in the training set; row r
                                  // is image images[r / positions] at position r % positions

@@ -12,8 +12,10 @@
 #include <cmath>
 #include <optional>
 
+#include "nn/sparse_gemm.hpp"
 #include "nn/tiled_gemm.hpp"
 #include "spinsc/error.hpp"
+#include "spinsc/normal.hpp"
 #include "spinsc/parallel.hpp"
 #include "spinsc/quantize.hpp"
 #include "spinsc/rng.hpp"
@@ -129,6 +131,10 @@ struct MomentMatchedNoise::Scratch {
   Mat C, A, A2, X2, first, second, ca, ca2;  // backward
   std::vector<double> var;         // rows x out
   std::vector<float> eps_over_sigma;  // rows x out, from the last perturb(): eps / (2 sigma), 0 where sigma = 0
+  // An input that is mostly zeros (pixels): its nonzeros, and the transposed (in x out) factors
+  // and gradient sums of the sparse products (nn/sparse_gemm.hpp).
+  nn::SparseRows nonzeros, columns, columns_squared;  // of x, x^T and (x o x)^T
+  Mat Wt, Pt, G2t, V, firstT, secondT;
 };
 
 MomentMatchedNoise::~MomentMatchedNoise() = default;
@@ -144,11 +150,11 @@ std::vector<double> MomentMatchedNoise::variance(const float* input, int rows, i
                                                  float scale, int threads) const {
   Scratch scratch;
   std::vector<double> result;
-  variance_into(input, rows, in, weight, out, scale, threads > 0 ? threads : omp_get_max_threads(), scratch, result);
+  variance_into(input, rows, in, weight, nullptr, out, scale, threads > 0 ? threads : omp_get_max_threads(), scratch, result);
   return result;
 }
 
-void MomentMatchedNoise::variance_into(const float* input, int rows, int in, const float* weight, int out, float scale,
+void MomentMatchedNoise::variance_into(const float* input, int rows, int in, const float* weight, const float* weight_t, int out, float scale,
                                        int threads, Scratch& sc, std::vector<double>& result) const {
   const double L = length_;
   const int h = (states_ - 1) / 2;
@@ -158,6 +164,38 @@ void MomentMatchedNoise::variance_into(const float* input, int rows, int in, con
   // Per weight: its magnitude level (weight_level() vectorised: Eigen's round is also half away
   // from zero) and the factors P = L p_w, P2 = p_w^2, G2 = -L p_w^2 + 2 b T(rho_w), in row tiles.
   const float half = 0.5f * static_cast<float>(states_ - 1);
+  // Var in the units of u: (s / L)^2 times the variance of the count.
+  const double to_units = (static_cast<double>(scale) / L) * (static_cast<double>(scale) / L);
+  sc.nonzeros.assign(input, rows, in);
+  if (markov_ && !correlated) {
+    if (sc.nonzeros.sparse_enough()) {
+      // The same per-weight factors as below, laid out in x out, and V = X P^T + X^2 G2^T as one
+      // sparse product over the nonzero inputs.
+      const float* wt = weight_t;
+      if (!wt) {
+        sc.Wt.resize(in, out);
+        nn::transpose(weight, out, in, sc.Wt.data(), threads);
+        wt = sc.Wt.data();
+      }
+      const ConstMap Wt(wt, in, out);
+      sc.Pt.resize(in, out);
+      sc.G2t.resize(in, out);
+      nn::for_tiles(in, out, kChunk, out, threads, [&](int i0, int ni, int, int) {
+        const auto lv = ((Wt.middleRows(i0, ni).array() / scale).max(-1.0f).min(1.0f) * half).round().abs();
+        const auto p2 = (lv / static_cast<float>(h)).square();
+        sc.Pt.middleRows(i0, ni) = (lv * static_cast<float>(L / h)).matrix();
+        sc.G2t.middleRows(i0, ni) = (p2 * static_cast<float>(-L)).matrix();
+      });
+      sc.V.resize(rows, out);
+      result.resize(static_cast<size_t>(rows) * out);
+      nn::sparse_xwt(sc.nonzeros, sc.Pt.data(), sc.G2t.data(), sc.V.data(), out, threads, [&](int r0, int h, int c0, int w) {
+        for (int r = r0; r < r0 + h; ++r)
+          for (int j = c0; j < c0 + w; ++j)
+            result[static_cast<size_t>(r) * out + j] = std::max(0.0, static_cast<double>(sc.V(r, j))) * to_units;
+      });
+      return;
+    }
+  }
   sc.level.resize(out, in);
   sc.P.resize(out, in);
   sc.P2.resize(out, in);
@@ -193,12 +231,15 @@ void MomentMatchedNoise::variance_into(const float* input, int rows, int in, con
     const auto Xc = X.middleRows(r0, nr);
     Mat V(nr, out);
     if (plain) {
-      // Non-Markov source: L p (1 - p) F(p) per synapse with p = p_x p_w (F interpolated).
+      // Non-Markov source: L p (1 - p) F(p) per synapse with p = p_x p_w (F interpolated); an
+      // input at 0 adds nothing, so only the nonzero inputs are visited.
+      const nn::SparseRows& nz = sc.nonzeros;
       for (int r = 0; r < nr; ++r)
         for (int j = 0; j < out; ++j) {
           double v = 0;
-          for (int i = 0; i < in; ++i) {
-            const double p = std::clamp(static_cast<double>(Xc(r, i)), 0.0, 1.0) * pw[static_cast<int>(level(j, i))];
+          for (int k = nz.start[static_cast<size_t>(r0 + r)]; k < nz.start[static_cast<size_t>(r0 + r) + 1]; ++k) {
+            const int i = nz.index[static_cast<size_t>(k)];
+            const double p = std::clamp(static_cast<double>(nz.value[static_cast<size_t>(k)]), 0.0, 1.0) * pw[static_cast<int>(level(j, i))];
             if (p > 0 && p < 1) v += L * p * (1 - p) * factor(p);
           }
           V(r, j) = static_cast<float>(v);
@@ -220,17 +261,16 @@ void MomentMatchedNoise::variance_into(const float* input, int rows, int in, con
         }
       }
     }
-    const double factor = (static_cast<double>(scale) / L) * (static_cast<double>(scale) / L);
     for (int r = 0; r < nr; ++r)
       for (int j = 0; j < out; ++j)
-        result[static_cast<size_t>(r0 + r) * out + j] = std::max(0.0, static_cast<double>(V(r, j))) * factor;
+        result[static_cast<size_t>(r0 + r) * out + j] = std::max(0.0, static_cast<double>(V(r, j))) * to_units;
   });
   errors.rethrow();
 }
 
 void MomentMatchedNoise::perturb(const PreactivationBatch& b) {
   Scratch& sc = scratch(b.layer);
-  variance_into(b.input, b.rows, b.in, b.weight, b.out, b.scale, b.threads, sc, sc.var);
+  variance_into(b.input, b.rows, b.in, b.weight, b.weight_t, b.out, b.scale, b.threads, sc, sc.var);
   const std::vector<double>& var = sc.var;
   std::vector<float>& keep = sc.eps_over_sigma;
   keep.assign(static_cast<size_t>(b.rows) * b.out, 0.0f);
@@ -246,7 +286,7 @@ void MomentMatchedNoise::perturb(const PreactivationBatch& b) {
     float* u = b.product + static_cast<size_t>(r) * b.out;
     for (int j = 0; j < b.out; ++j) {
       const size_t k = static_cast<size_t>(r) * b.out + j;
-      const double sigma = std::sqrt(var[k]), eps = rng.normal();
+      const double sigma = std::sqrt(var[k]), eps = ziggurat_normal(rng);
       u[j] += static_cast<float>(sigma * eps);
       if (sigma > 0) keep[k] = static_cast<float>(eps / (2 * sigma));
     }
@@ -275,6 +315,33 @@ void MomentMatchedNoise::backward(const PreactivationBatch& b, const float* du, 
     sc.C.middleRows(r0, nr) = (dU.middleRows(r0, nr).array() * E.middleRows(r0, nr).array() * k).matrix();
     sc.X2.middleRows(r0, nr) = X.middleRows(r0, nr).cwiseProduct(X.middleRows(r0, nr));
   });
+  Eigen::Map<Mat> dW(dweight, m, n);
+  sc.nonzeros.assign(b.input, rows, n);
+  const bool sparse = sc.nonzeros.sparse_enough();
+  if (sparse) {
+    // The same two sums over the nonzero inputs only, transposed (in x out), combined there with
+    // the weights' factors, and added to dW transposed back.
+    sc.columns.assign_transpose(sc.nonzeros);
+    sc.columns_squared.assign_transpose(sc.nonzeros, true);
+    sc.firstT.resize(n, m);
+    sc.secondT.resize(n, m);
+    nn::sparse_xwt(sc.columns, sc.C.data(), nullptr, sc.firstT.data(), m, T);
+    nn::sparse_xwt(sc.columns_squared, sc.C.data(), nullptr, sc.secondT.data(), m, T);
+    const float* wt = b.weight_t;
+    if (!wt) {
+      sc.Wt.resize(n, m);
+      nn::transpose(b.weight, m, n, sc.Wt.data(), T);
+      wt = sc.Wt.data();
+    }
+    const ConstMap Wt(wt, n, m);
+    nn::for_tiles(n, m, kChunk, m, T, [&](int i0, int ni, int, int) {
+      const auto w = Wt.middleRows(i0, ni).array();
+      sc.firstT.middleRows(i0, ni).array() =
+          w.sign() / s * (sc.firstT.middleRows(i0, ni).array() - 2.0f * (w.abs() / s).min(1.0f) * sc.secondT.middleRows(i0, ni).array());
+    });
+    nn::transpose(sc.firstT.data(), n, m, dweight, T, true);
+    if (!dinput) return;
+  }
   sc.A.resize(m, n);
   sc.A2.resize(m, n);
   nn::for_tiles(m, n, kChunk, n, T, [&](int j0, int nj, int, int) {
@@ -283,13 +350,14 @@ void MomentMatchedNoise::backward(const PreactivationBatch& b, const float* du, 
   });
   sc.first.resize(m, n);
   sc.second.resize(m, n);
-  Eigen::Map<Mat> dW(dweight, m, n);
-  nn::gemm_dtx(sc.C.data(), X.data(), sc.first.data(), rows, m, n, T);
-  nn::gemm_dtx(sc.C.data(), sc.X2.data(), sc.second.data(), rows, m, n, T, [&](int r0, int h, int c0, int w) {
-    dW.block(r0, c0, h, w).array() +=
-        W.block(r0, c0, h, w).array().sign() / s *
-        (sc.first.block(r0, c0, h, w).array() - 2.0f * sc.A.block(r0, c0, h, w).array() * sc.second.block(r0, c0, h, w).array());
-  });
+  if (!sparse) {
+    nn::gemm_dtx(sc.C.data(), X.data(), sc.first.data(), rows, m, n, T);
+    nn::gemm_dtx(sc.C.data(), sc.X2.data(), sc.second.data(), rows, m, n, T, [&](int r0, int h, int c0, int w) {
+      dW.block(r0, c0, h, w).array() +=
+          W.block(r0, c0, h, w).array().sign() / s *
+          (sc.first.block(r0, c0, h, w).array() - 2.0f * sc.A.block(r0, c0, h, w).array() * sc.second.block(r0, c0, h, w).array());
+    });
+  }
   if (dinput) {
     sc.ca.resize(rows, n);
     sc.ca2.resize(rows, n);

@@ -195,6 +195,128 @@ TEST(BitLevelNoise, ConvRowsDrawPerPosition) {
   EXPECT_NEAR(mean1, -4.5, 5 * 0.094 / std::sqrt(positions));
 }
 
+// The i.i.d. variance (s / L)^2 L sum_i p (1 - p), p = x_i |w_q| / s, written in double, against
+// the model's on an input of pixels and on one that is mostly zeros (which takes the sparse
+// product, nn/sparse_gemm.hpp), for a Markov source (the default device, whose correlation is
+// negligible) and for the ideal source (per-synapse sum). Float sums of <= 100 terms: 1e-5.
+TEST(MomentMatchedNoise, VarianceOfDenseAndMostlyZeroInputsIsTheIidFormula) {
+  const int in = 100, out = 70, rows = 9, K = 5, L = 32;
+  const Case c = make_case(in, out, K, 21);
+  const DenseLayer& layer = c.net.layers[0];
+  Xoshiro256 rng(22);
+  for (double zeros : {0.0, 0.85}) {
+    std::vector<float> x(static_cast<size_t>(rows) * in);
+    for (float& v : x) v = rng.uniform() < zeros ? 0.0f : static_cast<float>(rng.below(256)) / 255.0f;
+    for (const char* spec : {"smtj", "ideal"}) {
+      MomentMatchedNoise noise(std::shared_ptr<const BitSource>(standard_sources()->make(spec)), L, K, 1);
+      const std::vector<double> var = noise.variance(x.data(), rows, in, layer.weight.data(), out, layer.scale, 2);
+      for (int r = 0; r < rows; ++r)
+        for (int j = 0; j < out; ++j) {
+          double sum = 0;
+          for (int i = 0; i < in; ++i) {
+            const double p = x[static_cast<size_t>(r) * in + i] * std::fabs(static_cast<double>(layer.weight[static_cast<size_t>(j) * in + i])) /
+                             layer.scale;
+            sum += L * p * (1 - p);
+          }
+          const double want = sum * (layer.scale / static_cast<double>(L)) * (layer.scale / static_cast<double>(L));
+          EXPECT_NEAR(var[static_cast<size_t>(r) * out + j], want, 1e-5 * want + 1e-12)
+              << spec << ", zeros " << zeros << ", row " << r << ", neuron " << j;
+        }
+    }
+  }
+}
+
+// backward() against its formula (sc_noise.cpp) in double, with eps / (2 sigma) recovered from
+// the drawn noise: dL/dw_ji += sign(w_ji) / s sum_b C_bj (x_bi - 2 a_ji x_bi^2) and dL/dx_bi +=
+// sum_j C_bj (a_ji - 2 x_bi a_ji^2), C = du eps / (2 sigma) s^2 / L, a = min(|w| / s, 1); on
+// dense and mostly-zero inputs, 1 and 2 threads bit-identical.
+TEST(MomentMatchedNoise, BackwardIsTheVarianceGradientOnDenseAndMostlyZeroInputs) {
+  const int in = 60, out = 70, rows = 24, K = 11, L = 16;
+  Case c = make_case(in, out, K, 31);
+  DenseLayer& layer = c.net.layers[0];
+  layer.weight[3] = 1.3f * layer.scale;  // saturated: a = 1
+  Xoshiro256 rng(32);
+  std::vector<int> images(rows);
+  for (int r = 0; r < rows; ++r) images[r] = r;
+  for (double zeros : {0.0, 0.85}) {
+    std::vector<float> x(static_cast<size_t>(rows) * in), du(static_cast<size_t>(rows) * out);
+    for (float& v : x) v = rng.uniform() < zeros ? 0.0f : static_cast<float>(rng.below(256)) / 255.0f;
+    for (float& v : du) v = static_cast<float>(rng.uniform() - 0.5);
+    std::vector<float> start_w(static_cast<size_t>(out) * in), start_x(x.size());
+    for (float& v : start_w) v = static_cast<float>(rng.uniform());
+    for (float& v : start_x) v = static_cast<float>(rng.uniform());
+    std::vector<float> dw[2], dx[2], product;
+    for (int threads : {1, 2}) {
+      MomentMatchedNoise noise(std::shared_ptr<const BitSource>(standard_sources()->make("smtj")), L, K, 5);
+      product.assign(static_cast<size_t>(rows) * out, 0.0f);
+      PreactivationBatch b;
+      b.layer = 1;
+      b.rows = rows, b.in = in, b.out = out;
+      b.input = x.data(), b.weight = layer.weight.data(), b.scale = layer.scale;
+      b.images = images.data(), b.product = product.data(), b.threads = threads;
+      noise.perturb(b);
+      dw[threads - 1] = start_w, dx[threads - 1] = start_x;
+      noise.backward(b, du.data(), dw[threads - 1].data(), dx[threads - 1].data());
+    }
+    EXPECT_EQ(dw[0], dw[1]) << "zeros " << zeros;
+    EXPECT_EQ(dx[0], dx[1]) << "zeros " << zeros;
+    MomentMatchedNoise noise(std::shared_ptr<const BitSource>(standard_sources()->make("smtj")), L, K, 5);
+    const std::vector<double> var = noise.variance(x.data(), rows, in, layer.weight.data(), out, layer.scale, 1);
+    const double s = layer.scale, k = s * s / L;
+    std::vector<double> C(du.size());
+    for (size_t q = 0; q < C.size(); ++q) C[q] = var[q] > 0 ? du[q] * (product[q] / (2 * var[q])) * k : 0.0;
+    auto a_of = [&](int j, int i) { return std::min(std::fabs(static_cast<double>(layer.weight[static_cast<size_t>(j) * in + i])) / s, 1.0); };
+    for (int j = 0; j < out; ++j)
+      for (int i = 0; i < in; ++i) {
+        const double w = layer.weight[static_cast<size_t>(j) * in + i], a = a_of(j, i);
+        double sum = 0, size = 0;
+        for (int r = 0; r < rows; ++r) {
+          const double xv = x[static_cast<size_t>(r) * in + i];
+          const double term = C[static_cast<size_t>(r) * out + j] * (xv - 2 * a * xv * xv);
+          sum += term, size += std::fabs(term);
+        }
+        const double want = start_w[static_cast<size_t>(j) * in + i] + (w > 0 ? 1 : w < 0 ? -1 : 0) / s * sum;
+        EXPECT_NEAR(dw[0][static_cast<size_t>(j) * in + i], want, 1e-4 * size / s + 1e-6) << "zeros " << zeros << " w " << j << "," << i;
+      }
+    for (int r = 0; r < rows; ++r)
+      for (int i = 0; i < in; ++i) {
+        const double xv = x[static_cast<size_t>(r) * in + i];
+        double sum = 0, size = 0;
+        for (int j = 0; j < out; ++j) {
+          const double a = a_of(j, i), term = C[static_cast<size_t>(r) * out + j] * (a - 2 * xv * a * a);
+          sum += term, size += std::fabs(term);
+        }
+        EXPECT_NEAR(dx[0][static_cast<size_t>(r) * in + i], start_x[static_cast<size_t>(r) * in + i] + sum, 1e-4 * size + 1e-6)
+            << "zeros " << zeros << " x " << r << "," << i;
+      }
+  }
+}
+
+// SC training of an MLP on MNIST pixels (the first layer's products and noise take the sparse
+// path) with the default device's moment-matched noise: bit-identical on 1 and 2 threads.
+TEST(ScTraining, MlpOnPixelsSameWeightsOnOneAndTwoThreads) {
+  const Dataset data = load_dataset("mnist", testing::data_dir(), Split::Train).head(500);
+  TrainConfig cfg;
+  cfg.arch = {784, 80, 10};
+  cfg.states = 11;
+  cfg.mode = TrainMode::Sc;
+  cfg.epochs = 1;
+  cfg.batch = 50;
+  cfg.seed = 4;
+  auto train_once = [&](int threads) {
+    cfg.threads = threads;
+    MomentMatchedNoise noise(std::shared_ptr<const BitSource>(standard_sources()->make("smtj")), 16, 11, 5);
+    Trainer t(cfg, data, &noise);
+    while (!t.done()) t.run_epoch();
+    return t.network();
+  };
+  const Network a = train_once(1), b = train_once(2);
+  for (size_t l = 0; l < a.layers.size(); ++l) {
+    EXPECT_EQ(a.layers[l].weight, b.layers[l].weight) << "layer " << l;
+    EXPECT_EQ(a.layers[l].scale, b.layers[l].scale) << "layer " << l;
+  }
+}
+
 // SC training of a conv net (moment-matched noise with its variance gradient through col2im)
 // is bit-identical on 1 and 2 threads and differs from qat training.
 TEST(ScTraining, ConvNetSameWeightsOnOneAndTwoThreads) {

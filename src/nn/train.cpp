@@ -21,6 +21,7 @@
 #include "nn/fast_quantize.hpp"
 #include "core/aligned_vector.hpp"
 #include "core/enum_names.hpp"
+#include "nn/sparse_gemm.hpp"
 #include "nn/tiled_gemm.hpp"
 #include "nn/update_kernels.hpp"
 #include "spinsc/digital.hpp"
@@ -105,6 +106,11 @@ struct LayerBuffers {
   detail::AlignedVector<float> du;       // (rows x positions) x out: dL/du
   detail::AlignedVector<float> dcols;    // conv2d: (rows x positions) x fan-in, dL/d(im2col of the input)
   detail::AlignedVector<float> partial;  // rows x 2 units: per image, sum of dz and of dz * zin per unit
+  // Dense stages whose input is mostly zeros (pixels): that input's nonzeros, and W_q^T and
+  // dL/dW_q^T (in x out) for the sparse products (nn/sparse_gemm.hpp), when `sparse` this step.
+  bool sparse = false;
+  nn::SparseRows input_nonzeros, input_columns;  // of x and of x^T
+  detail::AlignedVector<float> wqt, dwqt;
   detail::AlignedVector<float> db, dg;   // out
   std::vector<double> scale_partial;  // out: per-row terms of dL/ds, summed in order
   Moments w, b, g;
@@ -357,11 +363,24 @@ struct Trainer::Impl {
   // What stage l multiplies by W_q^T: its input rows (dense) or their im2col (conv2d).
   const float* product_input(int l) const { return st[l].kind == LayerKind::Conv2d ? buf[l].cols.data() : layer_input(l); }
 
+  // u = x W_q^T of stage l into its product buffer (for conv2d, of the im2col rows), by the
+  // sparse product when the stage's input is mostly zeros this step; epilogue as gemm_xwt's.
+  template <class E>
+  void layer_product(int l, int rows, E&& epilogue) {
+    LayerBuffers& b = buf[l];
+    const int m = net.layers[l].out;
+    if (b.sparse)
+      nn::sparse_xwt(b.input_nonzeros, b.wqt.data(), nullptr, b.product.data(), m, threads, epilogue);
+    else
+      nn::gemm_xwt(product_input(l), used_weights(l), b.product.data(), rows * positions(l), net.layers[l].in, m, threads, epilogue);
+  }
+
   // The SC hook's description of stage l's product (the same in the forward and backward pass).
   PreactivationBatch noise_batch(int l, int rows) {
     PreactivationBatch pb;
     pb.layer = l, pb.rows = rows * positions(l), pb.positions = positions(l), pb.in = net.layers[l].in, pb.out = net.layers[l].out;
     pb.input = product_input(l), pb.weight = used_weights(l), pb.scale = net.layers[l].scale;
+    pb.weight_t = buf[l].sparse ? buf[l].wqt.data() : nullptr;
     pb.images = batch_images.data(), pb.epoch = epoch, pb.product = buf[l].product.data(), pb.threads = threads;
     return pb;
   }
@@ -560,12 +579,20 @@ struct Trainer::Impl {
           for (int r = r0; r < r1; ++r) im2col(st[l], x + r * in_size, &b.cols[r * col_size]);
         });
       }
-      const int product_rows = rows * positions(l);
+      b.sparse = false;
+      if (st[l].kind == LayerKind::Dense) {
+        b.input_nonzeros.assign(layer_input(l), rows, layer.in);
+        b.sparse = b.input_nonzeros.sparse_enough();
+        if (b.sparse) {
+          b.wqt.resize(static_cast<size_t>(layer.in) * m);
+          nn::transpose(used_weights(l), m, layer.in, b.wqt.data(), threads);
+        }
+      }
       if (plain(l) && !noise) {
-        nn::gemm_xwt(layer_input(l), used_weights(l), b.product.data(), rows, layer.in, m, threads, activate);
+        layer_product(l, rows, activate);
         continue;
       }
-      nn::gemm_xwt(product_input(l), used_weights(l), b.product.data(), product_rows, layer.in, m, threads);
+      layer_product(l, rows, nn::NoEpilogue{});
       if (noise) noise->perturb(noise_batch(l, rows));
       if (plain(l))
         for_row_blocks(rows, [&](int r0, int r1) { activate(r0, r1 - r0, 0, m); });
@@ -622,7 +649,14 @@ struct Trainer::Impl {
         }
       }
       const int product_rows = rows * positions(l);
-      nn::gemm_dtx(b.du.data(), product_input(l), b.dwq.data(), product_rows, m, layer.in, threads);
+      if (b.sparse) {
+        b.dwqt.resize(static_cast<size_t>(layer.in) * m);
+        b.input_columns.assign_transpose(b.input_nonzeros);
+        nn::sparse_xwt(b.input_columns, b.du.data(), nullptr, b.dwqt.data(), m, threads);
+        nn::transpose(b.dwqt.data(), layer.in, m, b.dwq.data(), threads);
+      } else {
+        nn::gemm_dtx(b.du.data(), product_input(l), b.dwq.data(), product_rows, m, layer.in, threads);
+      }
       float* noise_dx = nullptr;
       if (noise) {
         // The noise's own gradient (if it has one): into dW_q, and into dL/dx of the stage
