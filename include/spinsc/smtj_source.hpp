@@ -68,6 +68,7 @@ class SmtjSource : public BitSource {
   // source's own stream keys.
   bool iid_ = false;
   IdealSource iid_bits_;
+  double bias_range_p_ap_[2];  // p_ap of the nominal device at the bias -max and +max
 };
 
 }  // namespace spinsc

@@ -28,6 +28,8 @@ double draw(double nominal, double scale, const ParameterSpread& s, double z, Xo
 SmtjSource::SmtjSource(DeviceConfig config, std::string spec)
     : config_(std::move(config)), spec_(std::move(spec)), nominal_(TelegraphMtj::nominal(config_)) {
   iid_ = iid_bits() && config_.initial_state == DeviceConfig::InitialState::Stationary;
+  bias_range_p_ap_[0] = nominal_.p_ap(-config_.max_bias_A);
+  bias_range_p_ap_[1] = nominal_.p_ap(config_.max_bias_A);
 }
 
 TelegraphMtj SmtjSource::device(const StreamKey& key) const {
@@ -94,7 +96,18 @@ void SmtjSource::generate(double p, int length, const StreamKey& key, uint64_t* 
   emit(chain(p, key), length, key, words);
 }
 
-double SmtjSource::iid_probability(double p) const { return chain_of(p, nominal_).p; }
+double SmtjSource::iid_probability(double p) const {
+  if (!(p >= 0 && p <= 1)) fail("smtj source: target probability {} is outside [0, 1]", p);
+  if (config_.extreme_p == DeviceConfig::ExtremeRule::Constant && (p == 0 || p == 1)) return p;
+  // The i.i.d. device is the nominal one, and the bias rule inverts its own p_ap(I): a target
+  // inside the range the bias reaches, [p_ap(-max), p_ap(max)], is met exactly; one outside is
+  // met at the clamped bias. (This is chain_of(p, nominal_).p without the round trip through
+  // the current and its exp and log, which only added rounding: the comparator reads p to 32
+  // bits. The analog network's streams, every one at its own p, spent most of their time there.)
+  const bool ap = config_.readout == DeviceConfig::Readout::AntiParallel;
+  const double p_ap = std::clamp(ap ? p : 1.0 - p, bias_range_p_ap_[0], bias_range_p_ap_[1]);
+  return ap ? p_ap : 1.0 - p_ap;
+}
 
 void SmtjSource::generate_batch(int count, const double* p, const uint64_t* devices, int length, const StreamKey& key,
                                 uint64_t* out, size_t stride) const {
