@@ -68,43 +68,29 @@ struct SparseRows {
   bool sparse_enough() const { return 4 * index.size() <= static_cast<size_t>(rows) * static_cast<size_t>(cols); }
 };
 
-inline constexpr int kSparseBlock = 64;  // output columns per block: 8 AVX accumulators
+inline constexpr int kSparseBlock = 32;  // output columns per block: 4 AVX accumulators
 
-// out[0, w) = sum over k of v_k * (B_k[c0 + 0, w) + v_k * B2_k[...]) with B_k row idx[k] of the
-// m-wide matrix B (and B2, when not null, the second operand of x and x^2 products), one fused
-// multiply-add per term in k order.
+// out[0, w) = sum over k of v_k B_k[c0 + 0, w) (+ v_k^2 B2_k[...] when B2 is not null) with B_k
+// row idx[k] of the m-wide matrix B (and B2), one fused multiply-add per term in k order.
 inline void sparse_row_block(const int* idx, const float* val, int count, const float* B, const float* B2, int m, int c0,
                              int w, float* out) {
   int c = 0;
 #if defined(__AVX2__) && defined(__FMA__)
+  constexpr int G = kSparseBlock / 8;
   if (w == kSparseBlock) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    __m256 a[G];
+    for (int g = 0; g < G; ++g) a[g] = _mm256_setzero_ps();
     for (int k = 0; k < count; ++k) {
       const __m256 v = _mm256_set1_ps(val[k]);
       const float* b = B + static_cast<size_t>(idx[k]) * m + c0;
-      a0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(b), a0);
-      a1 = _mm256_fmadd_ps(v, _mm256_loadu_ps(b + 8), a1);
-      a2 = _mm256_fmadd_ps(v, _mm256_loadu_ps(b + 16), a2);
-      a3 = _mm256_fmadd_ps(v, _mm256_loadu_ps(b + 24), a3);
-      a4 = _mm256_fmadd_ps(v, _mm256_loadu_ps(b + 32), a4);
-      a5 = _mm256_fmadd_ps(v, _mm256_loadu_ps(b + 40), a5);
-      a6 = _mm256_fmadd_ps(v, _mm256_loadu_ps(b + 48), a6);
-      a7 = _mm256_fmadd_ps(v, _mm256_loadu_ps(b + 56), a7);
+      for (int g = 0; g < G; ++g) a[g] = _mm256_fmadd_ps(v, _mm256_loadu_ps(b + 8 * g), a[g]);
       if (B2) {
         const __m256 v2 = _mm256_set1_ps(val[k] * val[k]);
         const float* d = B2 + static_cast<size_t>(idx[k]) * m + c0;
-        a0 = _mm256_fmadd_ps(v2, _mm256_loadu_ps(d), a0);
-        a1 = _mm256_fmadd_ps(v2, _mm256_loadu_ps(d + 8), a1);
-        a2 = _mm256_fmadd_ps(v2, _mm256_loadu_ps(d + 16), a2);
-        a3 = _mm256_fmadd_ps(v2, _mm256_loadu_ps(d + 24), a3);
-        a4 = _mm256_fmadd_ps(v2, _mm256_loadu_ps(d + 32), a4);
-        a5 = _mm256_fmadd_ps(v2, _mm256_loadu_ps(d + 40), a5);
-        a6 = _mm256_fmadd_ps(v2, _mm256_loadu_ps(d + 48), a6);
-        a7 = _mm256_fmadd_ps(v2, _mm256_loadu_ps(d + 56), a7);
+        for (int g = 0; g < G; ++g) a[g] = _mm256_fmadd_ps(v2, _mm256_loadu_ps(d + 8 * g), a[g]);
       }
     }
-    _mm256_storeu_ps(out, a0), _mm256_storeu_ps(out + 8, a1), _mm256_storeu_ps(out + 16, a2), _mm256_storeu_ps(out + 24, a3);
-    _mm256_storeu_ps(out + 32, a4), _mm256_storeu_ps(out + 40, a5), _mm256_storeu_ps(out + 48, a6), _mm256_storeu_ps(out + 56, a7);
+    for (int g = 0; g < G; ++g) _mm256_storeu_ps(out + 8 * g, a[g]);
     return;
   }
   for (; c + 8 <= w; c += 8) {
@@ -130,7 +116,7 @@ inline void sparse_row_block(const int* idx, const float* val, int count, const 
 // x W^T with Bt = W^T. epilogue(r0, h, c0, w) runs on each finished tile, as gemm_xwt's.
 template <class E = NoEpilogue>
 void sparse_xwt(const SparseRows& X, const float* Bt, const float* B2t, float* Z, int m, int threads, E&& epilogue = {}) {
-  // Column blocks outermost: each block of Bt (n x 64 floats, 200 KB for 784 inputs) stays in
+  // Column blocks outermost: each block of Bt (n x 32 floats, 100 KB for 784 inputs) stays in
   // the L2 cache while every row reads it (the rows' nonzeros hit it in no predictable order).
   for_tiles(m, X.rows, kSparseBlock, kTileRows, threads, [&](int c0, int w, int r0, int h) {
     for (int r = r0; r < r0 + h; ++r) {
