@@ -112,6 +112,16 @@ inline void sparse_row_block(const int* idx, const float* val, int count, const 
   }
 }
 
+// y[0, M) += a x[0, M), M a multiple of 8, one fused multiply-add per value.
+inline void axpy8(float a, const float* x, float* y, int M) {
+#if defined(__AVX2__) && defined(__FMA__)
+  const __m256 va = _mm256_set1_ps(a);
+  for (int c = 0; c < M; c += 8) _mm256_storeu_ps(y + c, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + c), _mm256_loadu_ps(y + c)));
+#else
+  for (int c = 0; c < M; ++c) y[c] = std::fma(a, x[c], y[c]);
+#endif
+}
+
 // Z (rows x m) = X Bt (+ (X o X) B2t when B2t is not null), Bt and B2t n x m: the layer product
 // x W^T with Bt = W^T. epilogue(r0, h, c0, w) runs on each finished tile, as gemm_xwt's.
 template <class E = NoEpilogue>

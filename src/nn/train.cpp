@@ -111,6 +111,7 @@ struct LayerBuffers {
   bool sparse = false;
   nn::SparseRows input_nonzeros, input_columns;  // of x and of x^T
   detail::AlignedVector<float> wqt, dwqt;
+  detail::AlignedVector<float> wqt8, du8;  // conv2d: W_q^T and dL/du with the filters padded to 8
   detail::AlignedVector<float> db, dg;   // out
   std::vector<double> scale_partial;  // out: per-row terms of dL/ds, summed in order
   Moments w, b, g;
@@ -369,10 +370,102 @@ struct Trainer::Impl {
   void layer_product(int l, int rows, E&& epilogue) {
     LayerBuffers& b = buf[l];
     const int m = net.layers[l].out;
-    if (b.sparse)
+    if (b.sparse && st[l].kind == LayerKind::Conv2d)
+      sparse_conv_forward(l, rows);  // (conv2d stages are never plain: no epilogue)
+    else if (b.sparse)
       nn::sparse_xwt(b.input_nonzeros, b.wqt.data(), nullptr, b.product.data(), m, threads, epilogue);
     else
       nn::gemm_xwt(product_input(l), used_weights(l), b.product.data(), rows * positions(l), net.layers[l].in, m, threads, epilogue);
+  }
+
+  // Conv2d stage l on the nonzeros of its input: input element `index` (c, iy, ix) is read at
+  // tap (c, ky, kx) by output position (oy, ox) when iy = oy stride + ky - padding (and so for
+  // x); f(position, tap) for each such pair, ky and kx in order (ky only `only_ky` if >= 0).
+  template <class F>
+  static void for_each_reader(const Stage& s, int index, int only_ky, F&& f) {
+    const int H = s.in.height, W = s.in.width, k = s.kernel, OH = s.conv.height, OW = s.conv.width;
+    const int c = index / (H * W), iy = (index / W) % H, ix = index % W;
+    const int ky_lo = only_ky < 0 ? 0 : only_ky, ky_hi = only_ky < 0 ? k - 1 : only_ky;
+    if (s.stride == 1) {  // the readers' ranges without a division per tap
+      const int ky0 = std::max(ky_lo, iy + s.padding - (OH - 1)), ky1 = std::min(ky_hi, iy + s.padding);
+      const int kx0 = std::max(0, ix + s.padding - (OW - 1)), kx1 = std::min(k - 1, ix + s.padding);
+      for (int ky = ky0; ky <= ky1; ++ky)
+        for (int kx = kx0; kx <= kx1; ++kx) f((iy + s.padding - ky) * OW + (ix + s.padding - kx), (c * k + ky) * k + kx);
+      return;
+    }
+    for (int ky = ky_lo; ky <= ky_hi; ++ky) {
+      const int ty = iy + s.padding - ky;
+      if (ty < 0 || ty % s.stride != 0 || ty / s.stride >= OH) continue;
+      for (int kx = 0; kx < k; ++kx) {
+        const int tx = ix + s.padding - kx;
+        if (tx < 0 || tx % s.stride != 0 || tx / s.stride >= OW) continue;
+        f((ty / s.stride) * OW + tx / s.stride, (c * k + ky) * k + kx);
+      }
+    }
+  }
+
+  // Filters padded to a multiple of 8 (one AVX register per 8), for the direct convolution.
+  static int padded_filters(int m) { return (m + 7) / 8 * 8; }
+
+  // u = x W_q^T of conv2d stage l without im2col: each nonzero input value v adds v W_q[:, tap]
+  // to every output position that reads it, in input order (one fused multiply-add per term),
+  // on 8-filter groups of the padded transposed weights (wqt8); images in parallel, each its
+  // own outputs.
+  void sparse_conv_forward(int l, int rows) {
+    LayerBuffers& b = buf[l];
+    const nn::SparseRows& nz = b.input_nonzeros;
+    const int m = net.layers[l].out, n = net.layers[l].in, P = positions(l), M = padded_filters(m);
+    b.wqt8.assign(static_cast<size_t>(n) * M, 0.0f);
+    for (int t = 0; t < n; ++t)
+      std::copy_n(&b.wqt[static_cast<size_t>(t) * m], m, &b.wqt8[static_cast<size_t>(t) * M]);
+    for_row_blocks(rows, [&](int r0, int r1) {
+      thread_local std::vector<float> acc;
+      acc.resize(static_cast<size_t>(P) * M);
+      for (int r = r0; r < r1; ++r) {
+        std::fill(acc.begin(), acc.end(), 0.0f);
+        for (int q = nz.start[static_cast<size_t>(r)]; q < nz.start[static_cast<size_t>(r) + 1]; ++q) {
+          const float v = nz.value[static_cast<size_t>(q)];
+          for_each_reader(st[l], nz.index[static_cast<size_t>(q)], -1, [&](int pos, int tap) {
+            nn::axpy8(v, &b.wqt8[static_cast<size_t>(tap) * M], &acc[static_cast<size_t>(pos) * M], M);
+          });
+        }
+        float* out = &b.product[static_cast<size_t>(r) * P * m];
+        for (int pos = 0; pos < P; ++pos) std::copy_n(&acc[static_cast<size_t>(pos) * M], m, out + static_cast<size_t>(pos) * m);
+      }
+    });
+  }
+
+  // dL/dW_q^T (taps x filters) of conv2d stage l from the nonzeros of its input: the sum over
+  // images, nonzeros and their readers of v du[position]; one task per (channel, kernel row),
+  // each summing its taps in image and input order, so no sum depends on the thread count.
+  void sparse_conv_weight_gradient(int l, int rows) {
+    LayerBuffers& b = buf[l];
+    const Stage& s = st[l];
+    const nn::SparseRows& nz = b.input_nonzeros;
+    const int m = net.layers[l].out, n = net.layers[l].in, P = positions(l), k = s.kernel, plane = s.in.height * s.in.width;
+    const int M = padded_filters(m);
+    b.du8.assign(static_cast<size_t>(rows) * P * M, 0.0f);
+    for_row_blocks(rows, [&](int r0, int r1) {
+      for (size_t row = static_cast<size_t>(r0) * P; row < static_cast<size_t>(r1) * P; ++row)
+        std::copy_n(&b.du[row * m], m, &b.du8[row * M]);
+    });
+    b.wqt8.assign(static_cast<size_t>(n) * M, 0.0f);  // here: dL/dW_q^T, padded
+    nn::for_tiles(s.in.channels * k, 1, 1, 1, threads, [&](int t, int, int, int) {
+      const int c = t / k, ky = t % k;
+      for (int r = 0; r < rows; ++r) {
+        const float* du = &b.du8[static_cast<size_t>(r) * P * M];
+        for (int q = nz.start[static_cast<size_t>(r)]; q < nz.start[static_cast<size_t>(r) + 1]; ++q) {
+          const int index = nz.index[static_cast<size_t>(q)];
+          if (index / plane != c) continue;
+          const float v = nz.value[static_cast<size_t>(q)];
+          for_each_reader(s, index, ky, [&](int pos, int tap) {
+            nn::axpy8(v, du + static_cast<size_t>(pos) * M, &b.wqt8[static_cast<size_t>(tap) * M], M);
+          });
+        }
+      }
+    });
+    for (int t = 0; t < n; ++t)
+      std::copy_n(&b.wqt8[static_cast<size_t>(t) * M], m, &b.dwqt[static_cast<size_t>(t) * m]);
   }
 
   // The SC hook's description of stage l's product (the same in the forward and backward pass).
@@ -572,21 +665,21 @@ struct Trainer::Impl {
           }
         }
       };
-      if (st[l].kind == LayerKind::Conv2d) {
+      // A mostly-zero input (pixels) is multiplied by its nonzeros: dense stages by the sparse
+      // products, conv2d stages by a direct convolution from the nonzeros (no im2col, which
+      // only the SC noise then still needs).
+      b.input_nonzeros.assign(layer_input(l), rows, static_cast<int>(st[l].in.size()));
+      b.sparse = b.input_nonzeros.sparse_enough();
+      if (b.sparse) {
+        b.wqt.resize(static_cast<size_t>(layer.in) * m);
+        nn::transpose(used_weights(l), m, layer.in, b.wqt.data(), threads);
+      }
+      if (st[l].kind == LayerKind::Conv2d && (!b.sparse || noise)) {
         const float* x = layer_input(l);
         const size_t in_size = st[l].in.size(), col_size = static_cast<size_t>(positions(l)) * layer.in;
         for_row_blocks(rows, [&](int r0, int r1) {
           for (int r = r0; r < r1; ++r) im2col(st[l], x + r * in_size, &b.cols[r * col_size]);
         });
-      }
-      b.sparse = false;
-      if (st[l].kind == LayerKind::Dense) {
-        b.input_nonzeros.assign(layer_input(l), rows, layer.in);
-        b.sparse = b.input_nonzeros.sparse_enough();
-        if (b.sparse) {
-          b.wqt.resize(static_cast<size_t>(layer.in) * m);
-          nn::transpose(used_weights(l), m, layer.in, b.wqt.data(), threads);
-        }
       }
       if (plain(l) && !noise) {
         layer_product(l, rows, activate);
@@ -651,8 +744,12 @@ struct Trainer::Impl {
       const int product_rows = rows * positions(l);
       if (b.sparse) {
         b.dwqt.resize(static_cast<size_t>(layer.in) * m);
-        b.input_columns.assign_transpose(b.input_nonzeros);
-        nn::sparse_xwt(b.input_columns, b.du.data(), nullptr, b.dwqt.data(), m, threads);
+        if (st[l].kind == LayerKind::Conv2d) {
+          sparse_conv_weight_gradient(l, rows);
+        } else {
+          b.input_columns.assign_transpose(b.input_nonzeros);
+          nn::sparse_xwt(b.input_columns, b.du.data(), nullptr, b.dwqt.data(), m, threads);
+        }
         nn::transpose(b.dwqt.data(), layer.in, m, b.dwq.data(), threads);
       } else {
         nn::gemm_dtx(b.du.data(), product_input(l), b.dwq.data(), product_rows, m, layer.in, threads);
