@@ -1,14 +1,15 @@
 #!/usr/bin/python3
-"""Seconds per 60 000-image training epoch of LeNet-5 in PyTorch, for comparison with
-`spinsc_bench --benchmark_filter=TrainEpoch/lenet5` (bench/train_bench.cpp).
+"""Seconds per 60 000-image training epoch in PyTorch, for comparison with
+`spinsc_bench --benchmark_filter=TrainEpoch` (bench/train_bench.cpp).
 
-The same network as spinsc's `lenet5` preset in float mode: conv 6x5x5 (padding 2), clip to
-[0, 1], max pool 2, conv 16x5x5, clip, max pool 2, dense 120, clip, dense 84, clip, dense 10;
-softmax cross-entropy, Adam (AdamW decay 0.1, lr 5e-3), batch 128. Like the C++ benchmark it
-trains 50 minibatches of synthetic 28x28 images (80% zero pixels) and scales the wall and CPU
-time to the 469 minibatches of an MNIST epoch.
+The networks of the C++ benchmark in float mode: `lenet5` (spinsc's preset: conv 6x5x5 with
+padding 2, clip to [0, 1], max pool 2, conv 16x5x5, clip, max pool 2, dense 120, clip, dense 84,
+clip, dense 10) or an MLP given by its widths (`784,128,10`: dense layers, clip after each
+hidden one); softmax cross-entropy, Adam (AdamW decay 0.1, lr 5e-3), batch 128. Like the C++
+benchmark it trains 50 minibatches of synthetic 28x28 images (80% zero pixels, as MNIST) and
+scales the wall and CPU time to the 469 minibatches of an MNIST epoch.
 
-usage: bench/torch_lenet_epoch.py [--threads N] [--repeats R] [--json]
+usage: bench/torch_train_epoch.py [--arch lenet5|784,128,10] [--threads N] [--repeats R] [--json]
 """
 import argparse
 import json
@@ -25,6 +26,15 @@ class Clip(nn.Module):
         return torch.clamp(x, 0.0, 1.0)
 
 
+def mlp(widths):
+    layers = []
+    for k, (a, b) in enumerate(zip(widths, widths[1:])):
+        layers.append(nn.Linear(a, b))
+        if k + 2 < len(widths):
+            layers.append(Clip())
+    return nn.Sequential(nn.Flatten(), *layers)
+
+
 def lenet5():
     return nn.Sequential(
         nn.Conv2d(1, 6, 5, padding=2), Clip(), nn.MaxPool2d(2),
@@ -37,6 +47,7 @@ def lenet5():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--arch", default="lenet5", help="lenet5, or an MLP's widths such as 784,128,10")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--json", action="store_true")
@@ -47,7 +58,7 @@ def main():
     images = torch.where(torch.rand(BATCH * STEPS, 1, 28, 28, generator=gen) < 0.8, 0.0,
                          torch.randint(1, 256, (BATCH * STEPS, 1, 28, 28), generator=gen) / 255.0)
     labels = torch.randint(0, 10, (BATCH * STEPS,), generator=gen)
-    net = lenet5()
+    net = lenet5() if args.arch == "lenet5" else mlp([int(w) for w in args.arch.split(",")])
     opt = torch.optim.AdamW(net.parameters(), lr=5e-3, weight_decay=0.1)
     loss_fn = nn.CrossEntropyLoss()
 
@@ -66,12 +77,12 @@ def main():
         one_pass()
         wall.append((time.perf_counter() - w0) * EPOCH_STEPS / STEPS)
         cpu.append((time.process_time() - c0) * EPOCH_STEPS / STEPS)
-    result = {"torch": torch.__version__, "threads": args.threads, "batch": BATCH,
+    result = {"torch": torch.__version__, "arch": args.arch, "threads": args.threads, "batch": BATCH,
               "wall_s_per_epoch": min(wall), "cpu_s_per_epoch": min(cpu)}
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"PyTorch {torch.__version__} LeNet-5, {args.threads} thread(s), batch {BATCH}: "
+        print(f"PyTorch {torch.__version__} {args.arch}, {args.threads} thread(s), batch {BATCH}: "
               f"{min(wall):.2f} s/epoch wall, {min(cpu):.2f} s/epoch CPU (best of {args.repeats})")
 
 
