@@ -4,8 +4,8 @@ kind of model (from the jobs' records: every epoch's seconds and thread count) a
 evaluation of each kind of cell (from the evaluation jobs' seconds).
 
     /usr/bin/python3 scripts/reproduce_profile.py RUN_DIR --time TIME_FILE --json OUT.json [--load TEXT]
-    /usr/bin/python3 scripts/reproduce_profile.py PROFILE.json --write docs/performance.md
-    /usr/bin/python3 scripts/reproduce_profile.py PROFILE.json --check docs/performance.md
+    /usr/bin/python3 scripts/reproduce_profile.py PROFILE.json [--previous OLD.json] --write docs/performance.md
+    /usr/bin/python3 scripts/reproduce_profile.py PROFILE.json [--previous OLD.json] --check docs/performance.md
 
 The first form reads RUN_DIR/jobs/*.json (reproduce_store.py; and the
 `/usr/bin/time -v` output of the run for its wall and CPU time) and writes the profile as JSON;
@@ -81,21 +81,36 @@ def profile(run, time_file, load=None):
     return p
 
 
-def block(p):
-    out = [f"Measured from the output folder of a default `spinsc reproduce --out results` on {p['cpu']}, "
-           f"{p['cores']} cores: {p['wall_s']:.0f} s wall, {p['cpu_s']:.0f} s of CPU (`/usr/bin/time -v`), made by "
-           "`scripts/reproduce_profile.py`. Trainings run side by side, one thread each (their summed times overlap); "
-           "evaluations one after another on every core." + (f" Load: {p['load']}." if p.get("load") else ""),
-           "",
-           "| part | jobs | epochs | summed job time (s) | share of the summed job time x threads |",
-           "|---|---|---|---|---|"]
+def block(p, previous=None):
+    """The block for profile p; with `previous` (the profile of the previous version's run, same
+    command), a column of its summed job times and its wall and CPU time beside this run's."""
+    head = (f"Measured from the output folder of a default `spinsc reproduce --out results` on {p['cpu']}, "
+            f"{p['cores']} cores: {p['wall_s']:.0f} s wall, {p['cpu_s']:.0f} s of CPU (`/usr/bin/time -v`), made by "
+            "`scripts/reproduce_profile.py`. Trainings run side by side, one thread each (their summed times overlap); "
+            "evaluations one after another on every core." + (f" Load: {p['load']}." if p.get("load") else ""))
+    if previous:
+        if previous["cpu"] != p["cpu"] or previous["cores"] != p["cores"]:
+            fail("the previous profile was measured on another machine: its times are not comparable")
+        head += (f" The previous version's run of the same command on the same machine (`previous-profile.json`): "
+                 f"{previous['wall_s']:.0f} s wall, {previous['cpu_s']:.0f} s of CPU.")
+    out = [head, "",
+           "| part | jobs | epochs | summed job time (s) | share of the summed job time x threads |" +
+           (" previous version (s) |" if previous else ""),
+           "|---|---|---|---|---|" + ("---|" if previous else "")]
     total_cpu = sum(e["thread_seconds"] for e in p["training"].values()) + \
         sum(e["seconds"] * p["cores"] for e in p["evaluation"].values())
+
+    def before(part, k):
+        if not previous:
+            return ""
+        e = previous[part].get(k)
+        return f" {e['seconds']:.0f} |" if e else " |"
     for k, e in sorted(p["training"].items()):
         out.append(f"| training: {k} | {e['jobs']} | {e['epochs']} | {e['seconds']:.0f} | "
-                   f"{100 * e['thread_seconds'] / total_cpu:.0f}% |")
+                   f"{100 * e['thread_seconds'] / total_cpu:.0f}% |" + before("training", k))
     for k, e in sorted(p["evaluation"].items()):
-        out.append(f"| evaluation: {k} | {e['jobs']} | | {e['seconds']:.0f} | {100 * e['seconds'] * p['cores'] / total_cpu:.0f}% |")
+        out.append(f"| evaluation: {k} | {e['jobs']} | | {e['seconds']:.0f} | {100 * e['seconds'] * p['cores'] / total_cpu:.0f}% |" +
+                   before("evaluation", k))
     return "\n".join(out) + "\n"
 
 
@@ -105,6 +120,7 @@ def main():
     ap.add_argument("--time", help="the run's /usr/bin/time -v output")
     ap.add_argument("--json", help="write the profile here")
     ap.add_argument("--load", help="what else ran on the machine meanwhile (kept in the profile, printed in the block)")
+    ap.add_argument("--previous", help="the previous version's profile JSON (same command, same machine): a column beside")
     ap.add_argument("--write", help="replace the block in this Markdown file")
     ap.add_argument("--check", help="exit 1 unless this file holds the block as generated")
     a = ap.parse_args()
@@ -120,7 +136,13 @@ def main():
             p = json.loads(pathlib.Path(a.source).read_text())
         except (OSError, ValueError) as e:
             fail(f"cannot read {a.source}: {e}")
-    text = block(p)
+    previous = None
+    if a.previous:
+        try:
+            previous = json.loads(pathlib.Path(a.previous).read_text())
+        except (OSError, ValueError) as e:
+            fail(f"cannot read {a.previous}: {e}")
+    text = block(p, previous)
     if not a.write and not a.check:
         sys.stdout.write(doc_block.render(BLOCK, text))
         return
