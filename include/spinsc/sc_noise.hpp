@@ -14,7 +14,9 @@
 //   T(r) = sum_{k=1}^{L-1} (L - k) r^k,
 // exact for stationary chains. Other sources (LFSR, Sobol, traces) are described by their
 // count_variance_factor() F: Var(N) = L p (1 - p) F(p) with p = p_x p_w (an approximation).
-// Tests check the variance against the bit-level engine's empirical variance.
+// Tests check the variance against the bit-level engine's empirical variance. The standard
+// normals come from a ziggurat (normal.hpp); on an input that is mostly zeros (pixels) the
+// variance and its gradient are sums over the nonzero inputs only (nn/sparse_gemm.hpp).
 //
 // BitLevelNoise instead runs the bit-level SC engine on every row of the minibatch and replaces
 // u by the engine's estimate: exact for any source, multiply, accumulate and sharing, and

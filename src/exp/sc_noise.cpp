@@ -188,8 +188,8 @@ void MomentMatchedNoise::variance_into(const float* input, int rows, int in, con
       });
       sc.V.resize(rows, out);
       result.resize(static_cast<size_t>(rows) * out);
-      nn::sparse_xwt(sc.nonzeros, sc.Pt.data(), sc.G2t.data(), sc.V.data(), out, threads, [&](int r0, int h, int c0, int w) {
-        for (int r = r0; r < r0 + h; ++r)
+      nn::sparse_xwt(sc.nonzeros, sc.Pt.data(), sc.G2t.data(), sc.V.data(), out, threads, [&](int r0, int nr, int c0, int w) {
+        for (int r = r0; r < r0 + nr; ++r)
           for (int j = c0; j < c0 + w; ++j)
             result[static_cast<size_t>(r) * out + j] = std::max(0.0, static_cast<double>(sc.V(r, j))) * to_units;
       });

@@ -106,8 +106,9 @@ struct LayerBuffers {
   detail::AlignedVector<float> du;       // (rows x positions) x out: dL/du
   detail::AlignedVector<float> dcols;    // conv2d: (rows x positions) x fan-in, dL/d(im2col of the input)
   detail::AlignedVector<float> partial;  // rows x 2 units: per image, sum of dz and of dz * zin per unit
-  // Dense stages whose input is mostly zeros (pixels): that input's nonzeros, and W_q^T and
-  // dL/dW_q^T (in x out) for the sparse products (nn/sparse_gemm.hpp), when `sparse` this step.
+  // Stages whose input is mostly zeros (pixels) this step (`sparse`): that input's nonzeros, and
+  // W_q^T and dL/dW_q^T (in x out) for the sparse products (nn/sparse_gemm.hpp; conv2d: the
+  // direct convolution).
   bool sparse = false;
   nn::SparseRows input_nonzeros, input_columns;  // of x and of x^T
   detail::AlignedVector<float> wqt, dwqt;
@@ -364,8 +365,9 @@ struct Trainer::Impl {
   // What stage l multiplies by W_q^T: its input rows (dense) or their im2col (conv2d).
   const float* product_input(int l) const { return st[l].kind == LayerKind::Conv2d ? buf[l].cols.data() : layer_input(l); }
 
-  // u = x W_q^T of stage l into its product buffer (for conv2d, of the im2col rows), by the
-  // sparse product when the stage's input is mostly zeros this step; epilogue as gemm_xwt's.
+  // u = x W_q^T of stage l into its product buffer (for conv2d, of the im2col rows), from the
+  // input's nonzeros when it is mostly zeros this step (conv2d: by the direct convolution);
+  // epilogue as gemm_xwt's.
   template <class E>
   void layer_product(int l, int rows, E&& epilogue) {
     LayerBuffers& b = buf[l];
