@@ -54,6 +54,15 @@ class InputTable {
   std::function<double(double)> stat_;
 };
 
+// The weights transposed (in x out): `weight_t` when the caller has them, else `weight` (out x
+// in) transposed into `store`.
+const float* transposed_weights(const float* weight, const float* weight_t, int out, int in, int threads, Mat& store) {
+  if (weight_t) return weight_t;
+  store.resize(in, out);
+  nn::transpose(weight, out, in, store.data(), threads);
+  return store.data();
+}
+
 }  // namespace
 
 // What the variance needs of the source, L and K, computed once: per weight magnitude level l
@@ -131,8 +140,9 @@ struct MomentMatchedNoise::Scratch {
   Mat C, A, A2, X2, first, second, ca, ca2;  // backward
   std::vector<double> var;         // rows x out
   std::vector<float> eps_over_sigma;  // rows x out, from the last perturb(): eps / (2 sigma), 0 where sigma = 0
-  // An input that is mostly zeros (pixels): its nonzeros, and the transposed (in x out) factors
-  // and gradient sums of the sparse products (nn/sparse_gemm.hpp).
+  // The last perturb()'s input as its nonzeros (backward() reuses them), and for an input that
+  // is mostly zeros (pixels) the transposed (in x out) factors and gradient sums of the sparse
+  // products (nn/sparse_gemm.hpp).
   nn::SparseRows nonzeros, columns, columns_squared;  // of x, x^T and (x o x)^T
   Mat Wt, Pt, G2t, V, firstT, secondT;
 };
@@ -171,13 +181,7 @@ void MomentMatchedNoise::variance_into(const float* input, int rows, int in, con
     if (sc.nonzeros.sparse_enough()) {
       // The same per-weight factors as below, laid out in x out, and V = X P^T + X^2 G2^T as one
       // sparse product over the nonzero inputs.
-      const float* wt = weight_t;
-      if (!wt) {
-        sc.Wt.resize(in, out);
-        nn::transpose(weight, out, in, sc.Wt.data(), threads);
-        wt = sc.Wt.data();
-      }
-      const ConstMap Wt(wt, in, out);
+      const ConstMap Wt(transposed_weights(weight, weight_t, out, in, threads, sc.Wt), in, out);
       sc.Pt.resize(in, out);
       sc.G2t.resize(in, out);
       nn::for_tiles(in, out, kChunk, out, threads, [&](int i0, int ni, int, int) {
@@ -309,15 +313,15 @@ void MomentMatchedNoise::backward(const PreactivationBatch& b, const float* du, 
   const float k = s * s / static_cast<float>(length_);
   const int m = b.out, n = b.in, rows = b.rows, T = b.threads;
   ConstMap X(b.input, rows, n), W(b.weight, m, n), dU(du, rows, m), E(keep.data(), rows, m);
+  // The input's nonzeros are those perturb() found for this batch (variance_into() keeps them).
+  const bool sparse = sc.nonzeros.sparse_enough();
   sc.C.resize(rows, m);
-  sc.X2.resize(rows, n);
+  if (!sparse) sc.X2.resize(rows, n);
   nn::for_tiles(rows, n, kChunk, n, T, [&](int r0, int nr, int, int) {
     sc.C.middleRows(r0, nr) = (dU.middleRows(r0, nr).array() * E.middleRows(r0, nr).array() * k).matrix();
-    sc.X2.middleRows(r0, nr) = X.middleRows(r0, nr).cwiseProduct(X.middleRows(r0, nr));
+    if (!sparse) sc.X2.middleRows(r0, nr) = X.middleRows(r0, nr).cwiseProduct(X.middleRows(r0, nr));
   });
   Eigen::Map<Mat> dW(dweight, m, n);
-  sc.nonzeros.assign(b.input, rows, n);
-  const bool sparse = sc.nonzeros.sparse_enough();
   if (sparse) {
     // The same two sums over the nonzero inputs only, transposed (in x out), combined there with
     // the weights' factors, and added to dW transposed back.
@@ -327,13 +331,7 @@ void MomentMatchedNoise::backward(const PreactivationBatch& b, const float* du, 
     sc.secondT.resize(n, m);
     nn::sparse_xwt(sc.columns, sc.C.data(), nullptr, sc.firstT.data(), m, T);
     nn::sparse_xwt(sc.columns_squared, sc.C.data(), nullptr, sc.secondT.data(), m, T);
-    const float* wt = b.weight_t;
-    if (!wt) {
-      sc.Wt.resize(n, m);
-      nn::transpose(b.weight, m, n, sc.Wt.data(), T);
-      wt = sc.Wt.data();
-    }
-    const ConstMap Wt(wt, n, m);
+    const ConstMap Wt(transposed_weights(b.weight, b.weight_t, m, n, T, sc.Wt), n, m);
     nn::for_tiles(n, m, kChunk, m, T, [&](int i0, int ni, int, int) {
       const auto w = Wt.middleRows(i0, ni).array();
       sc.firstT.middleRows(i0, ni).array() =
@@ -348,9 +346,9 @@ void MomentMatchedNoise::backward(const PreactivationBatch& b, const float* du, 
     sc.A.middleRows(j0, nj) = (W.middleRows(j0, nj).array().abs() / s).min(1.0f).matrix();
     sc.A2.middleRows(j0, nj) = sc.A.middleRows(j0, nj).cwiseProduct(sc.A.middleRows(j0, nj));
   });
-  sc.first.resize(m, n);
-  sc.second.resize(m, n);
   if (!sparse) {
+    sc.first.resize(m, n);
+    sc.second.resize(m, n);
     nn::gemm_dtx(sc.C.data(), X.data(), sc.first.data(), rows, m, n, T);
     nn::gemm_dtx(sc.C.data(), sc.X2.data(), sc.second.data(), rows, m, n, T, [&](int r0, int h, int c0, int w) {
       dW.block(r0, c0, h, w).array() +=
