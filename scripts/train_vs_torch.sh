@@ -23,6 +23,16 @@ for net in mlp128:784,128,10 mlp256_128_64:784,256,128,64,10 lenet5:lenet5; do
   name=${net%%:*} arch=${net#*:}
   "$bench" --benchmark_filter="TrainEpoch/${name}_(float|qat)/1/" --benchmark_repetitions=3 \
     --benchmark_report_aggregates_only=false --benchmark_format=json >"$out/spinsc-$name.json.tmp"
+  # The benchmark names itself by its absolute path: kept relative to the repository instead.
+  /usr/bin/python3 - "$out/spinsc-$name.json.tmp" "$root" <<'PY'
+import json, os, sys
+path, root = sys.argv[1], sys.argv[2]
+run = json.load(open(path))
+run["context"]["executable"] = os.path.relpath(run["context"]["executable"], root)
+with open(path, "w") as f:
+    json.dump(run, f, indent=2)
+    f.write("\n")
+PY
   mv "$out/spinsc-$name.json.tmp" "$out/spinsc-$name.json"
   /usr/bin/python3 "$root/bench/torch_train_epoch.py" --arch "$arch" --threads 1 --repeats 3 --json >"$out/torch-$name.json.tmp"
   mv "$out/torch-$name.json.tmp" "$out/torch-$name.json"
