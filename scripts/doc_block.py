@@ -1,11 +1,22 @@
 """Generated blocks of Markdown files: the text between <!-- NAME:begin --> and <!-- NAME:end -->,
 which a script writes from committed results files (and a test checks) so that no figure in the
-docs is typed. Shared by readme_results.py, torch_table.py, mpi_table.py, reproduce_profile.py and
-sweep_table.py.
+docs is typed. Shared by readme_results.py, torch_table.py, mpi_table.py, reproduce_profile.py,
+sweep_table.py and train_speed_table.py.
 """
+import json
 import os
 import sys
 import tempfile
+
+
+def read_json(path, program):
+    """The JSON file `path`, or exit 2 with a message naming `program` and the file."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        print(f"{program}: cannot read {path}: {e}", file=sys.stderr)
+        sys.exit(2)
 
 
 def markers(name):

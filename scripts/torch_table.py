@@ -11,7 +11,6 @@ RUN_DIR holds example/results.json (examples/torch_sc_finetune.py), cli/eval.jso
 between the markers <!-- torch-table:begin --> and <!-- torch-table:end -->.
 """
 import argparse
-import json
 import math
 import pathlib
 import sys
@@ -27,10 +26,7 @@ def fail(msg):
 
 
 def read_json(path):
-    try:
-        return json.loads(pathlib.Path(path).read_text())
-    except (OSError, ValueError) as e:
-        fail(f"cannot read {path}: {e}")
+    return doc_block.read_json(path, "torch_table.py")
 
 
 def block(run):

@@ -10,7 +10,6 @@ the `TrainEpoch` benchmark, CPU and wall) and PyTorch's (float, best of 3), and 
 CPU times. The block sits between <!-- train-speed:begin --> and <!-- train-speed:end -->.
 """
 import argparse
-import json
 import pathlib
 import sys
 
@@ -27,10 +26,7 @@ def fail(msg):
 
 
 def read_json(path):
-    try:
-        return json.loads(pathlib.Path(path).read_text())
-    except (OSError, ValueError) as e:
-        fail(f"cannot read {path}: {e}")
+    return doc_block.read_json(path, "train_speed_table.py")
 
 
 def spinsc_epoch(run, name, mode):
