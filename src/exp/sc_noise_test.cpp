@@ -292,6 +292,17 @@ TEST(MomentMatchedNoise, BackwardIsTheVarianceGradientOnDenseAndMostlyZeroInputs
   }
 }
 
+// Every trained parameter of `a` and `b`, layer by layer, bit for bit.
+void expect_same_parameters(const Network& a, const Network& b) {
+  ASSERT_EQ(a.layers.size(), b.layers.size());
+  for (size_t l = 0; l < a.layers.size(); ++l) {
+    EXPECT_EQ(a.layers[l].weight, b.layers[l].weight) << "layer " << l;
+    EXPECT_EQ(a.layers[l].bias, b.layers[l].bias) << "layer " << l;
+    EXPECT_EQ(a.layers[l].gain, b.layers[l].gain) << "layer " << l;
+    EXPECT_EQ(a.layers[l].scale, b.layers[l].scale) << "layer " << l;
+  }
+}
+
 // SC training of an MLP on MNIST pixels (the first layer's products and noise take the sparse
 // path) with the default device's moment-matched noise: bit-identical on 1 and 2 threads.
 TEST(ScTraining, MlpOnPixelsSameWeightsOnOneAndTwoThreads) {
@@ -310,11 +321,7 @@ TEST(ScTraining, MlpOnPixelsSameWeightsOnOneAndTwoThreads) {
     while (!t.done()) t.run_epoch();
     return t.network();
   };
-  const Network a = train_once(1), b = train_once(2);
-  for (size_t l = 0; l < a.layers.size(); ++l) {
-    EXPECT_EQ(a.layers[l].weight, b.layers[l].weight) << "layer " << l;
-    EXPECT_EQ(a.layers[l].scale, b.layers[l].scale) << "layer " << l;
-  }
+  expect_same_parameters(train_once(1), train_once(2));
 }
 
 // SC training of a conv net (moment-matched noise with its variance gradient through col2im)
@@ -336,13 +343,8 @@ TEST(ScTraining, ConvNetSameWeightsOnOneAndTwoThreads) {
     while (!t.done()) t.run_epoch();
     return t.network();
   };
-  const Network a = train_once(1, TrainMode::Sc), b = train_once(2, TrainMode::Sc);
-  for (size_t l = 0; l < a.layers.size(); ++l) {
-    EXPECT_EQ(a.layers[l].weight, b.layers[l].weight) << "layer " << l;
-    EXPECT_EQ(a.layers[l].bias, b.layers[l].bias) << "layer " << l;
-    EXPECT_EQ(a.layers[l].gain, b.layers[l].gain) << "layer " << l;
-    EXPECT_EQ(a.layers[l].scale, b.layers[l].scale) << "layer " << l;
-  }
+  const Network a = train_once(1, TrainMode::Sc);
+  expect_same_parameters(a, train_once(2, TrainMode::Sc));
   EXPECT_NE(a.layers[0].weight, train_once(1, TrainMode::Qat).layers[0].weight);
 }
 
