@@ -112,7 +112,7 @@ struct LayerBuffers {
   bool sparse = false;
   nn::SparseRows input_nonzeros, input_columns;  // of x and of x^T
   detail::AlignedVector<float> wqt, dwqt;
-  detail::AlignedVector<float> wqt8, du8;  // conv2d: W_q^T and dL/du with the filters padded to 8
+  detail::AlignedVector<float> wqt8, du8, dwqt8;  // conv2d: W_q^T, dL/du and dL/dW_q^T, filters padded to 8
   detail::AlignedVector<float> db, dg;   // out
   std::vector<double> scale_partial;  // out: per-row terms of dL/ds, summed in order
   Moments w, b, g;
@@ -451,7 +451,7 @@ struct Trainer::Impl {
       for (size_t row = static_cast<size_t>(r0) * P; row < static_cast<size_t>(r1) * P; ++row)
         std::copy_n(&b.du[row * m], m, &b.du8[row * M]);
     });
-    b.wqt8.assign(static_cast<size_t>(n) * M, 0.0f);  // here: dL/dW_q^T, padded
+    b.dwqt8.assign(static_cast<size_t>(n) * M, 0.0f);
     nn::for_tiles(s.in.channels * k, 1, 1, 1, threads, [&](int t, int, int, int) {
       const int c = t / k, ky = t % k;
       for (int r = 0; r < rows; ++r) {
@@ -461,13 +461,13 @@ struct Trainer::Impl {
           if (index / plane != c) continue;
           const float v = nz.value[static_cast<size_t>(q)];
           for_each_reader(s, index, ky, [&](int pos, int tap) {
-            nn::axpy8(v, du + static_cast<size_t>(pos) * M, &b.wqt8[static_cast<size_t>(tap) * M], M);
+            nn::axpy8(v, du + static_cast<size_t>(pos) * M, &b.dwqt8[static_cast<size_t>(tap) * M], M);
           });
         }
       }
     });
     for (int t = 0; t < n; ++t)
-      std::copy_n(&b.wqt8[static_cast<size_t>(t) * M], m, &b.dwqt[static_cast<size_t>(t) * m]);
+      std::copy_n(&b.dwqt8[static_cast<size_t>(t) * M], m, &b.dwqt[static_cast<size_t>(t) * m]);
   }
 
   // The SC hook's description of stage l's product (the same in the forward and backward pass).
