@@ -90,4 +90,24 @@ void gemm_dw(const float* D, const float* W, float* E, int rows, int m, int n, i
   });
 }
 
+// The same products on the calling thread, for callers that parallelise over something else
+// (the trainer's conv stages, image by image): Z (rows x m) = X (rows x n) W^T, and E (rows x n)
+// = D (rows x m) W, in tiles of the same column width as gemm_xwt's and gemm_dw's.
+inline void gemm_xwt_serial(const float* X, const float* W, float* Z, int rows, int n, int m) {
+  ConstMatrixMap x(X, rows, n), wm(W, m, n);
+  MatrixMap z(Z, rows, m);
+  for (int c0 = 0; c0 < m; c0 += kTileCols) {
+    const int w = std::min(kTileCols, m - c0);
+    z.middleCols(c0, w).noalias() = x * wm.middleRows(c0, w).transpose();
+  }
+}
+inline void gemm_dw_serial(const float* D, const float* W, float* E, int rows, int m, int n) {
+  ConstMatrixMap d(D, rows, m), wm(W, m, n);
+  MatrixMap e(E, rows, n);
+  for (int c0 = 0; c0 < n; c0 += kTileCols) {
+    const int w = std::min(kTileCols, n - c0);
+    e.middleCols(c0, w).noalias() = d * wm.middleCols(c0, w);
+  }
+}
+
 }  // namespace spinsc::nn

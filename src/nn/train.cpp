@@ -86,6 +86,11 @@ struct Moments {
   void resize(size_t n) { m.assign(n, 0.0f), v.assign(n, 0.0f); }
 };
 
+// Channel, row and column of one input value of a conv2d stage.
+struct PixelAt {
+  int c, y, x;
+};
+
 // A stage's buffers (network.hpp's stages). Products are position-major: a conv2d stage's
 // product has one row per image and output position (rows x positions rows, one column per
 // filter; the im2col product), a dense stage's one row per image. Everything after the
@@ -104,13 +109,13 @@ struct LayerBuffers {
   detail::AlignedVector<float> dout;     // rows x out size: dL/d(stage output), for stages fed by col2im or pooling
   detail::AlignedVector<float> dpre;     // rows x z size: dL/dz (hidden) or dL/dy (output)
   detail::AlignedVector<float> du;       // (rows x positions) x out: dL/du
-  detail::AlignedVector<float> dcols;    // conv2d: (rows x positions) x fan-in, dL/d(im2col of the input)
   detail::AlignedVector<float> partial;  // rows x 2 units: per image, sum of dz and of dz * zin per unit
   // Stages whose input is mostly zeros (pixels) this step (`sparse`): that input's nonzeros, and
   // W_q^T and dL/dW_q^T (in x out) for the sparse products (nn/sparse_gemm.hpp; conv2d: the
   // direct convolution).
   bool sparse = false;
   nn::SparseRows input_nonzeros, input_columns;  // of x and of x^T
+  std::vector<PixelAt> input_at;                   // conv2d: where each of input_nonzeros lies
   detail::AlignedVector<float> wqt, dwqt;
   detail::AlignedVector<float> wqt8, du8, dwqt8;  // conv2d: W_q^T, dL/du and dL/dW_q^T, filters padded to 8
   detail::AlignedVector<float> db, dg;   // out
@@ -284,10 +289,7 @@ struct Trainer::Impl {
       const size_t R = rows, P = positions(l), F = net.layers[l].out, Z = z_size(l), O = st[l].out.size();
       for (auto* v : {&b.product, &b.du}) v->resize(R * P * F);
       for (auto* v : {&b.pre, &b.act, &b.dpre}) v->resize(R * Z);
-      if (st[l].kind == LayerKind::Conv2d) {
-        b.cols.resize(R * P * net.layers[l].in);
-        if (l > 0) b.dcols.resize(R * P * net.layers[l].in);
-      }
+      if (st[l].kind == LayerKind::Conv2d) b.cols.resize(R * P * net.layers[l].in);
       if (!plain(l)) {
         b.zin.resize(R * Z);
         b.partial.resize(R * 2 * F);
@@ -380,13 +382,13 @@ struct Trainer::Impl {
       nn::gemm_xwt(product_input(l), used_weights(l), b.product.data(), rows * positions(l), net.layers[l].in, m, threads, epilogue);
   }
 
-  // Conv2d stage l on the nonzeros of its input: input element `index` (c, iy, ix) is read at
+  // Conv2d stage s on the nonzeros of its input: the input value at (c, iy, ix) is read at
   // tap (c, ky, kx) by output position (oy, ox) when iy = oy stride + ky - padding (and so for
   // x); f(position, tap) for each such pair, ky and kx in order (ky only `only_ky` if >= 0).
   template <class F>
-  static void for_each_reader(const Stage& s, int index, int only_ky, F&& f) {
-    const int H = s.in.height, W = s.in.width, k = s.kernel, OH = s.conv.height, OW = s.conv.width;
-    const int c = index / (H * W), iy = (index / W) % H, ix = index % W;
+  static void for_each_reader(const Stage& s, PixelAt at, int only_ky, F&& f) {
+    const int k = s.kernel, OH = s.conv.height, OW = s.conv.width;
+    const int c = at.c, iy = at.y, ix = at.x;
     const int ky_lo = only_ky < 0 ? 0 : only_ky, ky_hi = only_ky < 0 ? k - 1 : only_ky;
     if (s.stride == 1) {  // the readers' ranges without a division per tap
       const int ky0 = std::max(ky_lo, iy + s.padding - (OH - 1)), ky1 = std::min(ky_hi, iy + s.padding);
@@ -406,14 +408,50 @@ struct Trainer::Impl {
     }
   }
 
+  // Where each nonzero of stage l's input lies (input_at), found once per step so that the
+  // direct convolution's loops divide nothing.
+  void locate_input_nonzeros(int l) {
+    LayerBuffers& b = buf[l];
+    const int H = st[l].in.height, W = st[l].in.width;
+    b.input_at.resize(b.input_nonzeros.index.size());
+    for (size_t q = 0; q < b.input_at.size(); ++q) {
+      const int index = b.input_nonzeros.index[q];
+      b.input_at[q] = {index / (H * W), (index / W) % H, index % W};
+    }
+  }
+
   // Filters padded to a multiple of 8 (one AVX register per 8), for the direct convolution.
   static int padded_filters(int m) { return (m + 7) / 8 * 8; }
+
+  // The forward pass of conv2d stage l in a step without SC noise, image by image so that each
+  // image's intermediate values stay in cache: the product (by the direct convolution when the
+  // input is mostly zeros, else im2col and the product of its rows, the rows kept for the weight
+  // gradient) and then stage_forward().
+  void conv_forward_by_image(int l, int rows) {
+    LayerBuffers& b = buf[l];
+    if (b.sparse) return sparse_conv_forward(l, rows, /*then_stage=*/true);
+    const int m = net.layers[l].out, n = net.layers[l].in, P = positions(l);
+    const size_t in_size = st[l].in.size(), col_size = static_cast<size_t>(P) * n;
+    const float* x = layer_input(l);
+    const float* w = used_weights(l);
+    for_row_blocks(rows, [&](int r0, int r1) {
+      for (int r = r0; r < r1; ++r) {
+        float* cols = &b.cols[r * col_size];
+        im2col(st[l], x + r * in_size, cols);
+        nn::gemm_xwt_serial(cols, w, &b.product[static_cast<size_t>(r) * P * m], P, n, m);
+        stage_forward(l, r, r + 1);
+      }
+    });
+  }
 
   // u = x W_q^T of conv2d stage l without im2col: each nonzero input value v adds v W_q[:, tap]
   // to every output position that reads it, in input order (one fused multiply-add per term),
   // on 8-filter groups of the padded transposed weights (wqt8); images in parallel, each its
-  // own outputs.
-  void sparse_conv_forward(int l, int rows) {
+  // own outputs. (The order taps-outer, nonzeros-inner gives the same sums without the chains
+  // of multiply-adds on one accumulator, but was measured slower: it sweeps the whole output
+  // once per tap, out of L1.) With `then_stage`, stage_forward() follows on each image while its
+  // product is still in cache (for a step without SC noise, which would perturb the product first).
+  void sparse_conv_forward(int l, int rows, bool then_stage = false) {
     LayerBuffers& b = buf[l];
     const nn::SparseRows& nz = b.input_nonzeros;
     const int m = net.layers[l].out, n = net.layers[l].in, P = positions(l), M = padded_filters(m);
@@ -427,47 +465,109 @@ struct Trainer::Impl {
         std::fill(acc.begin(), acc.end(), 0.0f);
         for (int q = nz.start[static_cast<size_t>(r)]; q < nz.start[static_cast<size_t>(r) + 1]; ++q) {
           const float v = nz.value[static_cast<size_t>(q)];
-          for_each_reader(st[l], nz.index[static_cast<size_t>(q)], -1, [&](int pos, int tap) {
+          for_each_reader(st[l], b.input_at[static_cast<size_t>(q)], -1, [&](int pos, int tap) {
             nn::axpy8(v, &b.wqt8[static_cast<size_t>(tap) * M], &acc[static_cast<size_t>(pos) * M], M);
           });
         }
         float* out = &b.product[static_cast<size_t>(r) * P * m];
-        for (int pos = 0; pos < P; ++pos) std::copy_n(&acc[static_cast<size_t>(pos) * M], m, out + static_cast<size_t>(pos) * m);
+        for (int pos = 0; pos < P; ++pos)  // (a loop, not a copy call per position: m is small)
+          for (int f = 0; f < m; ++f) out[static_cast<size_t>(pos) * m + f] = acc[static_cast<size_t>(pos) * M + f];
+        if (then_stage) stage_forward(l, r, r + 1);
       }
     });
   }
 
   // dL/dW_q^T (taps x filters) of conv2d stage l from the nonzeros of its input: the sum over
-  // images, nonzeros and their readers of v du[position]; one task per (channel, kernel row),
-  // each summing its taps in image and input order, so no sum depends on the thread count.
+  // images, nonzeros and their readers of v du[position]; one task per (channel, kernel row,
+  // group of 8 filters), each summing its taps in image and input order (one fused multiply-add
+  // per term, from zero), so no sum depends on the thread count or on which loop below runs.
   void sparse_conv_weight_gradient(int l, int rows) {
     LayerBuffers& b = buf[l];
     const Stage& s = st[l];
-    const nn::SparseRows& nz = b.input_nonzeros;
-    const int m = net.layers[l].out, n = net.layers[l].in, P = positions(l), k = s.kernel, plane = s.in.height * s.in.width;
+    const int m = net.layers[l].out, n = net.layers[l].in, P = positions(l), k = s.kernel;
     const int M = padded_filters(m);
-    b.du8.assign(static_cast<size_t>(rows) * P * M, 0.0f);
-    for_row_blocks(rows, [&](int r0, int r1) {
-      for (size_t row = static_cast<size_t>(r0) * P; row < static_cast<size_t>(r1) * P; ++row)
-        std::copy_n(&b.du[row * m], m, &b.du8[row * M]);
+    b.du8.resize(static_cast<size_t>(rows) * P * M);
+    for_row_blocks(rows, [&](int r0, int r1) {  // every value written: the filters, then zeros
+      for (size_t row = static_cast<size_t>(r0) * P; row < static_cast<size_t>(r1) * P; ++row) {
+        for (int f = 0; f < m; ++f) b.du8[row * M + f] = b.du[row * m + f];
+        for (int f = m; f < M; ++f) b.du8[row * M + f] = 0.0f;
+      }
     });
     b.dwqt8.assign(static_cast<size_t>(n) * M, 0.0f);
-    nn::for_tiles(s.in.channels * k, 1, 1, 1, threads, [&](int t, int, int, int) {
+    nn::for_tiles(s.in.channels * k, M / 8, 1, 1, threads, [&](int t, int, int group, int) {
       const int c = t / k, ky = t % k;
+      switch (s.stride == 1 ? k : 0) {
+        case 3: return tap_row_gradient<3>(l, rows, c, ky, group);
+        case 5: return tap_row_gradient<5>(l, rows, c, ky, group);
+        case 7: return tap_row_gradient<7>(l, rows, c, ky, group);
+        default: break;
+      }
+      const nn::SparseRows& nz = b.input_nonzeros;
       for (int r = 0; r < rows; ++r) {
-        const float* du = &b.du8[static_cast<size_t>(r) * P * M];
+        const float* du = &b.du8[static_cast<size_t>(r) * P * M + 8 * group];
         for (int q = nz.start[static_cast<size_t>(r)]; q < nz.start[static_cast<size_t>(r) + 1]; ++q) {
-          const int index = nz.index[static_cast<size_t>(q)];
-          if (index / plane != c) continue;
+          const PixelAt at = b.input_at[static_cast<size_t>(q)];
+          if (at.c != c) continue;
           const float v = nz.value[static_cast<size_t>(q)];
-          for_each_reader(s, index, ky, [&](int pos, int tap) {
-            nn::axpy8(v, du + static_cast<size_t>(pos) * M, &b.dwqt8[static_cast<size_t>(tap) * M], M);
+          for_each_reader(s, at, ky, [&](int pos, int tap) {
+            nn::axpy8(v, du + static_cast<size_t>(pos) * M, &b.dwqt8[static_cast<size_t>(tap) * M + 8 * group], 8);
           });
         }
       }
     });
     for (int t = 0; t < n; ++t)
       std::copy_n(&b.dwqt8[static_cast<size_t>(t) * M], m, &b.dwqt[static_cast<size_t>(t) * m]);
+  }
+
+  // One task of sparse_conv_weight_gradient for a stride-1 kernel of width K: the K taps of
+  // kernel row (c, ky) on filters [8 group, 8 group + 8), summed in registers (the same terms in
+  // the same order as the loop through memory).
+  template <int K>
+  void tap_row_gradient(int l, int rows, int c, int ky, int group) {
+    LayerBuffers& b = buf[l];
+    const Stage& s = st[l];
+    const nn::SparseRows& nz = b.input_nonzeros;
+    const int P = positions(l), M = padded_filters(net.layers[l].out), OH = s.conv.height, OW = s.conv.width;
+    float* dw = &b.dwqt8[static_cast<size_t>((c * K + ky) * K) * M + 8 * group];
+#if defined(__AVX2__) && defined(__FMA__)
+    __m256 acc[K];
+    for (int kx = 0; kx < K; ++kx) acc[kx] = _mm256_setzero_ps();
+    for (int r = 0; r < rows; ++r) {
+      const float* du = &b.du8[static_cast<size_t>(r) * P * M + 8 * group];
+      for (int q = nz.start[static_cast<size_t>(r)]; q < nz.start[static_cast<size_t>(r) + 1]; ++q) {
+        const PixelAt at = b.input_at[static_cast<size_t>(q)];
+        const int oy = at.y + s.padding - ky;
+        if (at.c != c || oy < 0 || oy >= OH) continue;
+        const __m256 v = _mm256_set1_ps(nz.value[static_cast<size_t>(q)]);
+        const int ox0 = at.x + s.padding;  // the position that reads it at kx = 0
+        const float* row = du + static_cast<size_t>(oy) * OW * M;
+#pragma GCC unroll 8
+        for (int kx = 0; kx < K; ++kx) {
+          const int ox = ox0 - kx;
+          if (ox >= 0 && ox < OW) acc[kx] = _mm256_fmadd_ps(v, _mm256_loadu_ps(row + static_cast<size_t>(ox) * M), acc[kx]);
+        }
+      }
+    }
+    for (int kx = 0; kx < K; ++kx) _mm256_storeu_ps(dw + static_cast<size_t>(kx) * M, acc[kx]);
+#else
+    float acc[K][8] = {};
+    for (int r = 0; r < rows; ++r) {
+      const float* du = &b.du8[static_cast<size_t>(r) * P * M + 8 * group];
+      for (int q = nz.start[static_cast<size_t>(r)]; q < nz.start[static_cast<size_t>(r) + 1]; ++q) {
+        const PixelAt at = b.input_at[static_cast<size_t>(q)];
+        const int oy = at.y + s.padding - ky;
+        if (at.c != c || oy < 0 || oy >= OH) continue;
+        const float v = nz.value[static_cast<size_t>(q)];
+        const float* row = du + static_cast<size_t>(oy) * OW * M;
+        for (int kx = 0; kx < K; ++kx) {
+          const int ox = at.x + s.padding - kx;
+          if (ox >= 0 && ox < OW)
+            for (int f = 0; f < 8; ++f) acc[kx][f] = std::fma(v, row[static_cast<size_t>(ox) * M + f], acc[kx][f]);
+        }
+      }
+    }
+    for (int kx = 0; kx < K; ++kx) std::copy_n(acc[kx], 8, dw + static_cast<size_t>(kx) * M);
+#endif
   }
 
   // The SC hook's description of stage l's product (the same in the forward and backward pass).
@@ -482,9 +582,30 @@ struct Trainer::Impl {
 
   // im2col of one image x (C x H x W) for conv2d stage s: one row per output position (oy, ox),
   // one column per tap (c, ky, kx) in the weights' order; zero where the tap falls on padding.
-  // A kernel row's taps inside the image are a contiguous run of an image row: copied at once.
+  // A kernel row's taps inside the image are a contiguous run of an image row: copied at once
+  // (of a known length for the common kernel widths, so that the copy is a few moves).
   static void im2col(const Stage& s, const float* x, float* cols) {
-    const int C = s.in.channels, H = s.in.height, W = s.in.width, k = s.kernel, n = C * k * k;
+    switch (s.kernel) {
+      case 3: return im2col_k<3>(s, x, cols);
+      case 5: return im2col_k<5>(s, x, cols);
+      case 7: return im2col_k<7>(s, x, cols);
+      default: return im2col_k<0>(s, x, cols);
+    }
+  }
+  // The adjoint of im2col: dx (C x H x W) = the sum of each tap's gradient over the positions
+  // that read it, accumulated in position order.
+  static void col2im(const Stage& s, const float* dcols, float* dx) {
+    switch (s.kernel) {
+      case 3: return col2im_k<3>(s, dcols, dx);
+      case 5: return col2im_k<5>(s, dcols, dx);
+      case 7: return col2im_k<7>(s, dcols, dx);
+      default: return col2im_k<0>(s, dcols, dx);
+    }
+  }
+  // im2col and col2im for kernel width K (0: s.kernel, not known when compiling).
+  template <int K>
+  static void im2col_k(const Stage& s, const float* x, float* cols) {
+    const int C = s.in.channels, H = s.in.height, W = s.in.width, k = K > 0 ? K : s.kernel, n = C * k * k;
     for (int oy = 0; oy < s.conv.height; ++oy)
       for (int ox = 0; ox < s.conv.width; ++ox) {
         float* row = cols + static_cast<size_t>(oy * s.conv.width + ox) * n;
@@ -499,16 +620,19 @@ struct Trainer::Impl {
               continue;
             }
             const float* src = x + (static_cast<size_t>(c) * H + iy) * W + (x0 + lo);  // tap lo
+            if (K > 0 && lo == 0 && hi == k) {
+              for (int kx = 0; kx < K; ++kx) t[kx] = src[kx];
+              continue;
+            }
             for (int kx = 0; kx < lo; ++kx) t[kx] = 0.0f;
             for (int kx = lo; kx < hi; ++kx) t[kx] = src[kx - lo];
             for (int kx = hi; kx < k; ++kx) t[kx] = 0.0f;
           }
       }
   }
-  // The adjoint of im2col: dx (C x H x W) = the sum of each tap's gradient over the positions
-  // that read it, accumulated in position order.
-  static void col2im(const Stage& s, const float* dcols, float* dx) {
-    const int C = s.in.channels, H = s.in.height, W = s.in.width, k = s.kernel, n = C * k * k;
+  template <int K>
+  static void col2im_k(const Stage& s, const float* dcols, float* dx) {
+    const int C = s.in.channels, H = s.in.height, W = s.in.width, k = K > 0 ? K : s.kernel, n = C * k * k;
     std::fill(dx, dx + s.in.size(), 0.0f);
     for (int oy = 0; oy < s.conv.height; ++oy)
       for (int ox = 0; ox < s.conv.width; ++ox) {
@@ -521,6 +645,10 @@ struct Trainer::Impl {
             if (iy < 0 || iy >= H) continue;
             float* dst = dx + (static_cast<size_t>(c) * H + iy) * W + (x0 + lo);  // tap lo
             const float* t = row + (c * k + ky) * k;
+            if (K > 0 && lo == 0 && hi == k) {
+              for (int kx = 0; kx < K; ++kx) dst[kx] += t[kx];
+              continue;
+            }
             for (int kx = lo; kx < hi; ++kx) dst[kx - lo] += t[kx];
           }
       }
@@ -552,8 +680,8 @@ struct Trainer::Impl {
               zi[(c * OH + py) * OW + px] = sum / area;
             }
       } else {
-        for (int p = 0; p < P; ++p)
-          for (int c = 0; c < F; ++c) zi[c * P + p] = u[static_cast<size_t>(p) * F + c];
+        for (int c = 0; c < F; ++c)
+          for (int p = 0; p < P; ++p) zi[c * P + p] = u[static_cast<size_t>(p) * F + c];
       }
       float* z = &b.pre[static_cast<size_t>(r) * Z];
       float* a = &b.act[static_cast<size_t>(r) * Z];
@@ -574,18 +702,69 @@ struct Trainer::Impl {
       float* out = &b.pooled[static_cast<size_t>(r) * O];
       int* arg = &b.argmax[static_cast<size_t>(r) * O];
       for (int c = 0; c < F; ++c)
-        for (int py = 0; py < OH; ++py)
-          for (int px = 0; px < OW; ++px) {
-            int best = c * zP + (py * win) * CW + px * win;
-            for (int dy = 0; dy < win; ++dy)
-              for (int dx = 0; dx < win; ++dx) {
-                const int k = c * zP + (py * win + dy) * CW + px * win + dx;
-                if (a[k] > a[best]) best = k;  // ties keep the first maximum in row-major order
-              }
+        for (int py = 0; py < OH; ++py) {
+          int px = 0;
+          if (win == 2) {
+            const int row = (c * OH + py) * OW, first = c * zP + 2 * py * CW;
+            px = max_pool2_windows(a + first, CW, OW, first, out + row, arg + row);
+          }
+          for (; px < OW; ++px) {
+            const int first = c * zP + (py * win) * CW + px * win;
+            int best = first;
+            if (win == 2) {  // the common window, unrolled: the same comparisons in the same order
+              best = a[first + 1] > a[best] ? first + 1 : best;
+              best = a[first + CW] > a[best] ? first + CW : best;
+              best = a[first + CW + 1] > a[best] ? first + CW + 1 : best;
+            } else {
+              for (int dy = 0; dy < win; ++dy)
+                for (int dx = 0; dx < win; ++dx) {
+                  const int k = first + dy * CW + dx;
+                  if (a[k] > a[best]) best = k;  // ties keep the first maximum in row-major order
+                }
+            }
             out[(c * OH + py) * OW + px] = a[best];
             arg[(c * OH + py) * OW + px] = best;
           }
+        }
     }
+  }
+
+  // 2x2 max pooling of one row of windows, 8 windows at a time: the windows of rows a[0, 2 OW)
+  // and a[CW, CW + 2 OW), window p taking a[2p], a[2p + 1], a[CW + 2p], a[CW + 2p + 1] in that
+  // order and keeping the first maximum (as the scalar loop: each later value must be strictly
+  // greater), without branches. Writes out[p] and arg[p] = index0 + the maximum's offset; returns
+  // how many windows it did (a multiple of 8; the caller does the rest).
+  static int max_pool2_windows(const float* a, int CW, int OW, int index0, float* out, int* arg) {
+    int p = 0;
+#if defined(__AVX2__)
+    const __m256i order = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7);  // (lo0 lo2 hi0 hi2 lo4 lo6 hi4 hi6) -> in order
+    auto split = [&](const float* x, __m256& even, __m256& odd) {
+      const __m256 lo = _mm256_loadu_ps(x), hi = _mm256_loadu_ps(x + 8);
+      even = _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(_mm256_castps_si256(_mm256_shuffle_ps(lo, hi, 0x88)), order));
+      odd = _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(_mm256_castps_si256(_mm256_shuffle_ps(lo, hi, 0xDD)), order));
+    };
+    const __m256i lane2 = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
+    for (; p + 8 <= OW; p += 8) {
+      __m256 v00, v01, v10, v11;
+      split(a + 2 * p, v00, v01);
+      split(a + CW + 2 * p, v10, v11);
+      const __m256i first = _mm256_add_epi32(_mm256_set1_epi32(index0 + 2 * p), lane2);  // each window's a[2p]
+      __m256 best = v00;
+      __m256i at = first;
+      auto take = [&](__m256 v, int offset) {  // v replaces the best where strictly greater
+        const __m256 greater = _mm256_cmp_ps(v, best, _CMP_GT_OQ);
+        best = _mm256_blendv_ps(best, v, greater);
+        const __m256i moved = _mm256_add_epi32(first, _mm256_set1_epi32(offset));
+        at = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(at), _mm256_castsi256_ps(moved), greater));
+      };
+      take(v01, 1);
+      take(v10, CW);
+      take(v11, CW + 1);
+      _mm256_storeu_ps(out + p, best);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(arg + p), at);
+    }
+#endif
+    return p;
   }
 
   // The backward of stage_forward for images [r0, r1) of a stage that is not plain, from
@@ -619,19 +798,19 @@ struct Trainer::Impl {
         part[F + c] = s.hidden ? nn::dot_fixed_order(d + c * zP, zi + c * zP, zP) : 0.0f;
       }
       float* du = &b.du[static_cast<size_t>(r) * P * F];
-      for (int c = 0; c < F; ++c) {
-        const float g = s.hidden ? layer.gain[c] : 1.0f;
-        if (s.pool == LayerKind::AvgPool2d) {
-          const float area = static_cast<float>(win * win);
+      auto gain = [&](int c) { return s.hidden ? layer.gain[c] : 1.0f; };
+      if (s.pool == LayerKind::AvgPool2d) {
+        const float area = static_cast<float>(win * win);
+        for (int c = 0; c < F; ++c)
           for (int py = 0; py < OH; ++py)
             for (int px = 0; px < OW; ++px) {
-              const float v = d[(c * OH + py) * OW + px] * g / area;
+              const float v = d[(c * OH + py) * OW + px] * gain(c) / area;
               for (int dy = 0; dy < win; ++dy)
                 for (int dx = 0; dx < win; ++dx) du[static_cast<size_t>((py * win + dy) * CW + px * win + dx) * F + c] = v;
             }
-        } else {
-          for (int p = 0; p < P; ++p) du[static_cast<size_t>(p) * F + c] = d[c * P + p] * g;
-        }
+      } else {  // position by position, so that the writes are contiguous
+        for (int p = 0; p < P; ++p)
+          for (int c = 0; c < F; ++c) du[static_cast<size_t>(p) * F + c] = d[c * P + p] * gain(c);
       }
     }
   }
@@ -672,11 +851,16 @@ struct Trainer::Impl {
       // only the SC noise then still needs).
       b.input_nonzeros.assign(layer_input(l), rows, static_cast<int>(st[l].in.size()));
       b.sparse = b.input_nonzeros.sparse_enough();
+      if (b.sparse && st[l].kind == LayerKind::Conv2d) locate_input_nonzeros(l);
       if (b.sparse) {
         b.wqt.resize(static_cast<size_t>(layer.in) * m);
         nn::transpose(used_weights(l), m, layer.in, b.wqt.data(), threads);
       }
-      if (st[l].kind == LayerKind::Conv2d && (!b.sparse || noise)) {
+      if (st[l].kind == LayerKind::Conv2d && !noise) {
+        conv_forward_by_image(l, rows);
+        continue;
+      }
+      if (st[l].kind == LayerKind::Conv2d) {  // the noise reads the im2col rows, whatever the product's path
         const float* x = layer_input(l);
         const size_t in_size = st[l].in.size(), col_size = static_cast<size_t>(positions(l)) * layer.in;
         for_row_blocks(rows, [&](int r0, int r1) {
@@ -773,16 +957,20 @@ struct Trainer::Impl {
       if (st[l].kind == LayerKind::Conv2d) {
         // dL/d(im2col) = dL/du W_q, then col2im into dL/d(output) of the stage below (never
         // plain: conv2d only follows conv2d) and through that stage's backward.
-        nn::gemm_dw(b.du.data(), used_weights(l), b.dcols.data(), product_rows, m, n, threads);
-        const size_t col_size = static_cast<size_t>(positions(l)) * n, in_size = st[l].in.size();
+        // Image by image, so that dL/d(im2col) stays in cache from its product to col2im.
+        const int P = positions(l);
+        const size_t col_size = static_cast<size_t>(P) * n, in_size = st[l].in.size();
+        const float* w = used_weights(l);
         for_row_blocks(rows, [&](int r0, int r1) {
+          thread_local detail::AlignedVector<float> dcols;
+          dcols.resize(col_size);
           for (int r = r0; r < r1; ++r) {
-            float* dc = &b.dcols[r * col_size];
+            nn::gemm_dw_serial(&b.du[static_cast<size_t>(r) * P * m], w, dcols.data(), P, m, n);
             if (noise_dx)
-              for (size_t k = 0; k < col_size; ++k) dc[k] += noise_dx[r * col_size + k];
-            col2im(st[l], dc, &below.dout[r * in_size]);
+              for (size_t k = 0; k < col_size; ++k) dcols[k] += noise_dx[r * col_size + k];
+            col2im(st[l], dcols.data(), &below.dout[r * in_size]);
+            stage_backward(l - 1, r, r + 1);
           }
-          stage_backward(l - 1, r0, r1);
         });
         continue;
       }

@@ -440,6 +440,7 @@ const std::vector<std::string> kConvArchs = {
     "input:1x8x8,conv:3x3x3:p1:s2,maxpool:2,conv:4x3x3:p1,avgpool:2,dense:5,dense:3",
     "input:1x8x8,conv:2x3x3,avgpool:2,conv:3x2x2:p1:s2,maxpool:2,dense:3",
     "input:1x8x8,conv:2x3x3:p1:s2,conv:3x4x4",
+    "input:1x8x8,conv:2x5x5:p2,maxpool:4,conv:3x5x5:p2,dense:3",
 };
 
 // `informative`: the share of the comparisons whose finite difference must be clearly nonzero.
@@ -489,22 +490,31 @@ TEST(TrainGradients, ConvAndPoolingMatchCentralFiniteDifferencesInFloatMode) {
 }
 
 // Pixels mostly 0: the first conv layer is computed from the input's nonzeros, without im2col.
-// (Without max pooling: on mostly-zero images its windows tie, where the loss has a kink.)
+// (Without max pooling: on mostly-zero images its windows tie, where the loss has a kink.) The
+// kernels cover the weight gradient's register loops (stride 1, width 3 or 5, one or two groups
+// of 8 filters) and its general loop (stride 2, and width 4).
 TEST(TrainGradients, ConvAndPoolingMatchCentralFiniteDifferencesOnMostlyZeroPixels) {
   const Dataset data = tiny_images(6, 3, 17, 8, 0.85);
   size_t nonzero = 0;
   for (uint8_t px : data.images) nonzero += px != 0;
   ASSERT_LE(4 * nonzero, data.images.size()) << "the input must be sparse enough for the sparse path";
   expect_conv_gradients_match_finite_differences(
-      data, {"input:1x8x8,conv:3x3x3:p1,avgpool:2,conv:4x3x3:p1:s2,dense:3", "input:1x8x8,conv:2x3x3:p1:s2,conv:3x4x4"}, 0.2);
+      data,
+      {"input:1x8x8,conv:3x3x3:p1,avgpool:2,conv:4x3x3:p1:s2,dense:3", "input:1x8x8,conv:2x3x3:p1:s2,conv:3x4x4",
+       "input:1x8x8,conv:9x5x5:p2,avgpool:4,dense:3", "input:1x8x8,conv:2x4x4:p1,dense:3"},
+      0.2);
 }
 
-TEST(TrainGradients, ConvAndPoolingStraightThroughInQatMode) {
+// Gradients of conv networks against the double reference: qat mode (straight-through where the
+// quantizers are saturated or clipped; max pooling to each window's first maximum, where the
+// quantized activations often tie) or float mode. Weight 1 of layer 0 is set beyond the
+// quantizer's range and filter 0's bias below the clipping range.
+void expect_conv_gradients_match_reference(const Dataset& data, const std::vector<std::string>& archs,
+                                               TrainMode mode = TrainMode::Qat) {
   const int K = 5;
-  const Dataset data = tiny_images(6, 3, 23, 8);
   const std::vector<int> images{0, 1, 2, 3, 4, 5};
-  for (const std::string& text : kConvArchs) {
-    Network net = random_network(parse_architecture(text, {1, 8, 8}), K, TrainMode::Qat, 5);
+  for (const std::string& text : archs) {
+    Network net = random_network(parse_architecture(text, {1, data.rows, data.cols}), K, mode, 5);
     net.layers[0].weight[1] = 2.5f * net.layers[0].scale;  // saturated: no gradient
     net.layers[0].bias[0] = -100.0f;                        // filter 0 below the clipping range
     const Gradients g = loss_gradients(net, data, images);
@@ -523,10 +533,26 @@ TEST(TrainGradients, ConvAndPoolingStraightThroughInQatMode) {
       }
       EXPECT_NEAR(g.scale[l], ref.ds[l], 1e-4) << text << ": scale layer " << l;
     }
-    EXPECT_EQ(g.weight[0][1], 0.0f) << text;
+    if (mode == TrainMode::Qat) {
+      EXPECT_EQ(g.weight[0][1], 0.0f) << text;
+    }
     EXPECT_EQ(g.bias[0][0], 0.0f) << text;
     EXPECT_GT(live, 10) << text << ": too few informative comparisons";
   }
+}
+
+TEST(TrainGradients, ConvAndPoolingStraightThroughInQatMode) {
+  expect_conv_gradients_match_reference(tiny_images(6, 3, 23, 8), kConvArchs);
+}
+
+// Rows of at least 8 max-pooling windows, which the trainer pools 8 at a time (then the rest
+// one by one): its choice of maximum, ties included (qat), against the reference's.
+TEST(TrainGradients, WideMaxPoolingAgreesWithTheReference) {
+  const std::vector<std::string> archs{"input:1x20x20,conv:3x3x3:p1,maxpool:2,dense:3",
+                                       "input:1x36x36,conv:2x3x3:p1:s1,maxpool:2,dense:4,dense:3"};
+  expect_conv_gradients_match_reference(tiny_images(6, 3, 29, 20), {archs[0]});
+  expect_conv_gradients_match_reference(tiny_images(6, 3, 29, 36), {archs[1]});
+  expect_conv_gradients_match_reference(tiny_images(6, 3, 31, 20), {archs[0]}, TrainMode::Float);
 }
 
 // A shared MNIST subset for the training tests (loaded once).
