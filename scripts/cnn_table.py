@@ -8,6 +8,14 @@ usage: scripts/cnn_table.py DIR [DIR ...]                  print the block
        --load TEXT                                         what else ran on the machine meanwhile
                                                            (printed; without it the block says the
                                                            load was not recorded)
+       --cpu TEXT                                          the CPU the folders were measured on
+                                                           (default: this machine's, /proc/cpuinfo)
+       scripts/cnn_table.py --summarize DIR                write DIR/models.json: what the block
+                                                           reads of each model (its training
+                                                           metadata and its job's timing), so that
+                                                           a copy of DIR without its models
+                                                           (config.json, results.json, models.json:
+                                                           docs/results/cnn-*) still gives the block
 
 The block lies between the lines `<!-- cnn_table: begin -->` and `<!-- cnn_table: end -->`.
 Per folder: the command that reproduces it (from config.json), accuracy (%) per K, L and
@@ -67,6 +75,45 @@ def command(cfg, out):
     return " ".join(parts)
 
 
+def model_summary(path, model_path):
+    """What the block reads of one model of folder `path`: its training metadata and its job's timing."""
+    m = model_training(model_path)
+    m.update(reproduce_store.job_timing(path, model_path))
+    return m
+
+
+def summarize(path):
+    """Writes path/models.json (atomically): model_summary() of every named model of the folder."""
+    models = os.path.join(path, "models")
+    if not os.path.isdir(models):
+        sys.exit(f"{path}: no models folder to summarize")
+    out = {}
+    for name in sorted(os.listdir(models)):
+        stem = name[:-len(".safetensors")] if name.endswith(".safetensors") else None
+        if stem and stem.startswith("cnn-"):  # the report's names (the job-id names are the same files)
+            out[stem] = model_summary(path, os.path.join(models, name))
+    target = os.path.join(path, "models.json")
+    with open(target + ".tmp", "w") as f:
+        json.dump(out, f, indent=1, sort_keys=True)
+        f.write("\n")
+    os.replace(target + ".tmp", target)
+
+
+def wall_and_cpu(time_txt):
+    """(wall seconds, user + system seconds) from what `/usr/bin/time -v` printed, or None."""
+    if not os.path.exists(time_txt):
+        return None
+    wall = cpu = None
+    for line in open(time_txt):
+        key, _, value = line.strip().rpartition(": ")
+        if key.startswith("Elapsed (wall clock) time"):
+            parts = [float(p) for p in value.split(":")]
+            wall = sum(p * 60 ** (len(parts) - 1 - i) for i, p in enumerate(parts))
+        elif key in ("User time (seconds)", "System time (seconds)"):
+            cpu = (cpu or 0.0) + float(value)
+    return (wall, cpu) if wall is not None and cpu is not None else None
+
+
 def pct(c, std=True):
     if c is None:
         return "—"
@@ -87,14 +134,15 @@ def folder_block(path):
                 return c
         return None
 
+    summary = os.path.join(path, "models.json")
+    summarized = json.load(open(summary)) if os.path.exists(summary) else {}
+
     def model(name):
         """A model's training metadata, with its job's wall time per epoch and threads."""
         p = os.path.join(path, "models", name + ".safetensors")
         if not os.path.exists(p):
-            return None
-        m = model_training(p)
-        m.update(reproduce_store.job_timing(path, p))
-        return m
+            return summarized.get(name)
+        return model_summary(path, p)
 
     lengths = cfg["lengths"]
     out = [f"#### {cfg['dataset']}, `{cfg['arch']}`", ""]
@@ -155,14 +203,18 @@ def folder_block(path):
     if cell_s:
         out.append(f"Evaluation of a grid cell ({cfg['repeats']} repeats x {cfg['test_images']} images): "
                    f"{min(cell_s):.1f}-{max(cell_s):.1f} s wall.")
+    run_time = wall_and_cpu(os.path.join(path, "time.txt"))
+    if run_time:
+        out.append(f"The whole run (`/usr/bin/time -v`, the folder's time.txt): {run_time[0] / 60:.1f} min wall, "
+                   f"{run_time[1] / 60:.1f} min of CPU.")
     out.append("Not in this folder: " + ("the float network and the analog SC baseline" if not flt else "nothing of its grid")
                + (f"; grid cells {', '.join(missing)}" if missing else "") + ".")
     out.append("")
     return out
 
 
-def block(paths, load=None):
-    where = f"Measured on {cpu_name()}; " + (f"load: {load}." if load else "the machine's load was not recorded.")
+def block(paths, load=None, cpu=None):
+    where = f"Measured on {cpu or cpu_name()}; " + (f"load: {load}." if load else "the machine's load was not recorded.")
     lines = [BEGIN, "", f"{where} Generated by `scripts/cnn_table.py` from the result folders.", ""]
     for p in paths:
         lines += folder_block(p)
@@ -179,13 +231,23 @@ def replace_block(text, new):
 
 
 def main(argv):
-    mode, target, paths, load = None, None, [], None
+    mode, target, paths, load, cpu = None, None, [], None, None
     it = iter(argv)
     for a in it:
         if a in ("--write", "--check"):
             mode, target = a, next(it, None)
             if target is None:
                 sys.exit(f"{a} needs a file")
+        elif a == "--summarize":
+            folder = next(it, None)
+            if folder is None:
+                sys.exit("--summarize needs a result folder")
+            summarize(folder)
+            return 0
+        elif a == "--cpu":
+            cpu = next(it, None)
+            if cpu is None:
+                sys.exit("--cpu needs a text")
         elif a == "--load":
             load = next(it, None)
             if load is None:
@@ -196,7 +258,7 @@ def main(argv):
             paths.append(a)
     if not paths:
         sys.exit(__doc__)
-    new = block(paths, load)
+    new = block(paths, load, cpu)
     if mode is None:
         sys.stdout.write(new)
         return 0
