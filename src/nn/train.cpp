@@ -496,12 +496,14 @@ struct Trainer::Impl {
     b.dwqt8.assign(static_cast<size_t>(n) * M, 0.0f);
     nn::for_tiles(s.in.channels * k, M / 8, 1, 1, threads, [&](int t, int, int group, int) {
       const int c = t / k, ky = t % k;
+#if defined(__AVX2__) && defined(__FMA__)
       switch (s.stride == 1 ? k : 0) {
         case 3: return tap_row_gradient<3>(l, rows, c, ky, group);
         case 5: return tap_row_gradient<5>(l, rows, c, ky, group);
         case 7: return tap_row_gradient<7>(l, rows, c, ky, group);
         default: break;
       }
+#endif
       const nn::SparseRows& nz = b.input_nonzeros;
       for (int r = 0; r < rows; ++r) {
         const float* du = &b.du8[static_cast<size_t>(r) * P * M + 8 * group];
@@ -520,8 +522,9 @@ struct Trainer::Impl {
   }
 
   // One task of sparse_conv_weight_gradient for a stride-1 kernel of width K: the K taps of
-  // kernel row (c, ky) on filters [8 group, 8 group + 8), summed in registers (the same terms in
-  // the same order as the loop through memory).
+  // kernel row (c, ky) on filters [8 group, 8 group + 8), summed in AVX registers (the same terms
+  // in the same order as the loop through memory, which builds without AVX2 take instead).
+#if defined(__AVX2__) && defined(__FMA__)
   template <int K>
   void tap_row_gradient(int l, int rows, int c, int ky, int group) {
     LayerBuffers& b = buf[l];
@@ -529,7 +532,6 @@ struct Trainer::Impl {
     const nn::SparseRows& nz = b.input_nonzeros;
     const int P = positions(l), M = padded_filters(net.layers[l].out), OH = s.conv.height, OW = s.conv.width;
     float* dw = &b.dwqt8[static_cast<size_t>((c * K + ky) * K) * M + 8 * group];
-#if defined(__AVX2__) && defined(__FMA__)
     __m256 acc[K];
     for (int kx = 0; kx < K; ++kx) acc[kx] = _mm256_setzero_ps();
     for (int r = 0; r < rows; ++r) {
@@ -549,26 +551,8 @@ struct Trainer::Impl {
       }
     }
     for (int kx = 0; kx < K; ++kx) _mm256_storeu_ps(dw + static_cast<size_t>(kx) * M, acc[kx]);
-#else
-    float acc[K][8] = {};
-    for (int r = 0; r < rows; ++r) {
-      const float* du = &b.du8[static_cast<size_t>(r) * P * M + 8 * group];
-      for (int q = nz.start[static_cast<size_t>(r)]; q < nz.start[static_cast<size_t>(r) + 1]; ++q) {
-        const PixelAt at = b.input_at[static_cast<size_t>(q)];
-        const int oy = at.y + s.padding - ky;
-        if (at.c != c || oy < 0 || oy >= OH) continue;
-        const float v = nz.value[static_cast<size_t>(q)];
-        const float* row = du + static_cast<size_t>(oy) * OW * M;
-        for (int kx = 0; kx < K; ++kx) {
-          const int ox = at.x + s.padding - kx;
-          if (ox >= 0 && ox < OW)
-            for (int f = 0; f < 8; ++f) acc[kx][f] = std::fma(v, row[static_cast<size_t>(ox) * M + f], acc[kx][f]);
-        }
-      }
-    }
-    for (int kx = 0; kx < K; ++kx) std::copy_n(acc[kx], 8, dw + static_cast<size_t>(kx) * M);
-#endif
   }
+#endif
 
   // The SC hook's description of stage l's product (the same in the forward and backward pass).
   PreactivationBatch noise_batch(int l, int rows) {
@@ -711,17 +695,11 @@ struct Trainer::Impl {
           for (; px < OW; ++px) {
             const int first = c * zP + (py * win) * CW + px * win;
             int best = first;
-            if (win == 2) {  // the common window, unrolled: the same comparisons in the same order
-              best = a[first + 1] > a[best] ? first + 1 : best;
-              best = a[first + CW] > a[best] ? first + CW : best;
-              best = a[first + CW + 1] > a[best] ? first + CW + 1 : best;
-            } else {
-              for (int dy = 0; dy < win; ++dy)
-                for (int dx = 0; dx < win; ++dx) {
-                  const int k = first + dy * CW + dx;
-                  if (a[k] > a[best]) best = k;  // ties keep the first maximum in row-major order
-                }
-            }
+            for (int dy = 0; dy < win; ++dy)
+              for (int dx = 0; dx < win; ++dx) {
+                const int k = first + dy * CW + dx;
+                if (a[k] > a[best]) best = k;  // ties keep the first maximum in row-major order
+              }
             out[(c * OH + py) * OW + px] = a[best];
             arg[(c * OH + py) * OW + px] = best;
           }
