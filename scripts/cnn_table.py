@@ -31,6 +31,7 @@ import math
 import os
 import sys
 
+import readme_results
 import reproduce_store
 
 BEGIN, END = "<!-- cnn_table: begin -->", "<!-- cnn_table: end -->"
@@ -97,21 +98,6 @@ def summarize(path):
         json.dump(out, f, indent=1, sort_keys=True)
         f.write("\n")
     os.replace(target + ".tmp", target)
-
-
-def wall_and_cpu(time_txt):
-    """(wall seconds, user + system seconds) from what `/usr/bin/time -v` printed, or None."""
-    if not os.path.exists(time_txt):
-        return None
-    wall = cpu = None
-    for line in open(time_txt):
-        key, _, value = line.strip().rpartition(": ")
-        if key.startswith("Elapsed (wall clock) time"):
-            parts = [float(p) for p in value.split(":")]
-            wall = sum(p * 60 ** (len(parts) - 1 - i) for i, p in enumerate(parts))
-        elif key in ("User time (seconds)", "System time (seconds)"):
-            cpu = (cpu or 0.0) + float(value)
-    return (wall, cpu) if wall is not None and cpu is not None else None
 
 
 def pct(c, std=True):
@@ -203,10 +189,11 @@ def folder_block(path):
     if cell_s:
         out.append(f"Evaluation of a grid cell ({cfg['repeats']} repeats x {cfg['test_images']} images): "
                    f"{min(cell_s):.1f}-{max(cell_s):.1f} s wall.")
-    run_time = wall_and_cpu(os.path.join(path, "time.txt"))
-    if run_time:
-        out.append(f"The whole run (`/usr/bin/time -v`, the folder's time.txt): {run_time[0] / 60:.1f} min wall, "
-                   f"{run_time[1] / 60:.1f} min of CPU.")
+    time_txt = os.path.join(path, "time.txt")
+    if os.path.exists(time_txt):
+        wall, _, cpu = readme_results.wall_and_memory(time_txt)
+        out.append(f"The whole run (`/usr/bin/time -v`, the folder's time.txt): {wall / 60:.1f} min wall"
+                   + (f", {cpu / 60:.1f} min of CPU." if cpu is not None else "."))
     out.append("Not in this folder: " + ("the float network and the analog SC baseline" if not flt else "nothing of its grid")
                + (f"; grid cells {', '.join(missing)}" if missing else "") + ".")
     out.append("")
